@@ -1,0 +1,12 @@
+package main
+
+// commands is the registry of subcommands, one file each (cmd_<name>.go).
+// It is filled in init to break the initialization cycle between the table
+// and the help text that reads it.
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"version": versionCommand,
+	}
+}

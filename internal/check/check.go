@@ -1,0 +1,48 @@
+// Package check collects semantic checks of decoded component configuration
+// as HCL diagnostics that point at the attribute a user has to fix.
+package check
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Fields locates the attributes and nested blocks of one decoded body so a
+// diagnostic can point at them.
+type Fields interface {
+	// Range returns the range of the attribute or block named by path
+	// (for example "ami_name", or "source_ami_filter", "owners"). When the
+	// path is not present it returns the closest enclosing range.
+	Range(path ...string) hcl.Range
+}
+
+// Context is handed to a component's Prepare method. It carries what a
+// check needs to report a precise diagnostic and collects those diagnostics.
+type Context struct {
+	Fields  Fields
+	BaseDir string // directory of the template, for relative file paths
+	Diags   hcl.Diagnostics
+}
+
+// Errorf records an error diagnostic at the attribute named by path.
+func (c *Context) Errorf(path []string, summary, detailFormat string, args ...any) {
+	c.add(hcl.DiagError, path, summary, detailFormat, args...)
+}
+
+// Warnf records a warning diagnostic at the attribute named by path.
+func (c *Context) Warnf(path []string, summary, detailFormat string, args ...any) {
+	c.add(hcl.DiagWarning, path, summary, detailFormat, args...)
+}
+
+func (c *Context) add(sev hcl.DiagnosticSeverity, path []string, summary, detailFormat string, args ...any) {
+	d := &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: fmt.Sprintf(detailFormat, args...)}
+	if c.Fields != nil {
+		r := c.Fields.Range(path...)
+		d.Subject = &r
+	}
+	c.Diags = append(c.Diags, d)
+}
+
+// Path is shorthand for building an attribute path.
+func Path(p ...string) []string { return p }

@@ -1,0 +1,60 @@
+// Package ui writes what users read: progress lines, summaries and rendered
+// diagnostics. Logs for developers go through go-hclog instead.
+package ui
+
+import (
+	"fmt"
+	"io"
+	"sync"
+)
+
+// UI serialises output from concurrent builds onto one terminal.
+type UI struct {
+	mu     sync.Mutex
+	out    io.Writer
+	errOut io.Writer
+	masker *Masker
+}
+
+// New returns a UI writing normal output to out and errors to errOut.
+func New(out, errOut io.Writer) *UI {
+	return &UI{out: out, errOut: errOut, masker: &Masker{}}
+}
+
+// Masker returns the UI's secret masker; values added to it are replaced by
+// "<sensitive>" in everything the UI prints.
+func (u *UI) Masker() *Masker { return u.masker }
+
+// Say prints one line of normal output.
+func (u *UI) Say(format string, args ...any) {
+	u.line(u.out, fmt.Sprintf(format, args...))
+}
+
+// Sayf prints one line prefixed "==> prefix: ", the form used for build
+// progress when builds run in parallel.
+func (u *UI) Sayf(prefix, format string, args ...any) {
+	u.line(u.out, "==> "+prefix+": "+fmt.Sprintf(format, args...))
+}
+
+// Error prints one line to the error stream, prefixed "imgbuild: error: ".
+func (u *UI) Error(format string, args ...any) {
+	u.line(u.errOut, "imgbuild: error: "+fmt.Sprintf(format, args...))
+}
+
+// Hint prints a follow-up line to the error stream.
+func (u *UI) Hint(format string, args ...any) {
+	u.line(u.errOut, "imgbuild: hint: "+fmt.Sprintf(format, args...))
+}
+
+func (u *UI) line(w io.Writer, s string) {
+	s = u.masker.Mask(s)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	fmt.Fprintln(w, s)
+}
+
+// Out returns the normal output stream (for bulk output such as a graph).
+func (u *UI) Out() io.Writer { return u.out }
+
+// Err returns the error stream.
+func (u *UI) Err() io.Writer { return u.errOut }
