@@ -7,6 +7,12 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"version": versionCommand,
+		"build":      buildCommand,
+		"fmt":        fmtCommand,
+		"graph":      graphCommand,
+		"inspect":    inspectCommand,
+		"localcloud": localcloudCommand,
+		"validate":   validateCommand,
+		"version":    versionCommand,
 	}
 }

@@ -4,6 +4,7 @@ package check
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -23,7 +24,28 @@ type Context struct {
 	Fields  Fields
 	BaseDir string // directory of the template, for relative file paths
 	Diags   hcl.Diagnostics
+
+	// Unknown holds the dotted paths (as hcl2spec.UnknownPaths reports
+	// them, e.g. "source_ami" or "tags") whose values are not known yet at
+	// validate time, such as a data source's output. Checks treat them as
+	// set and skip their value checks.
+	Unknown map[string]bool
 }
+
+// IsUnknown reports whether the value at path is not known yet.
+func (c *Context) IsUnknown(path ...string) bool {
+	return c.Unknown[strings.Join(path, ".")]
+}
+
+// Check records err, if not nil, as an error diagnostic at path.
+func (c *Context) Check(path []string, summary string, err error) {
+	if err != nil {
+		c.Errorf(path, summary, "%s", err)
+	}
+}
+
+// HasErrors reports whether an error diagnostic was recorded.
+func (c *Context) HasErrors() bool { return c.Diags.HasErrors() }
 
 // Errorf records an error diagnostic at the attribute named by path.
 func (c *Context) Errorf(path []string, summary, detailFormat string, args ...any) {

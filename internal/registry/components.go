@@ -1,5 +1,33 @@
 package registry
 
+import (
+	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
+	"github.com/imgbuild/imgbuild/builders/amazon/instance"
+	"github.com/imgbuild/imgbuild/hcl2spec"
+	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
+	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
+	"github.com/imgbuild/imgbuild/postprocessors/manifest"
+	"github.com/imgbuild/imgbuild/provisioners/file"
+	"github.com/imgbuild/imgbuild/provisioners/powershell"
+	"github.com/imgbuild/imgbuild/provisioners/shell"
+	"github.com/imgbuild/imgbuild/provisioners/shelllocal"
+	"github.com/imgbuild/imgbuild/provisioners/windowsrestart"
+)
+
 // components is the table of every component. Each entry names its kind,
 // HCL type, generated spec (package hcl2spec) and Config constructor.
-var components = []Component{}
+var components = []Component{
+	{Kind: Builder, Type: "amazon-ebs", Spec: hcl2spec.AmazonEBS, New: func() Config { return new(ebs.Config) }},
+	{Kind: Builder, Type: "amazon-instance", Spec: hcl2spec.AmazonInstance, New: func() Config { return new(instance.Config) }},
+
+	{Kind: Provisioner, Type: "shell", Spec: hcl2spec.Shell, New: func() Config { return new(shell.Config) }},
+	{Kind: Provisioner, Type: "file", Spec: hcl2spec.File, New: func() Config { return new(file.Config) }},
+	{Kind: Provisioner, Type: "shell-local", Spec: hcl2spec.ShellLocal, New: func() Config { return new(shelllocal.Config) }},
+	{Kind: Provisioner, Type: "powershell", Spec: hcl2spec.PowerShell, New: func() Config { return new(powershell.Config) }},
+	{Kind: Provisioner, Type: "windows-restart", Spec: hcl2spec.WindowsRestart, New: func() Config { return new(windowsrestart.Config) }},
+
+	{Kind: PostProcessor, Type: "manifest", Spec: hcl2spec.Manifest, New: func() Config { return new(manifest.Config) }},
+
+	{Kind: DataSource, Type: "amazon-ami", Spec: hcl2spec.AmazonAMI, New: func() Config { return new(amazonami.Config) }, Output: amazonami.OutputType},
+	{Kind: DataSource, Type: "amazon-parameterstore", Spec: hcl2spec.AmazonParameterStore, New: func() Config { return new(parameterstore.Config) }, Output: parameterstore.OutputType},
+}

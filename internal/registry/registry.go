@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/imgbuild/imgbuild/internal/check"
 )
@@ -35,6 +36,11 @@ type Component struct {
 	Type string      // the HCL type label, e.g. "amazon-ebs"
 	Spec hcldec.Spec // generated in package hcl2spec
 	New  func() Config
+
+	// Output is the type of a data source's result object, so the engine
+	// can give data.<type>.<name> an unknown value of the right type at
+	// validate time. cty.NilType for other kinds.
+	Output cty.Type
 }
 
 // Lookup returns the component of the given kind and type.

@@ -1,0 +1,170 @@
+package amazon
+
+// RunConfig describes the instance launched to build the image.
+type RunConfig struct {
+	// InstanceType is the EC2 instance type, e.g. "t3.micro". Required.
+	InstanceType string `hcl:"instance_type" required:"true"`
+	// SourceAMI is the ID of the AMI to start from (ami- and 8 or 17 hex
+	// digits). Exactly one of source_ami and source_ami_filter is required.
+	SourceAMI string `hcl:"source_ami"`
+	// SourceAMIFilter finds the source AMI by filters instead of by ID.
+	SourceAMIFilter AMIFilter `hcl:"source_ami_filter,block"`
+	// SubnetID is the subnet to launch in. Default: the default VPC's
+	// subnet chosen by EC2.
+	SubnetID string `hcl:"subnet_id"`
+	// SubnetFilter finds the subnet by filters instead of by ID.
+	SubnetFilter SubnetFilter `hcl:"subnet_filter,block"`
+	// VpcID is the VPC to launch in; needed with a subnet_filter spanning VPCs.
+	VpcID string `hcl:"vpc_id"`
+	// VpcFilter finds the VPC by filters instead of by ID.
+	VpcFilter Filter `hcl:"vpc_filter,block"`
+	// SecurityGroupID is one security group to attach; it is added to
+	// security_group_ids. Default: a temporary group opening the
+	// communicator port.
+	SecurityGroupID string `hcl:"security_group_id"`
+	// SecurityGroupIDs are the security groups to attach. Not with
+	// security_group_filter.
+	SecurityGroupIDs []string `hcl:"security_group_ids"`
+	// SecurityGroupFilter finds the security groups by filters.
+	SecurityGroupFilter Filter `hcl:"security_group_filter,block"`
+	// AssociatePublicIPAddress gives the instance a public IP (true) or not
+	// (false). Default: unset, the subnet's setting.
+	AssociatePublicIPAddress *bool `hcl:"associate_public_ip_address"`
+	// AvailabilityZone is the zone to launch in. Default: chosen by EC2.
+	AvailabilityZone string `hcl:"availability_zone"`
+	// TemporarySGSourceCidrs are the CIDR blocks the temporary security
+	// group admits. Default: ["0.0.0.0/0"]. Not with
+	// temporary_security_group_source_public_ip.
+	TemporarySGSourceCidrs []string `hcl:"temporary_security_group_source_cidrs"`
+	// TemporarySGSourcePublicIP admits only this machine's public IP in
+	// the temporary security group. Default: false.
+	TemporarySGSourcePublicIP bool `hcl:"temporary_security_group_source_public_ip"`
+	// IamInstanceProfile is the instance profile to launch with.
+	IamInstanceProfile string `hcl:"iam_instance_profile"`
+	// SkipProfileValidation skips checking that iam_instance_profile
+	// exists and may be passed. Default: false.
+	SkipProfileValidation bool `hcl:"skip_profile_validation"`
+	// RunTags are applied to the instance; values may hold legacy placeholders.
+	RunTags map[string]string `hcl:"run_tags"`
+	// RunTag blocks add run tags like the run_tags map.
+	RunTag []KeyValue `hcl:"run_tag,block"`
+	// SpotTags are applied to the spot request.
+	SpotTags map[string]string `hcl:"spot_tags"`
+	// FleetTags are applied to the EC2 fleet of a spot request.
+	FleetTags map[string]string `hcl:"fleet_tags"`
+	// SpotPrice is the maximum hourly spot price in USD, e.g. "0.05", or
+	// "auto" for the on-demand price. Default: "" (on-demand instance).
+	SpotPrice string `hcl:"spot_price"`
+	// SpotInstanceTypes are instance types a spot request may choose from,
+	// in addition to instance_type. Needs spot_price.
+	SpotInstanceTypes []string `hcl:"spot_instance_types"`
+	// SpotAllocationStrategy is the fleet allocation strategy:
+	// lowest-price, diversified, capacity-optimized,
+	// capacity-optimized-prioritized or price-capacity-optimized.
+	SpotAllocationStrategy string `hcl:"spot_allocation_strategy"`
+	// UserData is user data for the build instance, at most 16 KB. Not
+	// with user_data_file.
+	UserData string `hcl:"user_data"`
+	// UserDataFile is a file holding user data, at most 16 KB; it must
+	// exist. Not with user_data.
+	UserDataFile string `hcl:"user_data_file"`
+	// InstanceInitiatedShutdownBehavior is what a shutdown from inside the
+	// instance does: "stop" (default) or "terminate".
+	InstanceInitiatedShutdownBehavior string `hcl:"shutdown_behavior"`
+	// DisableStopInstance leaves stopping the instance to the provisioners
+	// (for example sysprep). Default: false.
+	DisableStopInstance bool `hcl:"disable_stop_instance"`
+	// EbsOptimized launches an EBS-optimized instance. Default: false.
+	EbsOptimized bool `hcl:"ebs_optimized"`
+	// EnableNitroEnclave enables Nitro Enclaves. Default: false.
+	EnableNitroEnclave bool `hcl:"enable_nitro_enclave"`
+	// EnableUnlimitedCredits launches burstable instances in unlimited
+	// mode. Default: false.
+	EnableUnlimitedCredits bool `hcl:"enable_unlimited_credits"`
+	// CapacityReservationPreference is "open" or "none". Default: unset.
+	CapacityReservationPreference string `hcl:"capacity_reservation_preference"`
+	// CapacityReservationID targets one capacity reservation.
+	CapacityReservationID string `hcl:"capacity_reservation_id"`
+	// CapacityReservationGroupArn targets a capacity reservation group.
+	CapacityReservationGroupArn string `hcl:"capacity_reservation_group_arn"`
+	// Placement sets the tenancy and host of the instance.
+	Placement Placement `hcl:"placement,block"`
+	// MetadataOptions sets the instance metadata service options.
+	MetadataOptions MetadataOptions `hcl:"metadata_options,block"`
+	// SSHInterface is how to reach the instance: public_ip, private_ip,
+	// public_dns, private_dns or session_manager (needs
+	// iam_instance_profile). Default: public address when there is one,
+	// else private.
+	SSHInterface string `hcl:"ssh_interface"`
+	// PauseBeforeSSM waits this long before opening a Session Manager
+	// session, e.g. "30s". Default: no pause.
+	PauseBeforeSSM string `hcl:"pause_before_ssm"`
+	// SessionManagerPort is the local port of the Session Manager tunnel.
+	// Default: 0, a free port.
+	SessionManagerPort int `hcl:"session_manager_port"`
+	// WindowsPasswordTimeout is how long to wait for the Windows
+	// administrator password. Default: "20m".
+	WindowsPasswordTimeout string `hcl:"windows_password_timeout"`
+}
+
+// Filter is a block holding EC2 API filters, e.g. vpc_filter {}.
+type Filter struct {
+	// Filters are EC2 Describe* filters, name to value, e.g.
+	// { "tag:Class" = "build" }.
+	Filters map[string]string `hcl:"filters"`
+}
+
+// AMIFilter is the source_ami_filter {} block.
+type AMIFilter struct {
+	// Filters are DescribeImages filters, e.g. { name = "ubuntu/*" }.
+	Filters map[string]string `hcl:"filters"`
+	// Owners are account IDs or aliases ("self", "amazon") that may own
+	// the AMI. Required unless filters name an owner-id, owner-alias or
+	// image-id, so a stranger's AMI is never picked.
+	Owners []string `hcl:"owners"`
+	// MostRecent picks the newest of several matches; without it several
+	// matches are an error. Default: false.
+	MostRecent bool `hcl:"most_recent"`
+	// IncludeDeprecated also considers deprecated AMIs. Default: false.
+	IncludeDeprecated bool `hcl:"include_deprecated"`
+}
+
+// Empty reports whether no filter attribute is set.
+func (f AMIFilter) Empty() bool {
+	return len(f.Filters) == 0 && len(f.Owners) == 0 && !f.MostRecent && !f.IncludeDeprecated
+}
+
+// SubnetFilter is the subnet_filter {} block.
+type SubnetFilter struct {
+	// Filters are DescribeSubnets filters.
+	Filters map[string]string `hcl:"filters"`
+	// MostFree picks the matching subnet with the most free addresses.
+	// Default: false.
+	MostFree bool `hcl:"most_free"`
+	// Random picks a random matching subnet. Default: false.
+	Random bool `hcl:"random"`
+}
+
+// Placement is the placement {} block.
+type Placement struct {
+	// HostResourceGroupArn is a host resource group to launch into.
+	HostResourceGroupArn string `hcl:"host_resource_group_arn"`
+	// HostID is a dedicated host to launch on.
+	HostID string `hcl:"host_id"`
+	// Tenancy is "default", "dedicated" or "host". Default: "default".
+	Tenancy string `hcl:"tenancy"`
+}
+
+// MetadataOptions is the metadata_options {} block.
+type MetadataOptions struct {
+	// HTTPEndpoint is "enabled" (default) or "disabled".
+	HTTPEndpoint string `hcl:"http_endpoint"`
+	// HTTPTokens is "required" (IMDSv2 only, default) or "optional".
+	HTTPTokens string `hcl:"http_tokens"`
+	// HTTPPutResponseHopLimit is the hop limit of metadata responses,
+	// 1 to 64. Default: 1.
+	HTTPPutResponseHopLimit int `hcl:"http_put_response_hop_limit"`
+	// InstanceMetadataTags is "enabled" or "disabled" (default): access to
+	// instance tags from the metadata service.
+	InstanceMetadataTags string `hcl:"instance_metadata_tags"`
+}

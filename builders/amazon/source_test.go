@@ -1,0 +1,188 @@
+package amazon
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/imgbuild/imgbuild/internal/check"
+)
+
+func valid() SourceConfig {
+	var c SourceConfig
+	c.Region = "us-east-1"
+	c.AMIName = "web-{{timestamp}}"
+	c.InstanceType = "t3.micro"
+	c.SourceAMI = "ami-12345678"
+	c.SSHUsername = "ubuntu"
+	return c
+}
+
+func ptr(b bool) *bool { return &b }
+
+func TestSourceConfigDefaults(t *testing.T) {
+	c := valid()
+	ctx := &check.Context{}
+	c.Prepare(ctx)
+	if ctx.HasErrors() {
+		t.Fatal(ctx.Diags)
+	}
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"max_retries", c.MaxRetries, 10},
+		{"http_tokens", c.MetadataOptions.HTTPTokens, "required"},
+		{"http_endpoint", c.MetadataOptions.HTTPEndpoint, "enabled"},
+		{"hop limit", c.MetadataOptions.HTTPPutResponseHopLimit, 1},
+		{"shutdown_behavior", c.InstanceInitiatedShutdownBehavior, "stop"},
+		{"windows_password_timeout", c.WindowsPasswordTimeout, "20m"},
+		{"ssh_timeout", c.SSHTimeout, "5m"},
+		{"temporary_key_pair_type", c.TemporaryKeyPairType, "ed25519"},
+		{"timeouts.ssh", c.Timeouts.SSH, "5m"},
+		{"timeouts.image_available", c.Timeouts.ImageAvailable, "60m"},
+		{"timeouts.instance_running", c.Timeouts.InstanceRunning, "10m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSourceConfigNormalizes(t *testing.T) {
+	c := valid()
+	c.AMIRegions = []string{"eu-west-1", "eu-west-1", "us-west-2"}
+	c.SecurityGroupID = "sg-1"
+	c.SecurityGroupIDs = []string{"sg-2"}
+	c.Tag = []KeyValue{{Key: "a", Value: "block"}, {Key: "b", Value: "block"}}
+	c.Tags = map[string]string{"a": "map"}
+	c.Prepare(&check.Context{})
+	if strings.Join(c.AMIRegions, ",") != "eu-west-1,us-west-2" {
+		t.Errorf("ami_regions = %v", c.AMIRegions)
+	}
+	if strings.Join(c.SecurityGroupIDs, ",") != "sg-1,sg-2" {
+		t.Errorf("security_group_ids = %v", c.SecurityGroupIDs)
+	}
+	if c.Tags["a"] != "map" || c.Tags["b"] != "block" {
+		t.Errorf("tags = %v", c.Tags)
+	}
+}
+
+func TestSourceConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.txt")
+	if err := os.WriteFile(big, make([]byte, check.MaxUserData+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ok.txt"), []byte("#!/bin/sh"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		edit    func(*SourceConfig)
+		unknown string
+		want    string // summary substring; "" means valid
+	}{
+		{"valid", func(*SourceConfig) {}, "", ""},
+		{"bad region", func(c *SourceConfig) { c.Region = "us-east" }, "", "Invalid region"},
+		{"ami name chars", func(c *SourceConfig) { c.AMIName = "web:{{timestamp}}" }, "", "Invalid ami_name"},
+		{"ami name placeholder", func(c *SourceConfig) { c.AMIName = "web-{{ .Nope }}" }, "", "Invalid ami_name"},
+		{"ami name short", func(c *SourceConfig) { c.AMIName = "ab" }, "", "Invalid ami_name"},
+		{"description placeholder", func(c *SourceConfig) { c.AMIDescription = "{{ nope }}" }, "", "Invalid template in ami_description"},
+		{"tag placeholder", func(c *SourceConfig) { c.Tags = map[string]string{"a": "{{ .Nope }}"} }, "", "Invalid template in tags"},
+		{"run tag placeholder", func(c *SourceConfig) { c.RunTag = []KeyValue{{Key: "a", Value: "{{"}} }, "", "Invalid template in run_tags"},
+		{"bad ami_regions", func(c *SourceConfig) { c.AMIRegions = []string{"mars-1"} }, "", "Invalid region in ami_regions"},
+		{"skip region validation", func(c *SourceConfig) { c.AMIRegions = []string{"mars-1"}; c.AMISkipRegionValidation = true }, "", ""},
+		{"bad source ami", func(c *SourceConfig) { c.SourceAMI = "ami-xyz" }, "", "Invalid source_ami"},
+		{"no source", func(c *SourceConfig) { c.SourceAMI = "" }, "", "Missing source AMI"},
+		{"unknown source", func(c *SourceConfig) { c.SourceAMI = "" }, "source_ami", ""},
+		{"both sources", func(c *SourceConfig) { c.SourceAMIFilter.Owners = []string{"self"} }, "", "Conflicting source AMI"},
+		{"filter without owners", func(c *SourceConfig) {
+			c.SourceAMI = ""
+			c.SourceAMIFilter.Filters = map[string]string{"name": "x"}
+		}, "", "Missing owners"},
+		{"filter with owner-alias", func(c *SourceConfig) {
+			c.SourceAMI = ""
+			c.SourceAMIFilter.Filters = map[string]string{"owner-alias": "amazon"}
+		}, "", ""},
+		{"both user data", func(c *SourceConfig) { c.UserData = "x"; c.UserDataFile = "ok.txt" }, "", "Conflicting user data"},
+		{"user data too big", func(c *SourceConfig) { c.UserData = strings.Repeat("x", check.MaxUserData+1) }, "", "User data too large"},
+		{"user data file too big", func(c *SourceConfig) { c.UserDataFile = "big.txt" }, "", "User data too large"},
+		{"user data file missing", func(c *SourceConfig) { c.UserDataFile = "nope.txt" }, "", "File not found"},
+		{"user data file ok", func(c *SourceConfig) { c.UserDataFile = "ok.txt" }, "", ""},
+		{"shutdown behavior", func(c *SourceConfig) { c.InstanceInitiatedShutdownBehavior = "halt" }, "", "shutdown_behavior"},
+		{"deprecate_at", func(c *SourceConfig) { c.DeprecationTime = "tomorrow" }, "", "Invalid deprecate_at"},
+		{"imds_support", func(c *SourceConfig) { c.AMIIMDSSupport = "v1" }, "", "imds_support"},
+		{"http_tokens", func(c *SourceConfig) { c.MetadataOptions.HTTPTokens = "sometimes" }, "", "http_tokens"},
+		{"hop limit", func(c *SourceConfig) { c.MetadataOptions.HTTPPutResponseHopLimit = 65 }, "", "http_put_response_hop_limit"},
+		{"tenancy", func(c *SourceConfig) { c.Placement.Tenancy = "shared" }, "", "tenancy"},
+		{"ssh_interface", func(c *SourceConfig) { c.SSHInterface = "ipv6" }, "", "ssh_interface"},
+		{"session manager needs profile", func(c *SourceConfig) { c.SSHInterface = "session_manager" }, "", "instance profile"},
+		{"pause_before_ssm", func(c *SourceConfig) { c.PauseBeforeSSM = "1 minute" }, "", "pause_before_ssm"},
+		{"cidr", func(c *SourceConfig) { c.TemporarySGSourceCidrs = []string{"10.0.0.1"} }, "", "Invalid CIDR"},
+		{"cidr and public ip", func(c *SourceConfig) {
+			c.TemporarySGSourceCidrs = []string{"10.0.0.0/8"}
+			c.TemporarySGSourcePublicIP = true
+		}, "", "Conflicting temporary security group"},
+		{"sg ids and filter", func(c *SourceConfig) {
+			c.SecurityGroupIDs = []string{"sg-1"}
+			c.SecurityGroupFilter.Filters = map[string]string{"a": "b"}
+		}, "", "Conflicting security groups"},
+		{"spot price", func(c *SourceConfig) { c.SpotPrice = "cheap" }, "", "spot_price"},
+		{"spot types need price", func(c *SourceConfig) { c.SpotInstanceTypes = []string{"t3.small"} }, "", "spot_price"},
+		{"kms without encrypt", func(c *SourceConfig) { c.AMIKmsKeyID = "k" }, "", "kms_key_id needs encrypt_boot"},
+		{"kms with encrypt", func(c *SourceConfig) { c.AMIKmsKeyID = "k"; c.AMIEncryptBootVolume = ptr(true) }, "", ""},
+		{"region kms not in regions", func(c *SourceConfig) { c.AMIRegionKMSKeyIDs = map[string]string{"eu-west-1": "k"} }, "", "Region not in ami_regions"},
+		{"region kms missing region", func(c *SourceConfig) {
+			c.AMIRegions = []string{"eu-west-1", "us-west-2"}
+			c.AMIRegionKMSKeyIDs = map[string]string{"eu-west-1": "k"}
+		}, "", "Missing KMS key"},
+		{"region kms with encrypt false", func(c *SourceConfig) {
+			c.AMIRegions = []string{"eu-west-1"}
+			c.AMIRegionKMSKeyIDs = map[string]string{"eu-west-1": "k"}
+			c.AMIEncryptBootVolume = ptr(false)
+		}, "", "needs encryption"},
+		{"snapshot copy duration", func(c *SourceConfig) { c.SnapshotCopyDurationMinutes = 20 }, "", "snapshot_copy_duration_minutes"},
+		{"ami users", func(c *SourceConfig) { c.AMIUsers = []string{"123"} }, "", "Invalid account ID"},
+		{"ami groups", func(c *SourceConfig) { c.AMIGroups = []string{"friends"} }, "", "Invalid group"},
+		{"virtualization type", func(c *SourceConfig) { c.AMIVirtType = "pv" }, "", "ami_virtualization_type"},
+		{"max retries", func(c *SourceConfig) { c.MaxRetries = -1 }, "", "max_retries"},
+		{"half credentials", func(c *SourceConfig) { c.AccessKey = "AKIA" }, "", "Incomplete static credentials"},
+		{"assume role duration", func(c *SourceConfig) { c.AssumeRole = AssumeRole{RoleARN: "arn", DurationSeconds: 60} }, "", "duration_seconds"},
+		{"volume type", func(c *SourceConfig) {
+			c.LaunchBlockDevices = []BlockDevice{{DeviceName: "/dev/sda1", VolumeType: "gp9"}}
+		}, "", "volume_type"},
+		{"device name", func(c *SourceConfig) { c.AMIBlockDevices = []BlockDevice{{VolumeSize: 8}} }, "", "Missing required argument"},
+		{"iops on gp2", func(c *SourceConfig) {
+			c.LaunchBlockDevices = []BlockDevice{{DeviceName: "d", VolumeType: "gp2", IOPS: 3000}}
+		}, "", "iops"},
+		{"throughput range", func(c *SourceConfig) {
+			c.LaunchBlockDevices = []BlockDevice{{DeviceName: "d", VolumeType: "gp3", Throughput: 2000}}
+		}, "", "throughput"},
+		{"device kms", func(c *SourceConfig) { c.LaunchBlockDevices = []BlockDevice{{DeviceName: "d", KmsKeyID: "k"}} }, "", "needs encrypted"},
+		{"virtual name", func(c *SourceConfig) { c.LaunchBlockDevices = []BlockDevice{{DeviceName: "d", VirtualName: "eph"}} }, "", "virtual_name"},
+		{"timeouts", func(c *SourceConfig) { c.Timeouts.CopyAvailable = "2 hours" }, "", "Invalid duration for copy_available"},
+		{"communicator", func(c *SourceConfig) { c.Type = "rdp" }, "", "communicator"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid()
+			tt.edit(&c)
+			ctx := &check.Context{BaseDir: dir, Unknown: map[string]bool{tt.unknown: true}}
+			c.Prepare(ctx)
+			if tt.want == "" {
+				if ctx.HasErrors() {
+					t.Fatalf("unexpected diagnostics: %v", ctx.Diags)
+				}
+				return
+			}
+			if len(ctx.Diags) != 1 || !strings.Contains(ctx.Diags[0].Summary, tt.want) {
+				t.Errorf("diagnostics = %v, want one containing %q", ctx.Diags, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,31 @@
+package specgen
+
+import (
+	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
+	"github.com/imgbuild/imgbuild/builders/amazon/instance"
+	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
+	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
+	"github.com/imgbuild/imgbuild/postprocessors/manifest"
+	"github.com/imgbuild/imgbuild/provisioners/file"
+	"github.com/imgbuild/imgbuild/provisioners/powershell"
+	"github.com/imgbuild/imgbuild/provisioners/shell"
+	"github.com/imgbuild/imgbuild/provisioners/shelllocal"
+	"github.com/imgbuild/imgbuild/provisioners/windowsrestart"
+)
+
+// Targets lists every Config that has a generated spec. Adding a
+// component means adding a line here and one in internal/registry.
+func Targets() []Target {
+	return []Target{
+		{"AmazonEBS", "amazon_ebs.hcl2spec.go", `source "amazon-ebs"`, ebs.Config{}},
+		{"AmazonInstance", "amazon_instance.hcl2spec.go", `source "amazon-instance"`, instance.Config{}},
+		{"Shell", "shell.hcl2spec.go", `provisioner "shell"`, shell.Config{}},
+		{"File", "file.hcl2spec.go", `provisioner "file"`, file.Config{}},
+		{"ShellLocal", "shell_local.hcl2spec.go", `provisioner "shell-local"`, shelllocal.Config{}},
+		{"PowerShell", "powershell.hcl2spec.go", `provisioner "powershell"`, powershell.Config{}},
+		{"WindowsRestart", "windows_restart.hcl2spec.go", `provisioner "windows-restart"`, windowsrestart.Config{}},
+		{"Manifest", "manifest.hcl2spec.go", `post-processor "manifest"`, manifest.Config{}},
+		{"AmazonAMI", "amazon_ami.hcl2spec.go", `data "amazon-ami"`, amazonami.Config{}},
+		{"AmazonParameterStore", "amazon_parameterstore.hcl2spec.go", `data "amazon-parameterstore"`, parameterstore.Config{}},
+	}
+}

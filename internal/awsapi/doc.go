@@ -1,0 +1,50 @@
+// Package awsapi is imgbuild's only door to AWS: SDK configuration,
+// per-region clients, retries, client-side rate limits, waits and the
+// reading of AWS error codes.
+//
+// # Configuration
+//
+// Builders map their HCL access settings into an Access and call
+// NewSession once per access configuration. The SDK's default credential
+// chain applies unless static keys, a profile or a shared credentials file
+// are given; AssumeRole adds an stscreds provider on top. The standard
+// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> variables (and endpoint_url
+// in the shared config) are honoured by the SDK; Access.CustomEndpointEC2
+// overrides the EC2 endpoint only. Unless skipped, credentials are checked
+// with sts GetCallerIdentity, and the error says which source was tried and
+// what to do. Secrets never appear in errors or logs.
+//
+// # Clients, retries and rate limits
+//
+// Session.EC2, SSM and S3 return one cached client per region. Every client
+// uses the SDK's standard retryer (Access.MaxRetries attempts, default 10,
+// jittered throttle-aware backoff capped at MaxBackoff): throttling codes
+// such as RequestLimitExceeded, 5xx and connection errors are retried, other
+// 4xx are not. The eventual-consistency NotFound codes are retried only by
+// calls that pass RetryEventual.
+//
+// Every attempt first takes a token from a Limiter: one token bucket per
+// service, region and action, sized like EC2's own (EC2Bucket). By default
+// all Sessions share ProcessLimiter, so parallel builds share one budget per
+// region instead of each discovering throttling on its own. Limiter.Counts
+// reports requests, throttled attempts and time spent waiting.
+//
+// # Errors
+//
+// ErrorCode, IsNotFound, IsGone, IsThrottle, IsDuplicate, IsEventualNotFound
+// and IsCredentialError are the only code in imgbuild that looks at AWS
+// error codes.
+//
+// # Waits
+//
+// Wait polls a Check function adaptively: at once, then after 250 ms,
+// backing off to a cap of 2 s, so readiness is noticed within about two
+// seconds. NotFound within WaitSpec.Grace counts as pending (EC2 is
+// eventually consistent). On timeout it returns a *TimeoutError naming what
+// it waited for, how long and the last state seen. Waiter builds the typed
+// waits (InstanceRunning, InstanceStopped, InstanceTerminated,
+// ImageAvailable, CopyAvailable, SnapshotCompleted) on it; they fail at once
+// on a terminal state and quote the resource's StateReason. Deadlines come
+// from Timeouts, computed by EffectiveTimeouts from the template's
+// timeouts {} and aws_polling {} blocks.
+package awsapi

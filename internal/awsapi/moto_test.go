@@ -1,0 +1,104 @@
+package awsapi
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// startMoto starts moto_server on a free loopback port and returns its URL.
+// It skips the test when moto_server is missing, unless IMGBUILD_TEST_REQUIRE
+// contains "moto" or "all". (internal/testenv will own a shared version.)
+func startMoto(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		req := os.Getenv("IMGBUILD_TEST_REQUIRE")
+		if strings.Contains(req, "moto") || strings.Contains(req, "all") {
+			t.Fatalf("moto_server is required (IMGBUILD_TEST_REQUIRE=%s) but not on PATH", req)
+		}
+		t.Skip("moto_server not on PATH")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start moto_server: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get(url + "/moto-api/"); err == nil {
+			resp.Body.Close()
+			t.Logf("moto_server pid %d on %s", cmd.Process.Pid, url)
+			return url
+		}
+	}
+	t.Fatalf("moto_server on %s did not answer within 30s", url)
+	return ""
+}
+
+func TestMotoBuildFlow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	isolateEnv(t)
+	t.Setenv("AWS_ENDPOINT_URL", startMoto(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := NewSession(ctx, Access{Region: "us-east-1", AccessKey: "testing", SecretKey: "testing"},
+		WithLimiter(NewLimiter()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.EC2("")
+	w := NewWaiter(c, Timeouts{})
+
+	images, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}, MaxResults: aws.Int32(5)})
+	if err != nil || len(images.Images) == 0 {
+		t.Fatalf("find a base image: %v", err)
+	}
+	run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: images.Images[0].ImageId,
+		InstanceType: types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err != nil {
+		t.Fatalf("RunInstances: %v", err)
+	}
+	id := aws.ToString(run.Instances[0].InstanceId)
+	if inst, err := w.InstanceRunning(ctx, id); err != nil || inst.State.Name != types.InstanceStateNameRunning {
+		t.Fatalf("InstanceRunning(%s) = %v, %v", id, inst.State, err)
+	}
+	created, err := c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(id), Name: aws.String("imgbuild-test")})
+	if err != nil {
+		t.Fatalf("CreateImage: %v", err)
+	}
+	img, err := w.ImageAvailable(ctx, aws.ToString(created.ImageId))
+	if err != nil || img.State != types.ImageStateAvailable {
+		t.Fatalf("ImageAvailable = %v, %v", img.State, err)
+	}
+	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.InstanceTerminated(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Limiter().CountsFor("EC2", "us-east-1", "RunInstances").Requests; got != 1 {
+		t.Errorf("limiter counted %d RunInstances, want 1", got)
+	}
+}

@@ -1,0 +1,209 @@
+package communicator
+
+import (
+	"time"
+
+	"github.com/imgbuild/imgbuild/internal/check"
+)
+
+// Communicator types accepted by the communicator attribute.
+const (
+	SSH   = "ssh"
+	WinRM = "winrm"
+	None  = "none"
+)
+
+// Config is the communicator configuration shared by builders that launch
+// an instance. Its attributes sit directly in the source block, as in Packer.
+type Config struct {
+	// Type is how imgbuild connects to the instance: "ssh" (default),
+	// "winrm", or "none" (no provisioners that need a connection may run).
+	Type string `hcl:"communicator"`
+	// PauseBeforeConnecting waits this long after the instance is reachable
+	// before connecting, e.g. "30s". Default: no pause.
+	PauseBeforeConnecting string `hcl:"pause_before_connecting"`
+
+	SSHConfig
+	WinRMConfig
+}
+
+// SSHConfig holds the ssh_* attributes. They are only used when communicator is "ssh".
+type SSHConfig struct {
+	// SSHHost is the address to connect to. Default: chosen by the builder
+	// from ssh_interface.
+	SSHHost string `hcl:"ssh_host"`
+	// SSHPort is the SSH port. Default: 22.
+	SSHPort int `hcl:"ssh_port"`
+	// SSHUsername is the user to log in as. Required with communicator "ssh".
+	SSHUsername string `hcl:"ssh_username"`
+	// SSHPassword is the password to log in with. Sensitive.
+	SSHPassword string `hcl:"ssh_password" sensitive:"true"`
+	// SSHTimeout is how long to wait for SSH to become available, e.g.
+	// "10m". Default: "5m".
+	SSHTimeout string `hcl:"ssh_timeout"`
+	// SSHHandshakeAttempts is how many SSH handshakes to try before giving
+	// up. Default: 10; at least 1.
+	SSHHandshakeAttempts int `hcl:"ssh_handshake_attempts"`
+	// SSHKeyPairName names an existing EC2 key pair to launch with instead
+	// of a temporary one. Requires ssh_private_key_file or ssh_agent_auth.
+	SSHKeyPairName string `hcl:"ssh_keypair_name"`
+	// SSHPrivateKeyFile is a private key file to authenticate with; it
+	// must exist. Relative paths are relative to the template directory.
+	SSHPrivateKeyFile string `hcl:"ssh_private_key_file"`
+	// SSHAgentAuth authenticates with the local SSH agent. Default: false.
+	SSHAgentAuth bool `hcl:"ssh_agent_auth"`
+	// SSHCertificateFile is a signed certificate for the private key; it
+	// must exist.
+	SSHCertificateFile string `hcl:"ssh_certificate_file"`
+	// SSHClearAuthorizedKeys removes the temporary public key from
+	// ~/.ssh/authorized_keys before the image is made. Default: false.
+	SSHClearAuthorizedKeys bool `hcl:"ssh_clear_authorized_keys"`
+	// SSHPty requests a pseudo terminal for commands. Default: false.
+	SSHPty bool `hcl:"ssh_pty"`
+	// SSHFileTransferMethod is "scp" (default) or "sftp".
+	SSHFileTransferMethod string `hcl:"ssh_file_transfer_method"`
+	// SSHKeepAliveInterval is the interval between keep-alive messages,
+	// e.g. "5s" (default); "0s" disables them.
+	SSHKeepAliveInterval string `hcl:"ssh_keep_alive_interval"`
+
+	// SSHBastionHost is a bastion (jump) host to connect through.
+	SSHBastionHost string `hcl:"ssh_bastion_host"`
+	// SSHBastionPort is the bastion's SSH port. Default: 22.
+	SSHBastionPort int `hcl:"ssh_bastion_port"`
+	// SSHBastionUsername is the user to log in to the bastion as.
+	SSHBastionUsername string `hcl:"ssh_bastion_username"`
+	// SSHBastionPassword is the bastion password. Sensitive.
+	SSHBastionPassword string `hcl:"ssh_bastion_password" sensitive:"true"`
+	// SSHBastionPrivateKeyFile is a private key file for the bastion; it
+	// must exist.
+	SSHBastionPrivateKeyFile string `hcl:"ssh_bastion_private_key_file"`
+	// SSHBastionAgentAuth authenticates to the bastion with the local SSH
+	// agent. One of ssh_bastion_password, ssh_bastion_private_key_file or
+	// ssh_bastion_agent_auth is required with ssh_bastion_host.
+	SSHBastionAgentAuth bool `hcl:"ssh_bastion_agent_auth"`
+
+	// TemporaryKeyPairName names the temporary EC2 key pair. Default: a
+	// generated name ("imgbuild_<id>").
+	TemporaryKeyPairName string `hcl:"temporary_key_pair_name"`
+	// TemporaryKeyPairType is "ed25519" (default) or "rsa".
+	TemporaryKeyPairType string `hcl:"temporary_key_pair_type"`
+	// TemporaryKeyPairBits is the RSA key size. Default: 4096; at least
+	// 2048. Ignored for ed25519.
+	TemporaryKeyPairBits int `hcl:"temporary_key_pair_bits"`
+}
+
+// WinRMConfig holds the winrm_* attributes, used when communicator is "winrm".
+type WinRMConfig struct {
+	// WinRMUsername is the user to connect as. Required with communicator "winrm".
+	WinRMUsername string `hcl:"winrm_username"`
+	// WinRMPassword is the user's password. Sensitive. Default: the
+	// instance's administrator password when the builder can retrieve it.
+	WinRMPassword string `hcl:"winrm_password" sensitive:"true"`
+	// WinRMHost is the address to connect to. Default: chosen by the builder.
+	WinRMHost string `hcl:"winrm_host"`
+	// WinRMPort is the WinRM port. Default: 5985, or 5986 with winrm_use_ssl.
+	WinRMPort int `hcl:"winrm_port"`
+	// WinRMTimeout is how long to wait for WinRM to become available.
+	// Default: "30m".
+	WinRMTimeout string `hcl:"winrm_timeout"`
+	// WinRMUseSSL connects over HTTPS. Default: false.
+	WinRMUseSSL bool `hcl:"winrm_use_ssl"`
+	// WinRMInsecure skips verification of the server certificate. Default: false.
+	WinRMInsecure bool `hcl:"winrm_insecure"`
+	// WinRMUseNTLM authenticates with NTLM instead of basic. Default: false.
+	WinRMUseNTLM bool `hcl:"winrm_use_ntlm"`
+	// WinRMNoProxy bypasses any HTTP proxy for WinRM. Default: false.
+	WinRMNoProxy bool `hcl:"winrm_no_proxy"`
+}
+
+// Prepare fills defaults and checks the communicator configuration.
+func (c *Config) Prepare(ctx *check.Context) {
+	c.setDefaults()
+	ctx.Enum(check.Path("communicator"), c.Type, SSH, WinRM, None)
+	ctx.DurationAttr(check.Path("pause_before_connecting"), c.PauseBeforeConnecting)
+	switch c.Type {
+	case SSH:
+		c.SSHConfig.prepare(ctx)
+	case WinRM:
+		c.WinRMConfig.prepare(ctx)
+	}
+}
+
+// Timeout returns how long to wait for the communicator to connect: the
+// ssh_timeout or winrm_timeout, after Prepare.
+func (c *Config) Timeout() time.Duration {
+	if c.Type == WinRM {
+		return check.DurationValue(c.WinRMTimeout)
+	}
+	return check.DurationValue(c.SSHTimeout)
+}
+
+func (c *Config) setDefaults() {
+	setString(&c.Type, SSH)
+	setInt(&c.SSHPort, 22)
+	setString(&c.SSHTimeout, "5m")
+	setInt(&c.SSHHandshakeAttempts, 10)
+	setString(&c.SSHFileTransferMethod, "scp")
+	setString(&c.SSHKeepAliveInterval, "5s")
+	setInt(&c.SSHBastionPort, 22)
+	setString(&c.TemporaryKeyPairType, "ed25519")
+	if c.TemporaryKeyPairType == "rsa" {
+		setInt(&c.TemporaryKeyPairBits, 4096)
+	}
+	setString(&c.WinRMTimeout, "30m")
+	if c.WinRMUseSSL {
+		setInt(&c.WinRMPort, 5986)
+	}
+	setInt(&c.WinRMPort, 5985)
+}
+
+func (s *SSHConfig) prepare(ctx *check.Context) {
+	ctx.Require(check.Path("ssh_username"), s.SSHUsername != "", "it names the user to log in as over SSH")
+	ctx.DurationAttr(check.Path("ssh_timeout"), s.SSHTimeout)
+	ctx.DurationAttr(check.Path("ssh_keep_alive_interval"), s.SSHKeepAliveInterval)
+	port(ctx, "ssh_port", s.SSHPort)
+	port(ctx, "ssh_bastion_port", s.SSHBastionPort)
+	if s.SSHHandshakeAttempts < 1 {
+		ctx.Errorf(check.Path("ssh_handshake_attempts"), "Invalid value for ssh_handshake_attempts", "ssh_handshake_attempts must be at least 1, got %d", s.SSHHandshakeAttempts)
+	}
+	ctx.Enum(check.Path("ssh_file_transfer_method"), s.SSHFileTransferMethod, "scp", "sftp")
+	ctx.Enum(check.Path("temporary_key_pair_type"), s.TemporaryKeyPairType, "ed25519", "rsa")
+	if s.TemporaryKeyPairType == "rsa" && s.TemporaryKeyPairBits < 2048 {
+		ctx.Errorf(check.Path("temporary_key_pair_bits"), "Invalid value for temporary_key_pair_bits", "RSA keys must have at least 2048 bits, got %d", s.TemporaryKeyPairBits)
+	}
+	ctx.File(check.Path("ssh_private_key_file"), s.SSHPrivateKeyFile)
+	ctx.File(check.Path("ssh_certificate_file"), s.SSHCertificateFile)
+	ctx.File(check.Path("ssh_bastion_private_key_file"), s.SSHBastionPrivateKeyFile)
+	if s.SSHKeyPairName != "" && s.SSHPrivateKeyFile == "" && !s.SSHAgentAuth && !ctx.IsUnknown("ssh_private_key_file") {
+		ctx.Errorf(check.Path("ssh_keypair_name"), "Missing private key for ssh_keypair_name",
+			"ssh_keypair_name %q needs ssh_private_key_file or ssh_agent_auth = true, because imgbuild cannot read the key pair's private key from EC2.", s.SSHKeyPairName)
+	}
+	if s.SSHBastionHost != "" && !s.SSHBastionAgentAuth && s.SSHBastionPassword == "" && s.SSHBastionPrivateKeyFile == "" {
+		ctx.Errorf(check.Path("ssh_bastion_host"), "Missing bastion credentials",
+			"ssh_bastion_host needs ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth = true.")
+	}
+}
+
+func (w *WinRMConfig) prepare(ctx *check.Context) {
+	ctx.Require(check.Path("winrm_username"), w.WinRMUsername != "", "it names the user to connect as over WinRM")
+	ctx.DurationAttr(check.Path("winrm_timeout"), w.WinRMTimeout)
+	port(ctx, "winrm_port", w.WinRMPort)
+}
+
+func port(ctx *check.Context, name string, p int) {
+	if p < 1 || p > 65535 {
+		ctx.Errorf(check.Path(name), "Invalid value for "+name, "%s must be a TCP port from 1 to 65535, got %d", name, p)
+	}
+}
+
+func setString(p *string, def string) {
+	if *p == "" {
+		*p = def
+	}
+}
+
+func setInt(p *int, def int) {
+	if *p == 0 {
+		*p = def
+	}
+}

@@ -1,0 +1,98 @@
+// Package interpolate renders Packer's legacy Go-template placeholders, such
+// as {{timestamp}} or {{ .SourceAMIName }}, that stay inside string values
+// after HCL decoding and are rendered late, once per build and region.
+//
+// The placeholders of execute_command ({{.Path}}, {{.Vars}}) are not handled
+// here: each provisioner renders those with its own data.
+package interpolate
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Data is what a legacy placeholder can refer to. The field names are the
+// ones Packer's amazon builders expose as build information.
+type Data struct {
+	SourceAMI             string            // {{ .SourceAMI }}: ID of the source AMI
+	SourceAMIName         string            // {{ .SourceAMIName }}
+	SourceAMIOwner        string            // {{ .SourceAMIOwner }}: owner account ID
+	SourceAMIOwnerName    string            // {{ .SourceAMIOwnerName }}: owner alias, e.g. "amazon"
+	SourceAMICreationDate string            // {{ .SourceAMICreationDate }}
+	SourceAMITags         map[string]string // {{ .SourceAMITags.Name }}
+	BuildRegion           string            // {{ .BuildRegion }}: region the value is rendered for
+	BuildName             string            // {{ .BuildName }} and {{ build_name }}
+	BuildType             string            // {{ build_type }}, e.g. "amazon-ebs"
+
+	// Now is the time {{timestamp}} and {{isotime}} render. It is fixed
+	// once per run so every region and every field agree.
+	Now time.Time
+}
+
+// SampleTime is the time Sample uses: {{timestamp}} renders 1700000000.
+var SampleTime = time.Unix(1700000000, 0).UTC()
+
+// Sample returns data with plausible values for offline validation. Every
+// value only uses characters valid in an AMI name.
+func Sample() Data {
+	return Data{
+		SourceAMI:             "ami-0123456789abcdef0",
+		SourceAMIName:         "sample-source-image",
+		SourceAMIOwner:        "123456789012",
+		SourceAMIOwnerName:    "amazon",
+		SourceAMICreationDate: "2023-11-14T22:13:20.000Z",
+		SourceAMITags:         map[string]string{},
+		BuildRegion:           "us-east-1",
+		BuildName:             "sample",
+		BuildType:             "amazon-ebs",
+		Now:                   SampleTime,
+	}
+}
+
+// Contains reports whether s holds a legacy placeholder.
+func Contains(s string) bool { return strings.Contains(s, "{{") }
+
+// Render returns s with its legacy placeholders rendered from data. Strings
+// without "{{" are returned unchanged. Referring to a field Data does not
+// have, to a missing SourceAMITags key, or calling an unknown function is an
+// error.
+func Render(s string, data Data) (string, error) {
+	if !Contains(s) {
+		return s, nil
+	}
+	tpl, err := parse(s, data)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := tpl.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("render %q: %w", s, err)
+	}
+	return b.String(), nil
+}
+
+// Check reports whether s would render: it parses s and executes it with
+// Sample data.
+func Check(s string) error {
+	_, err := Render(s, Sample())
+	return err
+}
+
+// RenderSample renders s with Sample data, for checks that need to see
+// the shape of the final value (for example the characters of an AMI name).
+func RenderSample(s string) (string, error) {
+	return Render(s, Sample())
+}
+
+func parse(s string, data Data) (*template.Template, error) {
+	tpl, err := template.New("value").
+		Option("missingkey=error").
+		Funcs(funcs(data)).
+		Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("parse %q: %w", s, err)
+	}
+	return tpl, nil
+}

@@ -1,0 +1,162 @@
+package localcloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/imgbuild/imgbuild/internal/sshd"
+)
+
+// Region is the region the local cloud's environment points SDKs at.
+const Region = "us-east-1"
+
+// Options configures Start.
+type Options struct {
+	// Settings are the realism settings, usually from ProfileSettings.
+	Settings Settings
+	// Addr is the loopback host:port the layer listens on; empty means
+	// 127.0.0.1 on a free port.
+	Addr string
+	// Logger receives the layer's, moto's and sshd's logs; nil discards.
+	Logger hclog.Logger
+}
+
+// Cloud is a running local cloud: moto_server, the realism layer in front
+// of it, and one sshd per running instance.
+type Cloud struct {
+	url    string
+	log    hclog.Logger
+	moto   *motoProcess
+	proxy  *proxy
+	srv    *http.Server
+	served chan error
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start starts moto_server and the realism layer and returns when both
+// answer. The caller must call Close.
+func Start(ctx context.Context, opts Options) (*Cloud, error) {
+	log := opts.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if err := checkLoopback(addr); err != nil {
+		return nil, err
+	}
+	if opts.Settings.SSH {
+		if err := prepareSSH(); err != nil {
+			return nil, err
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	moto, err := startMoto(ctx, log.Named("moto"))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	c := &Cloud{url: "http://" + ln.Addr().String(), log: log, moto: moto, served: make(chan error, 1)}
+	c.proxy = newProxy(moto.url, opts.Settings, log, newMachines(log.Named("sshd"), opts.Settings.SSH))
+	c.srv = &http.Server{Handler: c.proxy, ReadHeaderTimeout: 10 * time.Second}
+	go func() { c.served <- c.srv.Serve(ln) }()
+	log.Info("local cloud started", "endpoint", c.url, "profile", opts.Settings.Profile, "moto_pid", moto.pid())
+	return c, nil
+}
+
+// checkLoopback refuses listen addresses outside 127.0.0.0/8.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("local cloud address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("local cloud address %q: must be a loopback address (127.0.0.0/8)", addr)
+	}
+	return nil
+}
+
+// prepareSSH checks for sshd and, as root, creates the login accounts.
+func prepareSSH() error {
+	if _, err := sshd.Path(); err != nil {
+		return fmt.Errorf("local cloud instances need sshd (or disable them with ssh=false): %w", err)
+	}
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	if err := sshd.EnsureAccounts(sshd.LoginNames...); err != nil {
+		return fmt.Errorf("prepare instance login accounts: %w", err)
+	}
+	return nil
+}
+
+// URL returns the endpoint URL (AWS_ENDPOINT_URL).
+func (c *Cloud) URL() string { return c.url }
+
+// Env returns the variables that point an AWS SDK at the cloud, sorted, as
+// KEY=VALUE strings.
+func (c *Cloud) Env() []string {
+	env := []string{
+		"AWS_ENDPOINT_URL=" + c.url,
+		"AWS_ACCESS_KEY_ID=testing",
+		"AWS_SECRET_ACCESS_KEY=testing",
+		"AWS_REGION=" + Region,
+	}
+	sort.Strings(env)
+	return env
+}
+
+// Stats returns the request counts so far.
+func (c *Cloud) Stats() Stats { return c.proxy.stats.snapshot() }
+
+// SSHAddr returns where the sshd of a running instance listens.
+func (c *Cloud) SSHAddr(region, instanceID string) (string, bool) {
+	return c.proxy.machines.sshAddrOf(region, instanceID)
+}
+
+// PIDs returns the IDs of the processes the cloud runs (moto and sshd).
+func (c *Cloud) PIDs() []int {
+	return append([]int{c.moto.pid()}, c.proxy.machines.pids()...)
+}
+
+// Close stops the layer, every sshd and moto_server, and removes their
+// temporary files. Calling it again returns the first result.
+func (c *Cloud) Close() error {
+	c.closeOnce.Do(func() { c.closeErr = c.close() })
+	return c.closeErr
+}
+
+func (c *Cloud) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	if err := c.srv.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop local cloud endpoint: %w", err))
+		_ = c.srv.Close()
+	}
+	if err := <-c.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("serve local cloud endpoint: %w", err))
+	}
+	c.proxy.machines.close()
+	if err := c.moto.stop(); err != nil {
+		errs = append(errs, err)
+	}
+	c.log.Info("local cloud stopped", "endpoint", c.url)
+	return errors.Join(errs...)
+}

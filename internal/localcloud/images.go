@@ -1,0 +1,213 @@
+package localcloud
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// deprecationFormat is how DescribeImages shows DeprecationTime.
+const deprecationFormat = "2006-01-02T15:04:05.000Z"
+
+// beforeCreateImage takes the TagSpecifications out of CreateImage and
+// RegisterImage: moto crashes on snapshot tags (CreateImage) or ignores
+// them (RegisterImage); afterNewImage applies them instead.
+func (p *proxy) beforeCreateImage(_ context.Context, r *request) (*node, *apiError) {
+	r.tags = map[string][][2]string{"image": r.tagSpecs("image"), "snapshot": r.tagSpecs("snapshot")}
+	r.dropTagSpecs()
+	return nil, nil
+}
+
+// beforeCopyImage answers a repeated ClientToken with the first copy (moto
+// makes a new image each time) and takes the TagSpecifications out.
+func (p *proxy) beforeCopyImage(ctx context.Context, r *request) (*node, *apiError) {
+	if tok := r.form.Get("ClientToken"); tok != "" {
+		if id, ok := p.world.copyToken(r.region, tok); ok {
+			return okResponse("CopyImage", &node{name: "imageId", text: id}), nil
+		}
+	}
+	return p.beforeCreateImage(ctx, r)
+}
+
+// afterNewImage makes the new image pending for d, applies its tags, and
+// remembers a CopyImage ClientToken.
+func (p *proxy) afterNewImage(d time.Duration) func(context.Context, *request, *node) {
+	return func(ctx context.Context, r *request, resp *node) {
+		id := resp.value("imageId")
+		if id == "" {
+			return
+		}
+		p.world.newImage(r.region, id, r.form.Get("Name"), d)
+		p.world.created(r.region, id)
+		if tok := r.form.Get("ClientToken"); r.action == "CopyImage" && tok != "" {
+			p.world.rememberCopy(r.region, tok, id)
+		}
+		if err := p.applyImageTags(ctx, r, id); err != nil {
+			p.log.Error("apply image tags", "image", id, "region", r.region, "error", err)
+		}
+	}
+}
+
+func (p *proxy) applyImageTags(ctx context.Context, r *request, id string) error {
+	imageTags := r.tags["image"]
+	if r.action == "CopyImage" && r.form.Get("CopyImageTags") == "true" {
+		src, err := p.describeImage(ctx, r.form.Get("SourceRegion"), r.form.Get("SourceImageId"))
+		if err != nil {
+			return err
+		}
+		var copied [][2]string
+		for _, t := range src.items("tagSet") {
+			copied = append(copied, [2]string{t.value("key"), t.value("value")})
+		}
+		imageTags = append(copied, imageTags...)
+	}
+	if err := p.createTags(ctx, r.region, []string{id}, imageTags); err != nil {
+		return err
+	}
+	if len(r.tags["snapshot"]) == 0 {
+		return nil
+	}
+	img, err := p.describeImage(ctx, r.region, id)
+	if err != nil {
+		return err
+	}
+	var snaps []string
+	img.walk(func(n *node) {
+		if n.name == "snapshotId" && n.text != "" {
+			snaps = append(snaps, n.text)
+		}
+	})
+	return p.createTags(ctx, r.region, snaps, r.tags["snapshot"])
+}
+
+func (p *proxy) createTags(ctx context.Context, region string, ids []string, tags [][2]string) error {
+	if len(ids) == 0 || len(tags) == 0 {
+		return nil
+	}
+	form := url.Values{"Action": {"CreateTags"}}
+	for i, id := range ids {
+		form.Set("ResourceId."+strconv.Itoa(i+1), id)
+	}
+	for i, t := range tags {
+		form.Set(fmt.Sprintf("Tag.%d.Key", i+1), t[0])
+		form.Set(fmt.Sprintf("Tag.%d.Value", i+1), t[1])
+	}
+	_, err := p.call(ctx, region, form)
+	return err
+}
+
+// describeImage returns moto's DescribeImages item for one image.
+func (p *proxy) describeImage(ctx context.Context, region, id string) (*node, error) {
+	resp, err := p.call(ctx, region, url.Values{"Action": {"DescribeImages"}, "ImageId.1": {id}})
+	if err != nil {
+		return nil, err
+	}
+	items := resp.items("imagesSet")
+	if len(items) == 0 {
+		return nil, errNotFound(id)
+	}
+	return items[0], nil
+}
+
+func (p *proxy) afterDescribeImages(_ context.Context, r *request, resp *node) {
+	for _, item := range resp.items("imagesSet") {
+		id := item.value("imageId")
+		switch p.world.imageState(r.region, id) {
+		case "pending":
+			item.set("imageState", "pending")
+		case "failed":
+			item.set("imageState", "failed")
+			reason := item.set("stateReason", "")
+			reason.set("code", "Server.InternalError")
+			reason.set("message", "Server.InternalError: injected image failure (local cloud fail-images setting)")
+		}
+		if item.value("rootDeviceType") == "standard" {
+			// moto reports the volume type here; EC2 says ebs or instance-store.
+			item.set("rootDeviceType", "ebs")
+		}
+		p.world.image(r.region, id, func(im *image) {
+			if im.deprecateAt != "" {
+				item.set("deprecationTime", im.deprecateAt)
+			}
+			prot := "disabled"
+			if im.protection != "" {
+				prot = im.protection
+			} else if p.world.now().Before(im.cooldownEnd) {
+				prot = "enabled-with-cooldown"
+			}
+			item.set("deregistrationProtection", prot)
+		})
+	}
+}
+
+func (p *proxy) beforeDeregister(_ context.Context, r *request) (*node, *apiError) {
+	id := r.form.Get("ImageId")
+	if p.world.protected(r.region, id) {
+		return nil, &apiError{http.StatusBadRequest, "OperationNotPermitted",
+			fmt.Sprintf("The image %s can't be deregistered because deregistration protection is enabled. Disable deregistration protection first.", id)}
+	}
+	return nil, nil
+}
+
+// imageAction checks that the image exists and runs fn on its record.
+func (p *proxy) imageAction(ctx context.Context, r *request, fn func(*image) *apiError) (*node, *apiError) {
+	id := r.form.Get("ImageId")
+	if _, err := p.describeImage(ctx, r.region, id); err != nil {
+		if ae, ok := err.(*apiError); ok {
+			return nil, ae
+		}
+		return nil, &apiError{http.StatusInternalServerError, "InternalError", err.Error()}
+	}
+	var aerr *apiError
+	p.world.image(r.region, id, func(im *image) { aerr = fn(im) })
+	if aerr != nil {
+		return nil, aerr
+	}
+	return okResponse(r.action, &node{name: "return", text: "true"}), nil
+}
+
+func (p *proxy) enableDeprecation(ctx context.Context, r *request) (*node, *apiError) {
+	at, err := time.Parse(time.RFC3339, r.form.Get("DeprecateAt"))
+	if err != nil {
+		return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", "DeprecateAt must be a time like 2030-01-02T15:04:00Z"}
+	}
+	at = at.UTC().Round(time.Minute)
+	now := p.world.now()
+	if at.Before(now.Truncate(time.Minute)) || at.After(now.AddDate(10, 0, 0)) {
+		return nil, &apiError{http.StatusBadRequest, "InvalidParameterValue", "DeprecateAt must be in the future and at most 10 years ahead"}
+	}
+	return p.imageAction(ctx, r, func(im *image) *apiError {
+		im.deprecateAt = at.Format(deprecationFormat)
+		return nil
+	})
+}
+
+func (p *proxy) disableDeprecation(ctx context.Context, r *request) (*node, *apiError) {
+	return p.imageAction(ctx, r, func(im *image) *apiError {
+		im.deprecateAt = ""
+		return nil
+	})
+}
+
+func (p *proxy) enableProtection(ctx context.Context, r *request) (*node, *apiError) {
+	return p.imageAction(ctx, r, func(im *image) *apiError {
+		im.protection = "enabled-without-cooldown"
+		if r.form.Get("WithCooldown") == "true" {
+			im.protection = "enabled-with-cooldown"
+		}
+		return nil
+	})
+}
+
+func (p *proxy) disableProtection(ctx context.Context, r *request) (*node, *apiError) {
+	return p.imageAction(ctx, r, func(im *image) *apiError {
+		if im.protection == "enabled-with-cooldown" {
+			im.cooldownEnd = p.world.now().Add(24 * time.Hour)
+		}
+		im.protection = ""
+		return nil
+	})
+}

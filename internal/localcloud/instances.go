@@ -1,0 +1,132 @@
+package localcloud
+
+import (
+	"context"
+	"time"
+)
+
+// ec2Hooks lists every action the layer changes.
+func (p *proxy) ec2Hooks() map[string]hook {
+	return map[string]hook{
+		"RunInstances":       {after: p.afterRun},
+		"StartInstances":     {after: p.afterStateChange("pending", p.s.Boot)},
+		"StopInstances":      {after: p.afterStateChange("stopping", p.s.Stop)},
+		"TerminateInstances": {after: p.afterStateChange("shutting-down", p.s.Terminate)},
+		"DescribeInstances":  {after: p.afterDescribeInstances},
+		"CreateKeyPair":      {after: p.afterCreateKeyPair},
+		"ImportKeyPair":      {after: p.afterImportKeyPair},
+		"CreateSnapshot":     {after: p.afterCreateSnapshot},
+
+		"CreateImage":     {before: p.beforeCreateImage, after: p.afterNewImage(p.s.Image)},
+		"RegisterImage":   {before: p.beforeCreateImage, after: p.afterNewImage(p.s.Image)},
+		"CopyImage":       {before: p.beforeCopyImage, after: p.afterNewImage(p.s.Copy)},
+		"DescribeImages":  {after: p.afterDescribeImages},
+		"DeregisterImage": {before: p.beforeDeregister},
+
+		"EnableImageDeprecation":               {before: p.enableDeprecation},
+		"DisableImageDeprecation":              {before: p.disableDeprecation},
+		"EnableImageDeregistrationProtection":  {before: p.enableProtection},
+		"DisableImageDeregistrationProtection": {before: p.disableProtection},
+	}
+}
+
+// afterRun makes new instances pending, gives each a loopback address and
+// starts its sshd.
+func (p *proxy) afterRun(ctx context.Context, r *request, resp *node) {
+	for _, item := range resp.items("instancesSet") {
+		id := item.value("instanceId")
+		p.world.created(r.region, id)
+		in := p.world.instanceTransition(r.region, id, "pending", p.s.Boot)
+		in.key = r.form.Get("KeyName")
+		p.machines.ip(r.region, id)
+		if err := p.machines.boot(ctx, r.region, id, in.key); err != nil {
+			p.log.Error("instance will not answer ssh", "instance", id, "error", err)
+		}
+		p.rewriteInstance(r.region, item)
+	}
+}
+
+// afterStateChange reports the transitional state for d and starts or
+// stops the instances' sshd.
+func (p *proxy) afterStateChange(shown string, d time.Duration) func(context.Context, *request, *node) {
+	return func(ctx context.Context, r *request, resp *node) {
+		for _, item := range resp.items("instancesSet") {
+			id := item.value("instanceId")
+			if prev, ok := p.world.instanceState(r.region, id); ok {
+				if st := item.child("previousState"); st != nil {
+					st.set("code", stateCode(prev))
+					st.set("name", prev)
+				}
+			}
+			in := p.world.instanceTransition(r.region, id, shown, d)
+			if shown == "pending" {
+				if err := p.machines.boot(ctx, r.region, id, in.key); err != nil {
+					p.log.Error("instance will not answer ssh", "instance", id, "error", err)
+				}
+			} else {
+				p.machines.halt(r.region, id)
+			}
+			if st := item.child("currentState"); st != nil {
+				st.set("code", stateCode(shown))
+				st.set("name", shown)
+			}
+		}
+	}
+}
+
+func (p *proxy) afterDescribeInstances(_ context.Context, r *request, resp *node) {
+	for _, res := range resp.items("reservationSet") {
+		for _, item := range res.items("instancesSet") {
+			p.rewriteInstance(r.region, item)
+		}
+	}
+}
+
+// rewriteInstance applies the transitional state and the loopback address.
+func (p *proxy) rewriteInstance(region string, item *node) {
+	id := item.value("instanceId")
+	if shown, ok := p.world.instanceState(region, id); ok {
+		st := item.child("instanceState")
+		if st == nil {
+			st = item.set("instanceState", "")
+		}
+		st.set("code", stateCode(shown))
+		st.set("name", shown)
+	}
+	if p.world.instance(region, id) == nil {
+		return
+	}
+	ip := p.machines.ip(region, id)
+	terminated := item.path("instanceState", "name") != nil && item.path("instanceState", "name").text == "terminated"
+	item.walk(func(n *node) {
+		switch n.name {
+		case "ipAddress", "publicIp", "privateIpAddress", "dnsName", "publicDnsName", "privateDnsName":
+			if len(n.children) == 0 {
+				n.text = ip
+				if terminated && (n.name == "ipAddress" || n.name == "publicIp" || n.name == "dnsName") {
+					n.text = ""
+				}
+			}
+		}
+	})
+}
+
+func (p *proxy) afterCreateKeyPair(_ context.Context, r *request, resp *node) {
+	name, material := resp.value("keyName"), resp.value("keyMaterial")
+	if err := p.machines.addPrivateKey(r.region, name, material); err != nil {
+		p.log.Warn("instances launched with this key pair will not answer ssh", "error", err)
+	}
+}
+
+func (p *proxy) afterImportKeyPair(_ context.Context, r *request, _ *node) {
+	name := r.form.Get("KeyName")
+	if err := p.machines.addPublicKey(r.region, name, r.form.Get("PublicKeyMaterial")); err != nil {
+		p.log.Warn("instances launched with this key pair will not answer ssh", "error", err)
+	}
+}
+
+func (p *proxy) afterCreateSnapshot(_ context.Context, r *request, resp *node) {
+	if id := resp.value("snapshotId"); id != "" {
+		p.world.created(r.region, id)
+	}
+}

@@ -1,0 +1,108 @@
+package localcloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// ErrMotoNotInstalled is returned (wrapped) when moto_server is missing.
+var ErrMotoNotInstalled = errors.New("moto_server is not installed; install it with: pip install 'moto[server]'")
+
+// motoProcess is a moto_server listening on a free loopback port.
+type motoProcess struct {
+	url  *url.URL
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startMoto starts moto_server and waits until it answers.
+func startMoto(ctx context.Context, log hclog.Logger) (*motoProcess, error) {
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		return nil, fmt.Errorf("find moto_server: %w", ErrMotoNotInstalled)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stdout = log.StandardWriter(&hclog.StandardLoggerOptions{ForceLevel: hclog.Trace})
+	cmd.Stderr = cmd.Stdout
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start moto_server: %w", err)
+	}
+	m := &motoProcess{url: &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		_ = cmd.Wait()
+	}()
+	if err := m.waitReady(ctx); err != nil {
+		_ = m.stop()
+		return nil, err
+	}
+	log.Debug("moto_server started", "url", m.url.String(), "pid", cmd.Process.Pid)
+	return m, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port for moto_server: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (m *motoProcess) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := client.Get(m.url.String() + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-m.done:
+			return fmt.Errorf("moto_server exited before answering (run with IMGBUILD_LOG=trace to see its output)")
+		case <-ctx.Done():
+			return fmt.Errorf("wait for moto_server on %s: %w", m.url.Host, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (m *motoProcess) pid() int { return m.cmd.Process.Pid }
+
+// stop terminates moto_server's process group, killing it if it lingers.
+func (m *motoProcess) stop() error {
+	pid := m.cmd.Process.Pid
+	select {
+	case <-m.done:
+		return nil
+	default:
+	}
+	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	select {
+	case <-m.done:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		<-m.done
+	}
+	// Reap helpers that moto's process group may still hold.
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	return nil
+}

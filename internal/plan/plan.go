@@ -1,0 +1,153 @@
+// Package plan turns a loaded template into the steps of every selected
+// build: which cloud operations run, in which order, in which regions, and
+// what each step's cleanup undoes. The graph command renders a plan; the
+// build executor runs one.
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gobwas/glob"
+
+	"github.com/imgbuild/imgbuild/internal/template"
+)
+
+// Selection picks builds by glob on their names (-only / -except). A glob
+// matches a build's full name ("base.amazon-ebs.al2023") or its source use
+// name ("amazon-ebs.al2023").
+type Selection struct {
+	Only, Except []string
+}
+
+// StepKind says what a step does.
+type StepKind string
+
+// The kinds of step.
+const (
+	ResolveSource StepKind = "resolve-source"
+	KeyPair       StepKind = "key-pair"
+	SecurityGroup StepKind = "security-group"
+	Launch        StepKind = "launch"
+	Connect       StepKind = "connect"
+	Provision     StepKind = "provision"
+	Stop          StepKind = "stop"
+	CreateImage   StepKind = "create-image"
+	Bundle        StepKind = "bundle"
+	RegisterImage StepKind = "register-image"
+	CopyImage     StepKind = "copy"
+	Finalize      StepKind = "finalize" // tag, share, deprecate, protect in one region
+	Join          StepKind = "join"
+	PostProcess   StepKind = "post-process"
+)
+
+// Step is one node of a build's plan.
+type Step struct {
+	ID      string // unique in the plan: "<build>/<kind>[:<detail>]"
+	Label   string // what a person reads
+	Kind    StepKind
+	Deps    []string
+	Region  string
+	Cleanup string // what the step's cleanup does; "" when it has none
+
+	Provisioner   *template.Provisioner
+	PostProcessor *template.PostProcessor
+}
+
+// BuildPlan is the plan of one source use of one build.
+type BuildPlan struct {
+	Name  string // full name, e.g. base.amazon-ebs.al2023
+	Build *template.Build
+	Use   *template.SourceUse
+	Steps []*Step
+}
+
+// Plan is the plan of every selected build.
+type Plan struct {
+	Builds []*BuildPlan
+}
+
+// New plans every build of t that the selection picks. It fails when a
+// glob is malformed or picks nothing.
+func New(t *template.Template, sel Selection) (*Plan, error) {
+	match, err := sel.compile()
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{}
+	for _, b := range t.Builds {
+		for _, use := range b.Sources {
+			if !match(use.FullName(b), use.UseName()) || use.Config == nil {
+				continue
+			}
+			bp := &BuildPlan{Name: use.FullName(b), Build: b, Use: use}
+			if err := planBuild(bp); err != nil {
+				return nil, fmt.Errorf("plan %s: %w", bp.Name, err)
+			}
+			p.Builds = append(p.Builds, bp)
+		}
+	}
+	if len(p.Builds) == 0 {
+		return nil, fmt.Errorf("no build matches -only %q / -except %q", strings.Join(sel.Only, ","), strings.Join(sel.Except, ","))
+	}
+	return p, nil
+}
+
+func (s Selection) compile() (func(full, use string) bool, error) {
+	only, err := compileGlobs(s.Only)
+	if err != nil {
+		return nil, err
+	}
+	except, err := compileGlobs(s.Except)
+	if err != nil {
+		return nil, err
+	}
+	anyMatch := func(gs []*glob.Pattern, full, use string) bool {
+		for _, g := range gs {
+			if g.Match(full) || g.Match(use) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(full, use string) bool {
+		if len(only) > 0 && !anyMatch(only, full, use) {
+			return false
+		}
+		return !anyMatch(except, full, use)
+	}, nil
+}
+
+func compileGlobs(patterns []string) ([]*glob.Pattern, error) {
+	var out []*glob.Pattern
+	for _, p := range patterns {
+		g, err := glob.Compile(p)
+		if err != nil {
+			return nil, fmt.Errorf("invalid glob %q: %w", p, err)
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// add appends a step to the build plan, prefixing its ID and deps.
+func (bp *BuildPlan) add(s *Step) *Step {
+	s.ID = bp.Name + "/" + s.ID
+	for i, d := range s.Deps {
+		s.Deps[i] = bp.Name + "/" + d
+	}
+	bp.Steps = append(bp.Steps, s)
+	return s
+}
+
+// Step returns the step with the given ID.
+func (p *Plan) Step(id string) *Step {
+	for _, bp := range p.Builds {
+		for _, s := range bp.Steps {
+			if s.ID == id {
+				return s
+			}
+		}
+	}
+	return nil
+}

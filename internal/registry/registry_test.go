@@ -1,0 +1,202 @@
+package registry
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/imgbuild/imgbuild/hcl2spec"
+	"github.com/imgbuild/imgbuild/internal/check"
+)
+
+func parse(t *testing.T, src string) hcl.Body {
+	t.Helper()
+	f, diags := hclsyntax.ParseConfig([]byte(src), "t.pkr.hcl", hcl.Pos{Line: 1, Column: 1})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return f.Body
+}
+
+func configType(c Component) reflect.Type {
+	return reflect.TypeOf(c.New()).Elem()
+}
+
+// TestEmptyBodyRequiresExactlyRequired decodes an empty body with every
+// spec: the diagnostics name exactly the attributes tagged required.
+func TestEmptyBodyRequiresExactlyRequired(t *testing.T) {
+	for _, c := range components {
+		t.Run(string(c.Kind)+"/"+c.Type, func(t *testing.T) {
+			fields, err := hcl2spec.Fields(configType(c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, f := range fields {
+				if f.Required {
+					want = append(want, f.Name)
+				}
+			}
+			_, diags := hcldec.Decode(parse(t, ""), c.Spec, nil)
+			var got []string
+			for _, d := range diags {
+				if d.Summary != "Missing required argument" {
+					t.Errorf("unexpected diagnostic %q", d.Summary)
+				}
+				got = append(got, strings.Split(d.Detail, `"`)[1])
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("missing arguments reported %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestRequiredAttributes(t *testing.T) {
+	want := map[string][]string{
+		"amazon-ebs":            {"ami_name", "instance_type", "region"},
+		"amazon-instance":       {"account_id", "ami_name", "instance_type", "region", "s3_bucket", "x509_cert_path", "x509_key_path"},
+		"file":                  {"destination"},
+		"amazon-parameterstore": {"name", "region"},
+		"amazon-ami":            {"region"},
+		"shell":                 nil,
+		"manifest":              nil,
+	}
+	for typ, attrs := range want {
+		t.Run(typ, func(t *testing.T) {
+			c := mustFind(t, typ)
+			fields, _ := hcl2spec.Fields(configType(c))
+			var got []string
+			for _, f := range fields {
+				if f.Required {
+					got = append(got, f.Name)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, attrs) {
+				t.Errorf("required = %v, want %v", got, attrs)
+			}
+		})
+	}
+}
+
+func mustFind(t *testing.T, typ string) Component {
+	t.Helper()
+	for _, c := range components {
+		if c.Type == typ {
+			return c
+		}
+	}
+	t.Fatalf("no component %q", typ)
+	return Component{}
+}
+
+func TestComponentsAreComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range components {
+		t.Run(string(c.Kind)+"/"+c.Type, func(t *testing.T) {
+			key := string(c.Kind) + "/" + c.Type
+			if seen[key] {
+				t.Errorf("duplicate component")
+			}
+			seen[key] = true
+			cfg := c.New()
+			if cfg == nil || reflect.TypeOf(cfg).Kind() != reflect.Pointer {
+				t.Fatalf("New() = %T, want a pointer to a Config", cfg)
+			}
+			if cfg == c.New() {
+				t.Error("New() returns a shared Config")
+			}
+			if got, ok := Lookup(c.Kind, c.Type); !ok || got.Type != c.Type {
+				t.Error("Lookup does not find the component")
+			}
+			if (c.Kind == DataSource) != (c.Output != cty.NilType) {
+				t.Errorf("Output = %#v; data sources and only they have an output type", c.Output)
+			}
+		})
+	}
+	if _, ok := Lookup(Builder, "shell"); ok {
+		t.Error("Lookup found a provisioner as a builder")
+	}
+	if got := Types(Provisioner); !slices.Equal(got, []string{"file", "powershell", "shell", "shell-local", "windows-restart"}) {
+		t.Errorf("Types(Provisioner) = %v", got)
+	}
+}
+
+func TestSensitiveAttrs(t *testing.T) {
+	got := SensitiveAttrs(mustFind(t, "amazon-ebs"))
+	want := []string{"secret_key", "token", "mfa_code", "ssh_password", "ssh_bastion_password", "winrm_password"}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("SensitiveAttrs(amazon-ebs) = %v, want %v", got, want)
+	}
+	if got := SensitiveAttrs(mustFind(t, "powershell")); !slices.Equal(got, []string{"elevated_password"}) {
+		t.Errorf("SensitiveAttrs(powershell) = %v", got)
+	}
+	if got := SensitiveAttrs(mustFind(t, "manifest")); len(got) != 0 {
+		t.Errorf("SensitiveAttrs(manifest) = %v, want none", got)
+	}
+}
+
+// TestMinimalConfigsPrepare runs the engine's path on a minimal valid
+// body of every component: decode, hcl2spec.Decode, Prepare.
+func TestMinimalConfigsPrepare(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"cert.pem", "key.pem", "setup.sh"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ebs := `region = "us-east-1"
+ami_name = "web-{{timestamp}}"
+instance_type = "t3.micro"
+source_ami = "ami-0123456789abcdef0"
+ssh_username = "ubuntu"
+`
+	bodies := map[string]string{
+		"amazon-ebs":            ebs,
+		"amazon-instance":       ebs + "account_id = \"1234-5678-9012\"\ns3_bucket = \"b\"\nx509_cert_path = \"cert.pem\"\nx509_key_path = \"key.pem\"\n",
+		"shell":                 `script = "setup.sh"`,
+		"file":                  `source = "setup.sh"` + "\n" + `destination = "/tmp/setup.sh"`,
+		"shell-local":           `command = "echo hi"`,
+		"powershell":            `inline = ["Write-Host hi"]`,
+		"windows-restart":       ``,
+		"manifest":              ``,
+		"amazon-ami":            `region = "us-east-1"` + "\n" + `filters = { name = "ubuntu/*" }` + "\n" + `owners = ["self"]`,
+		"amazon-parameterstore": `region = "us-east-1"` + "\n" + `name = "/x"`,
+	}
+	for _, c := range components {
+		t.Run(c.Type, func(t *testing.T) {
+			src, ok := bodies[c.Type]
+			if !ok {
+				t.Fatal("no minimal body for this component; add one")
+			}
+			body := parse(t, src)
+			val, diags := hcldec.Decode(body, c.Spec, nil)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			cfg := c.New()
+			if err := hcl2spec.Decode(val, cfg); err != nil {
+				t.Fatal(err)
+			}
+			ctx := &check.Context{Fields: check.BodyFields(body), BaseDir: dir}
+			cfg.Prepare(ctx)
+			if ctx.HasErrors() {
+				t.Errorf("Prepare: %v", fmt.Sprint(ctx.Diags))
+			}
+		})
+	}
+}

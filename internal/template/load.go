@@ -1,0 +1,235 @@
+package template
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// Options controls how a template is loaded.
+type Options struct {
+	Vars     []string            // -var NAME=VALUE, in command-line order
+	VarFiles []string            // -var-file paths, in command-line order
+	Getenv   func(string) string // environment (PKR_VAR_x, IMGBUILD_VAR_x)
+	Environ  func() []string     // environment listing, for undeclared-var checks
+	// SyntaxOnly stops after parsing: no decoding or evaluation.
+	SyntaxOnly bool
+	// Evaluator resolves data sources. When nil, data sources are checked
+	// but not contacted and their outputs take placeholder values.
+	Evaluator DataEvaluator
+	Now       time.Time
+}
+
+// File suffixes the loader recognises.
+const (
+	suffixHCL         = ".pkr.hcl"
+	suffixJSON        = ".pkr.json"
+	suffixVarsHCL     = ".pkrvars.hcl"
+	suffixVarsJSON    = ".pkrvars.json"
+	suffixAutoVarsHCL = ".auto.pkrvars.hcl"
+	suffixAutoVarJSON = ".auto.pkrvars.json"
+)
+
+// loader carries the state of one Load call.
+type loader struct {
+	opts   Options
+	parser *hclparse.Parser
+	t      *Template
+	diags  hcl.Diagnostics
+	// declared body contents, by file, in file order
+	bodies []*hcl.BodyContent
+	funcs  map[string]function.Function
+	// brokenSources are sources with an unknown type, already reported;
+	// references to them are not reported again.
+	brokenSources map[string]bool
+}
+
+// Load reads the template at path (a file or a directory) and returns it
+// with every diagnostic found. The template is usable only when the
+// diagnostics have no errors; it is returned anyway so callers can render
+// diagnostics with its Files.
+func Load(path string, opts Options) (*Template, hcl.Diagnostics) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Environ == nil {
+		opts.Environ = os.Environ
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now().UTC()
+	}
+	l := &loader{opts: opts, parser: hclparse.NewParser(), brokenSources: map[string]bool{}}
+	l.t = &Template{
+		Path: path, Files: l.parser.Files(), Now: opts.Now,
+		Variables: map[string]*Variable{}, Locals: map[string]*Local{},
+		Data: map[string]*DataSource{}, Sources: map[string]*Source{},
+	}
+	files, autoVars, err := discover(path)
+	if err != nil {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read template", Detail: err.Error()})
+		return l.t, l.diags
+	}
+	l.t.Dir = dirOf(path)
+	l.parseFiles(files)
+	varFiles := l.parseVarFiles(append(autoVars, opts.VarFiles...))
+	if l.diags.HasErrors() || opts.SyntaxOnly {
+		return l.t, l.diags
+	}
+	l.decodeTopLevel()
+	l.assignVariables(varFiles)
+	l.evaluateLocalsAndData()
+	l.decodeBuilds()
+	return l.t, l.diags
+}
+
+func dirOf(path string) string {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return path
+	}
+	return filepath.Dir(path)
+}
+
+// discover lists the template files and auto var files at path.
+func discover(path string) (files, autoVars []string, err error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.IsDir() {
+		if !isTemplateFile(path) {
+			return nil, nil, fmt.Errorf("%s: not a template file (want *%s or *%s)", path, suffixHCL, suffixJSON)
+		}
+		return []string{path}, nil, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		name := filepath.Join(path, e.Name())
+		switch {
+		case e.IsDir():
+		case isTemplateFile(name):
+			files = append(files, name)
+		case strings.HasSuffix(name, suffixAutoVarsHCL), strings.HasSuffix(name, suffixAutoVarJSON):
+			autoVars = append(autoVars, name)
+		}
+	}
+	if len(files) == 0 {
+		return nil, nil, fmt.Errorf("%s: no *%s or *%s files in the directory", path, suffixHCL, suffixJSON)
+	}
+	sort.Strings(files)
+	sort.Strings(autoVars)
+	return files, autoVars, nil
+}
+
+func isTemplateFile(name string) bool {
+	return strings.HasSuffix(name, suffixHCL) || strings.HasSuffix(name, suffixJSON)
+}
+
+func (l *loader) parseFiles(files []string) {
+	for _, name := range files {
+		f, diags := l.parse(name)
+		l.diags = append(l.diags, diags...)
+		if f == nil {
+			continue
+		}
+		content, diags := f.Body.Content(topSchema)
+		l.diags = append(l.diags, diags...)
+		l.bodies = append(l.bodies, content)
+	}
+}
+
+func (l *loader) parse(name string) (*hcl.File, hcl.Diagnostics) {
+	if strings.HasSuffix(name, ".json") {
+		return l.parser.ParseJSONFile(name)
+	}
+	return l.parser.ParseHCLFile(name)
+}
+
+// parseVarFiles parses var files and returns their attributes in order.
+func (l *loader) parseVarFiles(names []string) []hcl.Attributes {
+	var out []hcl.Attributes
+	for _, name := range names {
+		if !strings.HasSuffix(name, suffixVarsHCL) && !strings.HasSuffix(name, suffixVarsJSON) &&
+			!strings.HasSuffix(name, ".hcl") && !strings.HasSuffix(name, ".json") {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid variables file",
+				Detail: fmt.Sprintf("%s: a variables file must end in %s or %s.", name, suffixVarsHCL, suffixVarsJSON)})
+			continue
+		}
+		f, diags := l.parse(name)
+		l.diags = append(l.diags, diags...)
+		if f == nil {
+			continue
+		}
+		attrs, diags := f.Body.JustAttributes()
+		l.diags = append(l.diags, diags...)
+		out = append(out, attrs)
+	}
+	return out
+}
+
+// topSchema is the schema of a template file.
+var topSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "packer"},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "variables"},
+		{Type: "locals"},
+		{Type: "local", LabelNames: []string{"name"}},
+		{Type: "data", LabelNames: []string{"type", "name"}},
+		{Type: "source", LabelNames: []string{"type", "name"}},
+		{Type: "build"},
+	},
+}
+
+// decodeTopLevel decodes declarations: variables, locals, data, sources.
+// Builds are decoded after evaluation, in decodeBuilds.
+func (l *loader) decodeTopLevel() {
+	for _, content := range l.bodies {
+		for _, b := range content.Blocks {
+			switch b.Type {
+			case "packer":
+				l.diags = append(l.diags, packerNote(b))
+			case "variable":
+				l.declareVariable(b)
+			case "variables":
+				l.declareVariablesBlock(b)
+			case "locals":
+				l.declareLocals(b)
+			case "local":
+				l.declareLocal(b)
+			case "data":
+				l.declareData(b)
+			case "source":
+				l.declareSource(b)
+			}
+		}
+	}
+}
+
+func packerNote(b *hcl.Block) *hcl.Diagnostic {
+	r := b.DefRange
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "packer block ignored",
+		Detail:   "imgbuild has its components built in; required_version and required_plugins are not used.",
+		Subject:  &r,
+	}
+}
+
+// nullOr returns v, or cty.NullVal(ty) when v is the zero Value.
+func nullOr(v cty.Value, ty cty.Type) cty.Value {
+	if v == cty.NilVal {
+		return cty.NullVal(ty)
+	}
+	return v
+}

@@ -1,0 +1,42 @@
+package testenv
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/imgbuild/imgbuild/internal/localcloud"
+)
+
+// LocalCloud starts a local cloud with the given settings for the test and
+// stops it (every process, by PID) in t.Cleanup. It requires moto, and sshd
+// when s.SSH is set.
+func LocalCloud(t testing.TB, s localcloud.Settings) *localcloud.Cloud {
+	t.Helper()
+	Require(t, Moto)
+	if s.SSH {
+		Require(t, SSHD)
+	}
+	c, err := localcloud.Start(context.Background(), localcloud.Options{Settings: s, Logger: Logger(t)})
+	if err != nil {
+		t.Fatalf("start local cloud: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("stop local cloud: %v", err)
+		}
+	})
+	return c
+}
+
+// AWSConfig returns an SDK configuration for region pointed at endpoint
+// with static test credentials and the SDK's standard retryer.
+func AWSConfig(endpoint, region string) aws.Config {
+	return aws.Config{
+		Region:       region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+	}
+}

@@ -1,0 +1,97 @@
+// Package shell is the shell provisioner: it uploads scripts to the
+// instance and runs them over the communicator.
+package shell
+
+import (
+	"strings"
+
+	"github.com/imgbuild/imgbuild/internal/check"
+	"github.com/imgbuild/imgbuild/provisioners/script"
+)
+
+// Default commands and formats.
+const (
+	DefaultExecuteCommand    = "chmod +x {{.Path}}; {{.Vars}} {{.Path}}"
+	EnvFileExecuteCommand    = "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}"
+	DefaultEnvVarFormat      = "%s='%s' "
+	EnvFileEnvVarFormat      = "export %s='%s'\n"
+	DefaultInlineShebang     = "/bin/sh -e"
+	DefaultRemoteFolder      = "/tmp"
+	DefaultRemoteFile        = "imgbuild-shell.sh"
+	DefaultStartRetryTimeout = "5m"
+)
+
+// Config is the configuration of a provisioner "shell" block.
+type Config struct {
+	script.Source
+	script.Env
+
+	// ExecuteCommand runs the uploaded script. Placeholders: {{.Path}}
+	// (remote script path), {{.Vars}} (environment assignments) and
+	// {{.EnvVarFile}} (with use_env_var_file). Default:
+	// "chmod +x {{.Path}}; {{.Vars}} {{.Path}}", or
+	// "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}" with use_env_var_file.
+	ExecuteCommand string `hcl:"execute_command"`
+	// InlineShebang is the interpreter line of the inline script.
+	// Default: "/bin/sh -e".
+	InlineShebang string `hcl:"inline_shebang"`
+	// RemoteFolder is the directory scripts are uploaded to. Default: "/tmp".
+	RemoteFolder string `hcl:"remote_folder"`
+	// RemoteFile is the file name scripts are uploaded as. Default:
+	// "imgbuild-shell.sh".
+	RemoteFile string `hcl:"remote_file"`
+	// RemotePath is the full remote path. Default: remote_folder/remote_file.
+	RemotePath string `hcl:"remote_path"`
+	// ExpectDisconnect treats a dropped connection as success (for
+	// scripts that reboot). Default: false.
+	ExpectDisconnect bool `hcl:"expect_disconnect"`
+	// ValidExitCodes are the exit codes that mean success. Default: [0].
+	ValidExitCodes []int `hcl:"valid_exit_codes"`
+	// SkipClean leaves the uploaded script on the instance. Default: false.
+	SkipClean bool `hcl:"skip_clean"`
+	// StartRetryTimeout is how long to retry starting the script while the
+	// connection is unavailable (e.g. after a reboot). Default: "5m".
+	StartRetryTimeout string `hcl:"start_retry_timeout"`
+	// Binary uploads the scripts without converting line endings.
+	// Default: false.
+	Binary bool `hcl:"binary"`
+	// UseEnvVarFile writes the environment to a file that execute_command
+	// sources, instead of putting it on the command line. Default: false.
+	UseEnvVarFile bool `hcl:"use_env_var_file"`
+	// EnvVarFormat is the Printf format of one variable, with two %s (name,
+	// value). Default: "%s='%s' ", or "export %s='%s'\n" with use_env_var_file.
+	EnvVarFormat string `hcl:"env_var_format"`
+}
+
+// Prepare fills defaults and checks the configuration offline.
+func (c *Config) Prepare(ctx *check.Context) {
+	c.setDefaults()
+	c.Source.Prepare(ctx)
+	c.Env.Prepare(ctx)
+	script.Command(ctx, "execute_command", c.ExecuteCommand, "Path", "Vars", "EnvVarFile")
+	ctx.DurationAttr(check.Path("start_retry_timeout"), c.StartRetryTimeout)
+	if n := strings.Count(c.EnvVarFormat, "%s"); n != 2 {
+		ctx.Errorf(check.Path("env_var_format"), "Invalid env_var_format", "env_var_format needs two %%s (name and value), found %d.", n)
+	}
+}
+
+func (c *Config) setDefaults() {
+	exec, format := DefaultExecuteCommand, DefaultEnvVarFormat
+	if c.UseEnvVarFile {
+		exec, format = EnvFileExecuteCommand, EnvFileEnvVarFormat
+	}
+	setString(&c.ExecuteCommand, exec)
+	setString(&c.EnvVarFormat, format)
+	setString(&c.InlineShebang, DefaultInlineShebang)
+	setString(&c.RemoteFolder, DefaultRemoteFolder)
+	setString(&c.RemoteFile, DefaultRemoteFile)
+	setString(&c.RemotePath, strings.TrimSuffix(c.RemoteFolder, "/")+"/"+c.RemoteFile)
+	setString(&c.StartRetryTimeout, DefaultStartRetryTimeout)
+	c.ValidExitCodes = script.ExitCodes(c.ValidExitCodes)
+}
+
+func setString(p *string, def string) {
+	if *p == "" {
+		*p = def
+	}
+}
