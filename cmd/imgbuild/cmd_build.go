@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
+	"time"
 
+	"github.com/imgbuild/imgbuild/internal/journal"
 	"github.com/imgbuild/imgbuild/internal/plan"
+	"github.com/imgbuild/imgbuild/internal/runner"
 )
 
 var buildCommand = command{
@@ -12,15 +16,31 @@ var buildCommand = command{
 	run:      runBuild,
 }
 
-func runBuild(_ context.Context, e *env, args []string) int {
-	var (
-		only, except string
-		tf           templateFlags
-	)
+type buildOptions struct {
+	only, except    string
+	parallel        int
+	failFast        bool
+	machineReadable bool
+	stateDir        string
+	cleanupTimeout  time.Duration
+	tf              templateFlags
+}
+
+func (o *buildOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.only, "only", "", "build only the builds matching these comma-separated globs")
+	fs.StringVar(&o.except, "except", "", "skip the builds matching these comma-separated globs")
+	fs.IntVar(&o.parallel, "parallel", 10, "how many steps (of all builds) run at once")
+	fs.BoolVar(&o.failFast, "fail-fast", false, "stop every build as soon as one fails")
+	fs.BoolVar(&o.machineReadable, "machine-readable", false, "print machine-readable events (timestamp,target,type,data...)")
+	fs.StringVar(&o.stateDir, "state-dir", "", "where run journals are kept (default: $IMGBUILD_STATE_DIR, else .imgbuild beside the template)")
+	fs.DurationVar(&o.cleanupTimeout, "cleanup-timeout", 15*time.Minute, "how long each cleanup step may take")
+	o.tf.register(fs)
+}
+
+func runBuild(ctx context.Context, e *env, args []string) int {
+	var o buildOptions
 	fs := newFlagSet(e, "build")
-	fs.StringVar(&only, "only", "", "build only the builds matching these comma-separated globs")
-	fs.StringVar(&except, "except", "", "skip the builds matching these comma-separated globs")
-	tf.register(fs)
+	o.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -28,14 +48,64 @@ func runBuild(_ context.Context, e *env, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	t, code := loadTemplate(e, path, tf, templateOptions())
+	e.ui.SetMachineReadable(o.machineReadable)
+	logger, closeLog := newLogger(e)
+	defer closeLog()
+	ev, err := newDataEvaluator(ctx, e)
+	if err != nil {
+		e.ui.Error("%v", err)
+		return exitFailed
+	}
+	t, code := loadTemplate(e, path, o.tf, templateOptionsWith(ev))
 	if t == nil {
 		return code
 	}
-	if _, err := plan.New(t, plan.Selection{Only: splitGlobs(only), Except: splitGlobs(except)}); err != nil {
+	p, err := plan.New(t, plan.Selection{Only: splitGlobs(o.only), Except: splitGlobs(o.except)})
+	if err != nil {
 		e.ui.Error("%v", err)
 		return exitUsage
 	}
-	e.ui.Error("this imgbuild cannot run builds yet: the template is valid and planned (see 'imgbuild graph'), but the amazon-ebs executor is not part of this version")
-	return exitFailed
+	res, err := runner.Run(ctx, runner.Options{
+		Template: t, Plan: p, StateDir: stateDir(e, o.stateDir, path), Parallelism: o.parallel,
+		FailFast: o.failFast, Abandon: abandonOnSecondInterrupt(e), CleanupTimeout: o.cleanupTimeout,
+		UI: e.ui, Logger: logger, Version: version,
+	})
+	if err != nil {
+		e.ui.Error("%v", err)
+		return exitCodeFor(err)
+	}
+	runner.WriteSummary(e.ui, res)
+	switch {
+	case res.Interrupted:
+		return exitInterrupted
+	case res.Failed():
+		return exitFailed
+	}
+	return exitOK
 }
+
+// stateDir resolves where journals go: the flag, IMGBUILD_STATE_DIR, or
+// .imgbuild beside the template.
+func stateDir(e *env, flagValue, templatePath string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if d := e.getenv("IMGBUILD_STATE_DIR"); d != "" {
+		return d
+	}
+	return journal.DefaultDir(templatePath)
+}
+
+// abandonOnSecondInterrupt returns a channel closed by the second Ctrl-C
+// (the first cancels the context), which abandons cleanup.
+func abandonOnSecondInterrupt(e *env) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		if _, ok := <-e.interrupts; ok {
+			e.ui.Error("second interrupt: abandoning cleanup")
+			close(ch)
+		}
+	}()
+	return ch
+}
+

@@ -26,3 +26,8 @@ func splitGlobs(s string) []string {
 // templateOptions are the load options of commands that never contact
 // AWS while reading a template.
 func templateOptions() template.Options { return template.Options{} }
+
+// templateOptionsWith are load options that resolve data sources with ev.
+func templateOptionsWith(ev template.DataEvaluator) template.Options {
+	return template.Options{Evaluator: ev}
+}

@@ -58,7 +58,7 @@ func planEBS(bp *BuildPlan, c *ebs.Config) {
 	}
 	create := bp.add(&Step{ID: string(CreateImage), Kind: CreateImage, Region: src.Region, Deps: []string{shortID(bp, last.ID)},
 		Label:   fmt.Sprintf("create image %q in %s and wait until available", src.AMIName, src.Region),
-		Cleanup: "deregister image and delete its snapshots if the build did not succeed"})
+		Cleanup: "deregister image and delete its snapshots if the build did not succeed", CleanupOnFailure: true})
 	planRegions(bp, src, shortID(bp, create.ID))
 }
 
@@ -74,7 +74,7 @@ func planRegions(bp *BuildPlan, src *amazon.SourceConfig, create string) {
 	for _, r := range TargetRegions(src) {
 		cp := bp.add(&Step{ID: string(CopyImage) + ":" + r, Kind: CopyImage, Region: r, Deps: []string{create},
 			Label:   "copy image to " + r + " and wait until available",
-			Cleanup: "deregister the copy in " + r + " and delete its snapshots if the build did not succeed"})
+			Cleanup: "deregister the copy in " + r + " and delete its snapshots if the build did not succeed", CleanupOnFailure: true})
 		s := bp.add(&Step{ID: string(Finalize) + ":" + r, Kind: Finalize, Region: r, Deps: []string{shortID(bp, cp.ID)},
 			Label: "tag, share, deprecate and protect the image in " + r})
 		finals = append(finals, shortID(bp, s.ID))

@@ -49,6 +49,9 @@ type Step struct {
 	Deps    []string
 	Region  string
 	Cleanup string // what the step's cleanup does; "" when it has none
+	// CleanupOnFailure says the cleanup only acts when the build did not
+	// succeed (it removes images a failed build made).
+	CleanupOnFailure bool
 
 	Provisioner   *template.Provisioner
 	PostProcessor *template.PostProcessor

@@ -26,7 +26,7 @@ func (l *loader) decodeComponent(comp registry.Component, body hcl.Body, ctx *hc
 func (l *loader) decodeComponentWith(comp registry.Component, body hcl.Body, ctx *hcl.EvalContext, override map[string]cty.Value) registry.Config {
 	val, diags := hcldec.Decode(body, comp.Spec, ctx)
 	l.diags = append(l.diags, l.maskDiags(diags)...)
-	if diags.HasErrors() {
+	if val.IsNull() || !val.Type().IsObjectType() {
 		return nil
 	}
 	if len(override) > 0 {
@@ -47,6 +47,11 @@ func (l *loader) decodeComponentWith(comp registry.Component, body hcl.Body, ctx
 	}
 	cfg.Prepare(cc)
 	l.diags = append(l.diags, l.maskDiags(cc.Diags)...)
+	if diags.HasErrors() {
+		// Checked for the user's benefit (all problems at once), but a
+		// body with errors never yields a usable configuration.
+		return nil
+	}
 	return cfg
 }
 

@@ -87,7 +87,32 @@ func Load(path string, opts Options) (*Template, hcl.Diagnostics) {
 	l.assignVariables(varFiles)
 	l.evaluateLocalsAndData()
 	l.decodeBuilds()
-	return l.t, l.diags
+	return l.t, dedupe(l.diags)
+}
+
+// dedupe drops a diagnostic that repeats an earlier one's severity,
+// summary and location (a component's own checks may restate what the
+// spec already reported, such as a missing required argument).
+func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		sev      hcl.DiagnosticSeverity
+		summary  string
+		file     string
+		line, ch int
+	}
+	seen := map[key]bool{}
+	out := diags[:0:0]
+	for _, d := range diags {
+		k := key{sev: d.Severity, summary: d.Summary}
+		if d.Subject != nil {
+			k.file, k.line, k.ch = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func dirOf(path string) string {

@@ -14,6 +14,8 @@ type UI struct {
 	out    io.Writer
 	errOut io.Writer
 	masker *Masker
+	// machine switches to machine-readable output (see machine.go).
+	machine bool
 }
 
 // New returns a UI writing normal output to out and errors to errOut.
@@ -33,7 +35,12 @@ func (u *UI) Say(format string, args ...any) {
 // Sayf prints one line prefixed "==> prefix: ", the form used for build
 // progress when builds run in parallel.
 func (u *UI) Sayf(prefix, format string, args ...any) {
-	u.line(u.out, "==> "+prefix+": "+fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if u.MachineReadable() {
+		u.Event(prefix, "ui", "say", u.masker.Mask(msg))
+		return
+	}
+	u.line(u.out, "==> "+prefix+": "+msg)
 }
 
 // Error prints one line to the error stream, prefixed "imgbuild: error: ".
@@ -47,7 +54,15 @@ func (u *UI) Hint(format string, args ...any) {
 }
 
 func (u *UI) line(w io.Writer, s string) {
-	s = u.masker.Mask(s)
+	if u.MachineReadable() && w == u.out {
+		u.Event("", "ui", "message", u.masker.Mask(s))
+		return
+	}
+	u.write(w, u.masker.Mask(s))
+}
+
+// write prints one already-masked line.
+func (u *UI) write(w io.Writer, s string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	fmt.Fprintln(w, s)

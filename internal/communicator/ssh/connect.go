@@ -62,7 +62,9 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 			c.log.Debug("ssh connected", "addr", c.opts.addr(), "user", c.opts.User, "attempts", attempt)
 			return cn, nil
 		}
-		if ctx.Err() == nil || last == nil {
+		// A dial cut short by the deadline says less than the failure
+		// before it (net can report the timeout just before ctx.Err is set).
+		if deadline, _ := ctx.Deadline(); time.Now().Before(deadline) || last == nil {
 			last = err
 		}
 		switch {

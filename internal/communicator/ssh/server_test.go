@@ -267,7 +267,11 @@ func (s *testServer) session(ctx context.Context, nc gossh.NewChannel) {
 		case "exec":
 			var p struct{ Command string }
 			if gossh.Unmarshal(req.Payload, &p) == nil && proc == nil {
-				proc, ok = s.start(ctx, ch, p.Command, &wg), true
+				// Reply before starting, as sshd does: a quick command
+				// could otherwise close the channel before the reply.
+				req.Reply(true, nil)
+				proc = s.start(ctx, ch, p.Command, &wg)
+				continue
 			}
 		case "subsystem":
 			var p struct{ Name string }

@@ -1,0 +1,39 @@
+# imgbuild developer commands. `make demo` runs a full build on the local
+# cloud; `make test` runs every test (race detector on).
+
+GO       ?= go
+BIN      ?= bin/imgbuild
+PKGS     ?= ./...
+TESTFLAGS ?= -race -count=1 -timeout 30m
+
+.PHONY: all build test lint generate check-generate demo bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/imgbuild
+
+test:
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+generate:
+	$(GO) generate ./hcl2spec
+
+# check-generate fails when the generated specs are stale.
+check-generate:
+	$(GO) test -count=1 -run TestGeneratedFresh ./hcl2spec
+
+demo: build
+	./scripts/demo.sh $(BIN)
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/...
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/journal/ ./internal/template/
+
+clean:
+	rm -rf bin

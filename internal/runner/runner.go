@@ -1,0 +1,187 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/imgbuild/imgbuild/internal/artifact"
+	"github.com/imgbuild/imgbuild/internal/builder"
+	"github.com/imgbuild/imgbuild/internal/dag"
+	"github.com/imgbuild/imgbuild/internal/journal"
+	"github.com/imgbuild/imgbuild/internal/plan"
+	"github.com/imgbuild/imgbuild/internal/template"
+	"github.com/imgbuild/imgbuild/internal/ui"
+)
+
+// Options configures a run.
+type Options struct {
+	Template *template.Template
+	Plan     *plan.Plan
+	// StateDir is where the run's journal is written.
+	StateDir string
+	// Parallelism bounds how many nodes (across all builds) run at once.
+	Parallelism int
+	// FailFast stops every build when one fails.
+	FailFast bool
+	// Abandon, when closed, abandons cleanup (a second Ctrl-C).
+	Abandon <-chan struct{}
+	// CleanupTimeout bounds each node's cleanup.
+	CleanupTimeout time.Duration
+	UI             *ui.UI
+	Logger         hclog.Logger
+	Version        string
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	RunID   string
+	Journal string // path of the run's journal
+	Builds  []*BuildResult
+	// Interrupted is set when the run was cancelled (Ctrl-C).
+	Interrupted bool
+	// CleanupAbandoned is set when a second interrupt stopped cleanup.
+	CleanupAbandoned bool
+	Duration         time.Duration
+}
+
+// BuildResult is the outcome of one build.
+type BuildResult struct {
+	Name     string
+	OK       bool
+	Err      error
+	Artifact *artifact.Artifact
+	// Leftover lists the steps whose cleanup did not finish: what they
+	// created may still exist.
+	Leftover []string
+	Duration time.Duration
+}
+
+// Failed reports whether any build failed or the run was interrupted.
+func (r *Result) Failed() bool {
+	if r.Interrupted {
+		return true
+	}
+	for _, b := range r.Builds {
+		if !b.OK {
+			return true
+		}
+	}
+	return false
+}
+
+// Run executes the plan. It returns an error only when the run could not
+// start (journal, credentials, an unknown builder); build failures are in
+// the Result.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	start := time.Now()
+	jw, err := journal.Create(opts.StateDir, journal.Header{
+		Template: opts.Template.Path, Builds: buildNames(opts.Plan), Version: opts.Version,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start run journal in %s: %w", opts.StateDir, err)
+	}
+	defer jw.Close()
+	r := &run{opts: opts, journal: jw, graph: dag.New(), builds: map[string]*buildRun{}}
+	if err := r.addBuilds(ctx); err != nil {
+		_ = jw.End(journal.OutcomeFailed)
+		return nil, err
+	}
+	res := r.walk(ctx)
+	res.RunID, res.Journal, res.Duration = jw.RunID(), jw.Path(), time.Since(start)
+	outcome := journal.OutcomeOK
+	if res.Failed() {
+		outcome = journal.OutcomeFailed
+	}
+	if !res.CleanupAbandoned && allCleaned(res) {
+		if err := jw.End(outcome); err != nil {
+			opts.Logger.Warn("end journal", "error", err)
+		}
+	}
+	return res, nil
+}
+
+func buildNames(p *plan.Plan) []string {
+	out := make([]string, 0, len(p.Builds))
+	for _, b := range p.Builds {
+		out = append(out, b.Name)
+	}
+	return out
+}
+
+func allCleaned(res *Result) bool {
+	for _, b := range res.Builds {
+		if len(b.Leftover) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// run is the state of one Run call.
+type run struct {
+	opts    Options
+	journal *journal.Writer
+	graph   *dag.Graph
+	builds  map[string]*buildRun // by build name
+}
+
+// buildRun ties a plan to the builder running it.
+type buildRun struct {
+	plan    *plan.BuildPlan
+	build   builder.Build
+	env     *builder.Env
+	started time.Time
+	// chains holds the artifact each post-processor chain passes on;
+	// chains of one build run concurrently.
+	mu     sync.Mutex
+	chains map[int]*artifact.Artifact
+	failed bool // a node of this build did not succeed
+}
+
+func (r *run) walk(ctx context.Context) *Result {
+	res := r.graph.Walk(ctx, dag.Options{
+		Parallelism: r.opts.Parallelism, FailFast: r.opts.FailFast, Abandon: r.opts.Abandon,
+		CleanupTimeout: r.opts.CleanupTimeout, Logger: r.opts.Logger, OnEvent: r.onEvent,
+	})
+	out := &Result{Interrupted: res.Interrupted != nil, CleanupAbandoned: res.CleanupAbandoned}
+	for _, bp := range r.opts.Plan.Builds {
+		out.Builds = append(out.Builds, r.buildResult(bp, res))
+	}
+	return out
+}
+
+// buildResult summarises one build's node outcomes.
+func (r *run) buildResult(bp *plan.BuildPlan, res *dag.Result) *BuildResult {
+	br := r.builds[bp.Name]
+	out := &BuildResult{Name: bp.Name, OK: true, Duration: time.Since(br.started)}
+	for _, s := range bp.Steps {
+		o, _ := res.Get(s.ID)
+		if o.Status != dag.Succeeded {
+			out.OK = false
+			if o.Err != nil && out.Err == nil {
+				out.Err = o.Err
+			}
+		}
+	}
+	if out.OK {
+		out.Artifact = br.build.Artifact()
+	} else if out.Err == nil {
+		out.Err = context.Canceled
+	}
+	leftover := map[string]bool{}
+	for _, id := range res.Leftover {
+		leftover[id] = true
+	}
+	for _, s := range bp.Steps {
+		if leftover[s.ID] {
+			out.Leftover = append(out.Leftover, s.Cleanup)
+		}
+	}
+	sort.Strings(out.Leftover)
+	return out
+}

@@ -1,0 +1,90 @@
+package shell
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/imgbuild/imgbuild/internal/check"
+	"github.com/imgbuild/imgbuild/internal/provision"
+)
+
+// First and longest pause between attempts to reach the instance. Tests
+// shorten them.
+var (
+	retryDelay    = 2 * time.Second
+	maxRetryDelay = 30 * time.Second
+)
+
+// session is one run of the provisioner on one instance.
+type session struct {
+	c    *Config
+	comm provision.Communicator
+	out  io.Writer
+	log  hclog.Logger
+	// stale is set after the connection dropped (an expected disconnect or
+	// a failed attempt); the next operation reconnects first.
+	stale bool
+}
+
+// retry runs op until it succeeds or start_retry_timeout has passed. An
+// error from op is a transport error (a script's exit status is not an
+// error), so before the next attempt the session reconnects.
+func (s *session) retry(ctx context.Context, what string, op func(context.Context) error) error {
+	timeout := check.DurationValue(s.c.StartRetryTimeout)
+	deadline := time.Now().Add(timeout)
+	delay := retryDelay
+	for {
+		err := s.reconnect(ctx)
+		if err == nil {
+			if err = op(ctx); err == nil {
+				return nil
+			}
+			s.stale = true
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		}
+		if time.Now().Add(delay).After(deadline) {
+			return fmt.Errorf("%s: gave up after start_retry_timeout %s: %w", what, timeout, err)
+		}
+		s.debug("retrying", "operation", what, "delay", delay, "error", err)
+		if err := sleep(ctx, delay); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		delay = min(2*delay, maxRetryDelay)
+	}
+}
+
+// reconnect re-establishes the connection if it dropped.
+func (s *session) reconnect(ctx context.Context) error {
+	if !s.stale {
+		return nil
+	}
+	if err := s.comm.Reconnect(ctx); err != nil {
+		return fmt.Errorf("reconnect: %w", err)
+	}
+	s.stale = false
+	return nil
+}
+
+func (s *session) debug(msg string, args ...any) {
+	if s.log != nil {
+		s.log.Debug(msg, args...)
+	}
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
