@@ -28,8 +28,13 @@ generate:
 check-generate:
 	$(GO) test -count=1 -run TestGeneratedFresh ./hcl2spec
 
+# demo starts the local cloud (realistic profile), builds
+# examples/demo.pkr.hcl on it, prints the manifest, and stops the cloud.
 demo: build
-	./scripts/demo.sh $(BIN)
+	@mkdir -p bin/demo && rm -f bin/demo/manifest.json
+	IMGBUILD_STATE_DIR=$(CURDIR)/bin/demo/state $(BIN) localcloud --profile realistic -- \
+		$(BIN) build -var manifest_path=$(CURDIR)/bin/demo/manifest.json examples/demo.pkr.hcl
+	@echo; echo "Manifest (bin/demo/manifest.json):"; cat bin/demo/manifest.json
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/...

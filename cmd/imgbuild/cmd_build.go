@@ -108,4 +108,3 @@ func abandonOnSecondInterrupt(e *env) <-chan struct{} {
 	}()
 	return ch
 }
-

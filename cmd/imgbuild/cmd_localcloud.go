@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 
 	"github.com/imgbuild/imgbuild/internal/localcloud"
 )
 
 var localcloudCommand = command{
 	synopsis: "Run a local EC2 endpoint (moto + realism layer + sshd) for tests and demos",
-	usage:    "localcloud [--profile instant|realistic|hostile] [--addr 127.0.0.1:PORT] [--env-file FILE] [--set name=value]...",
+	usage:    "localcloud [--profile instant|realistic|hostile] [--addr 127.0.0.1:PORT] [--env-file FILE] [--set name=value]... [-- COMMAND [ARGS...]]",
 	run:      runLocalcloud,
 }
 
@@ -21,6 +24,7 @@ type localcloudOptions struct {
 	addr    string
 	envFile string
 	sets    stringList
+	command []string // run this with the cloud's environment, then stop
 }
 
 func runLocalcloud(ctx context.Context, e *env, args []string) int {
@@ -33,6 +37,7 @@ func runLocalcloud(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	o.command = fs.Args()
 	s, err := localcloudSettings(o, e.getenv)
 	if err != nil {
 		e.ui.Error("%v", err)
@@ -70,6 +75,14 @@ func serveLocalcloud(ctx context.Context, e *env, o localcloudOptions, s localcl
 		e.ui.Error("start local cloud: %v", err)
 		return exitFailed
 	}
+	if argv := o.command; len(argv) > 0 {
+		code := runWithCloud(ctx, e, cloud, argv)
+		if err := cloud.Close(); err != nil {
+			e.ui.Error("stop local cloud: %v", err)
+			return exitFailed
+		}
+		return code
+	}
 	code := exitOK
 	env := strings.Join(cloud.Env(), "\n") + "\n"
 	if o.envFile != "" {
@@ -97,4 +110,47 @@ func settingsHelp() string {
 		fmt.Fprintf(&b, "  %-12s %s [%s]\n", n, localcloud.SettingDoc(n), localcloud.EnvName(n))
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// runWithCloud runs a command with the cloud's AWS_* variables added to the
+// environment and returns its exit code. The command runs in its own
+// process group and gets exactly one SIGINT per interrupt this process
+// receives, so a single Ctrl-C means one interrupt to it too.
+func runWithCloud(ctx context.Context, e *env, cloud *localcloud.Cloud, argv []string) int {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), cloud.Env()...)
+	cmd.Stdout, cmd.Stderr = e.stdout, e.stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		e.ui.Error("run %s: %v", argv[0], err)
+		return exitFailed
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	err := waitForwardingInterrupts(ctx, e, cmd, done)
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &exit):
+		return exit.ExitCode()
+	default:
+		e.ui.Error("run %s: %v", argv[0], err)
+		return exitFailed
+	}
+}
+
+func waitForwardingInterrupts(ctx context.Context, e *env, cmd *exec.Cmd, done <-chan error) error {
+	interrupted := ctx.Done()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-interrupted:
+			interrupted = nil
+			_ = cmd.Process.Signal(os.Interrupt)
+		case <-e.interrupts:
+			_ = cmd.Process.Signal(os.Interrupt)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
 	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
 	"github.com/imgbuild/imgbuild/postprocessors/manifest"
+	ppshelllocal "github.com/imgbuild/imgbuild/postprocessors/shelllocal"
 	"github.com/imgbuild/imgbuild/provisioners/file"
 	"github.com/imgbuild/imgbuild/provisioners/powershell"
 	"github.com/imgbuild/imgbuild/provisioners/shell"
@@ -27,6 +28,7 @@ var components = []Component{
 	{Kind: Provisioner, Type: "windows-restart", Spec: hcl2spec.WindowsRestart, New: func() Config { return new(windowsrestart.Config) }},
 
 	{Kind: PostProcessor, Type: "manifest", Spec: hcl2spec.Manifest, New: func() Config { return new(manifest.Config) }},
+	{Kind: PostProcessor, Type: "shell-local", Spec: hcl2spec.ShellLocalPostProcessor, New: func() Config { return new(ppshelllocal.Config) }},
 
 	{Kind: DataSource, Type: "amazon-ami", Spec: hcl2spec.AmazonAMI, New: func() Config { return new(amazonami.Config) }, Output: amazonami.OutputType},
 	{Kind: DataSource, Type: "amazon-parameterstore", Spec: hcl2spec.AmazonParameterStore, New: func() Config { return new(parameterstore.Config) }, Output: parameterstore.OutputType},

@@ -15,7 +15,8 @@ const DefaultOutput = "packer-manifest.json"
 // Config is the configuration of a post-processor "manifest" block.
 type Config struct {
 	// Output is the path of the manifest file; builds append to it.
-	// Relative paths are relative to the working directory. Default:
+	// Relative paths are relative to the template directory, like every
+	// other path in imgbuild (Packer uses the working directory). Default:
 	// "packer-manifest.json".
 	Output string `hcl:"output"`
 	// StripPath records only the base name of file artifacts. Default: false.

@@ -6,6 +6,7 @@ import (
 	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
 	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
 	"github.com/imgbuild/imgbuild/postprocessors/manifest"
+	ppshelllocal "github.com/imgbuild/imgbuild/postprocessors/shelllocal"
 	"github.com/imgbuild/imgbuild/provisioners/file"
 	"github.com/imgbuild/imgbuild/provisioners/powershell"
 	"github.com/imgbuild/imgbuild/provisioners/shell"
@@ -25,6 +26,7 @@ func Targets() []Target {
 		{"PowerShell", "powershell.hcl2spec.go", `provisioner "powershell"`, powershell.Config{}},
 		{"WindowsRestart", "windows_restart.hcl2spec.go", `provisioner "windows-restart"`, windowsrestart.Config{}},
 		{"Manifest", "manifest.hcl2spec.go", `post-processor "manifest"`, manifest.Config{}},
+		{"ShellLocalPostProcessor", "shell_local_post_processor.hcl2spec.go", `post-processor "shell-local"`, ppshelllocal.Config{}},
 		{"AmazonAMI", "amazon_ami.hcl2spec.go", `data "amazon-ami"`, amazonami.Config{}},
 		{"AmazonParameterStore", "amazon_parameterstore.hcl2spec.go", `data "amazon-parameterstore"`, parameterstore.Config{}},
 	}
