@@ -28,7 +28,8 @@
 // variable [EnvName] (IMGBUILD_LOCALCLOUD_<NAME>): boot, stop, terminate,
 // image, copy, latency, consistency (durations), jitter, fault-rate (0..1),
 // throttle, ssh (booleans), fail-images (a glob: images whose name matches
-// end in state failed with a StateReason) and seed.
+// end in state failed with a StateReason; a glob with a "/" matches
+// "region/name", so "eu-west-1/*" fails only copies to eu-west-1) and seed.
 //
 // # What the layer changes
 //

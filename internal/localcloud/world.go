@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"path"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -126,7 +127,11 @@ func (w *world) newImage(region, id, name string, d time.Duration) {
 	defer w.mu.Unlock()
 	failed := false
 	if w.s.FailImages != "" {
-		failed, _ = path.Match(w.s.FailImages, name)
+		subject := name
+		if strings.Contains(w.s.FailImages, "/") {
+			subject = region + "/" + name // "eu-west-1/*" fails copies to one region
+		}
+		failed, _ = path.Match(w.s.FailImages, subject)
 	}
 	w.images[region+"/"+id] = &image{until: w.due(d), failed: failed}
 }

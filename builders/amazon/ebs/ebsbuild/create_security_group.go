@@ -1,0 +1,190 @@
+package ebsbuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
+	"github.com/imgbuild/imgbuild/internal/awsapi"
+	"github.com/imgbuild/imgbuild/internal/communicator"
+	"github.com/imgbuild/imgbuild/internal/journal"
+)
+
+// groupDeleteTimeout bounds the retries of DeleteSecurityGroup while the
+// terminated instance's network interface still holds the group.
+const groupDeleteTimeout = 3 * time.Minute
+
+// loopbackCIDR is the source admitted when the EC2 endpoint is on loopback
+// (the local cloud) and no CIDR is configured.
+const loopbackCIDR = "127.0.0.0/8"
+
+// createSecurityGroup creates the temporary security group in the VPC of
+// subnet_id or vpc_id (or the default VPC), admitting only the
+// communicator port from temporary_security_group_source_cidrs. Cleanup
+// deletes it, retrying while EC2 still reports it in use.
+type createSecurityGroup struct {
+	b  *build
+	id string
+}
+
+// Run creates the group and its ingress rule.
+func (n *createSecurityGroup) Run(ctx context.Context) error {
+	b := n.b
+	region := b.cfg.Region
+	c := b.ec2(region)
+	cidrs, err := sourceCIDRs(b.cfg, aws.ToString(c.Options().BaseEndpoint))
+	if err != nil {
+		return err
+	}
+	name := temporaryName(b.env.RunID, b.env.BuildName)
+	vpc, err := n.vpc(ctx, c)
+	if err != nil {
+		return fmt.Errorf("create temporary security group %s in %s: %w", name, region, err)
+	}
+	if err := n.create(ctx, c, name, vpc); err != nil {
+		return err
+	}
+	port := int32(communicatorPort(b.cfg))
+	perm := types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port)}
+	for _, cidr := range cidrs {
+		perm.IpRanges = append(perm.IpRanges, types.IpRange{CidrIp: aws.String(cidr), Description: aws.String("imgbuild " + b.env.BuildName)})
+	}
+	if _, err := c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupId: aws.String(n.id), IpPermissions: []types.IpPermission{perm},
+	}, awsapi.RetryEventual); err != nil {
+		return fmt.Errorf("open port %d in security group %s in %s: %w", port, n.id, region, err)
+	}
+	b.st.groupID = n.id
+	b.say("temporary security group %s admits port %d from %v", n.id, port, cidrs)
+	return nil
+}
+
+func (n *createSecurityGroup) create(ctx context.Context, c *ec2.Client, name, vpc string) error {
+	b := n.b
+	region := b.cfg.Region
+	tags, err := b.tagger().temporary()
+	if err != nil {
+		return fmt.Errorf("create temporary security group %s: %w", name, err)
+	}
+	ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.SecurityGroup, Region: region, Build: b.env.BuildName, Name: name, Tags: tags})
+	if err != nil {
+		return err
+	}
+	out, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+		GroupName: aws.String(name), VpcId: aws.String(vpc),
+		Description:       aws.String("Temporary group of imgbuild build " + b.env.BuildName),
+		TagSpecifications: []types.TagSpecification{tagSpec(types.ResourceTypeSecurityGroup, tags)},
+	})
+	if err != nil {
+		if awsapi.ErrorCode(err) != "" && !awsapi.IsDuplicate(err) {
+			_ = b.env.Journal.NotCreated(ref)
+		}
+		return fmt.Errorf("create temporary security group %s in %s: %w", name, region, err)
+	}
+	n.id = aws.ToString(out.GroupId)
+	return b.env.Journal.Created(ref, n.id)
+}
+
+// vpc returns the VPC to create the group in.
+func (n *createSecurityGroup) vpc(ctx context.Context, c *ec2.Client) (string, error) {
+	cfg := n.b.cfg
+	if cfg.SubnetID != "" {
+		out, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{cfg.SubnetID}})
+		if err != nil {
+			return "", fmt.Errorf("describe subnet %s: %w", cfg.SubnetID, err)
+		}
+		if len(out.Subnets) == 0 {
+			return "", fmt.Errorf("subnet %s not found", cfg.SubnetID)
+		}
+		return aws.ToString(out.Subnets[0].VpcId), nil
+	}
+	if cfg.VpcID != "" {
+		return cfg.VpcID, nil
+	}
+	out, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{
+		Filters: []types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("find the default VPC: %w", err)
+	}
+	if len(out.Vpcs) == 0 {
+		return "", errors.New("the region has no default VPC; set subnet_id or vpc_id")
+	}
+	return aws.ToString(out.Vpcs[0].VpcId), nil
+}
+
+// sourceCIDRs returns the CIDR blocks the temporary group admits. It never
+// defaults to the whole internet: without temporary_security_group_source_cidrs
+// only a loopback EC2 endpoint (the local cloud) gets a default.
+func sourceCIDRs(cfg *ebs.Config, endpoint string) ([]string, error) {
+	switch {
+	case cfg.TemporarySGSourcePublicIP:
+		return nil, errors.New("temporary_security_group_source_public_ip is not supported yet: set temporary_security_group_source_cidrs")
+	case len(cfg.TemporarySGSourceCidrs) > 0:
+		return cfg.TemporarySGSourceCidrs, nil
+	case isLoopbackEndpoint(endpoint):
+		return []string{loopbackCIDR}, nil
+	}
+	return nil, errors.New("the temporary security group needs temporary_security_group_source_cidrs " +
+		"(the addresses imgbuild connects from), or set security_group_ids to use existing groups; " +
+		"imgbuild never opens the communicator port to 0.0.0.0/0 by default")
+}
+
+// isLoopbackEndpoint reports whether an endpoint URL names a loopback host.
+func isLoopbackEndpoint(endpoint string) bool {
+	if endpoint == "" {
+		return false
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// communicatorPort returns the port the communicator connects to.
+func communicatorPort(cfg *ebs.Config) int {
+	if cfg.Type == communicator.WinRM {
+		return cfg.WinRMPort
+	}
+	return cfg.SSHPort
+}
+
+// Cleanup deletes the group, retrying while it is still in use.
+func (n *createSecurityGroup) Cleanup(ctx context.Context) error {
+	if n.id == "" {
+		return nil
+	}
+	region := n.b.cfg.Region
+	c := n.b.ec2(region)
+	err := awsapi.Wait(ctx, awsapi.WaitSpec{
+		What: "security group " + n.id + " in " + region + " deleted", Timeout: groupDeleteTimeout,
+		Check: func(ctx context.Context) (bool, string, error) {
+			_, err := c.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(n.id)})
+			switch {
+			case err == nil || awsapi.IsGone(err):
+				return true, "deleted", nil
+			case awsapi.ErrorCode(err) == "DependencyViolation":
+				return false, "in use", nil
+			}
+			return false, "", err
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("delete temporary security group %s in %s, it may be left behind: %w", n.id, region, err)
+	}
+	return n.b.env.Journal.Deleted(journal.SecurityGroup, region, n.id)
+}

@@ -1,0 +1,247 @@
+package shell
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imgbuild/imgbuild/internal/check"
+	"github.com/imgbuild/imgbuild/internal/provision"
+)
+
+// secret is an environment value that must never appear in an error.
+const secret = `it's $HOME "q" s3cr3t`
+
+// writeScripts writes local scripts named a.sh, b.sh, ... with the given
+// bodies and returns their names relative to the returned directory.
+func writeScripts(t *testing.T, bodies ...string) (dir string, names []string) {
+	t.Helper()
+	dir = t.TempDir()
+	for i, body := range bodies {
+		name := string(rune('a'+i)) + ".sh"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	return dir, names
+}
+
+// runShell prepares c for the fake instance and runs it.
+func runShell(t *testing.T, f *fakeComm, c *Config, baseDir string) (string, error) {
+	t.Helper()
+	c.RemoteFolder = f.root
+	ctx := &check.Context{BaseDir: baseDir}
+	c.Prepare(ctx)
+	if ctx.HasErrors() {
+		t.Fatal(ctx.Diags)
+	}
+	var out bytes.Buffer
+	env := &provision.Env{Comm: f, Out: &out, BaseDir: baseDir, BuildName: "web.amazon-ebs.al2023", BuilderType: "amazon-ebs"}
+	err := c.Provision(context.Background(), env)
+	return out.String(), err
+}
+
+func TestProvisionRuns(t *testing.T) {
+	dir, scripts := writeScripts(t, `echo "first $GREETING"`, `echo "second $PACKER_BUILD_NAME $PACKER_BUILDER_TYPE"`, `printf '%s\n' "$TRICKY"`)
+	tests := []struct {
+		name string
+		c    Config
+		want string
+	}{
+		{"inline", func() Config {
+			var c Config
+			c.Inline = []string{"echo one $GREETING", "echo two"}
+			c.Env.Env = map[string]string{"GREETING": "hello"}
+			return c
+		}(), "one hello\ntwo\n"},
+		{"scripts in order", func() Config {
+			var c Config
+			c.Scripts = scripts[:2]
+			c.EnvironmentVars = []string{"GREETING=hi=there"}
+			return c
+		}(), "first hi=there\n" + "Provisioning with shell script: b.sh\n" + "second web.amazon-ebs.al2023 amazon-ebs\n"},
+		{"quoting keeps values literal", func() Config {
+			var c Config
+			c.Script = scripts[2]
+			c.Env.Env = map[string]string{"TRICKY": secret}
+			return c
+		}(), secret + "\n"},
+		{"env var file", func() Config {
+			var c Config
+			c.Script = scripts[2]
+			c.UseEnvVarFile = true
+			c.Env.Env = map[string]string{"TRICKY": secret}
+			return c
+		}(), secret + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			out, err := runShell(t, f, &tt.c, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out, tt.want) {
+				t.Errorf("output %q does not contain %q", out, tt.want)
+			}
+			if left, _ := os.ReadDir(f.root); len(left) != 0 {
+				t.Errorf("files left on the instance: %v", left)
+			}
+		})
+	}
+}
+
+func TestExecuteCommand(t *testing.T) {
+	f := newFake(t)
+	var c Config
+	c.Inline = []string{"true"}
+	c.ExecuteCommand = "{{.Vars}}sh {{.Path}}"
+	c.Env.Env = map[string]string{"TRICKY": secret}
+	if _, err := runShell(t, f, &c, ""); err != nil {
+		t.Fatal(err)
+	}
+	want := `PACKER_BUILDER_TYPE='amazon-ebs' PACKER_BUILD_NAME='web.amazon-ebs.al2023' ` +
+		`TRICKY='it'"'"'s $HOME "q" s3cr3t' sh ` + f.root + "/imgbuild-shell.sh"
+	if f.commands[0] != want {
+		t.Errorf("command\n got %s\nwant %s", f.commands[0], want)
+	}
+	if mode := f.uploads[f.root+"/imgbuild-shell.sh"]; mode != 0o755 {
+		t.Errorf("script uploaded with mode %v, want 0755", mode)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name  string
+		valid []int
+		want  string
+	}{
+		{"default rejects 3", nil, "script inline script exited with status 3; valid exit codes are [0]"},
+		{"valid_exit_codes accepts 3", []int{0, 3}, ""},
+		{"valid_exit_codes without 0", []int{1}, "exited with status 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c Config
+			c.Inline = []string{"echo ran", "exit 3", "echo not reached"}
+			c.ValidExitCodes = tt.valid
+			c.Env.Env = map[string]string{"TOKEN": secret}
+			out, err := runShell(t, newFake(t), &c, "")
+			if strings.Contains(out, "not reached") {
+				t.Error("inline script did not stop at the failing line (shebang -e)")
+			}
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("error shows an environment value: %v", err)
+			}
+		})
+	}
+}
+
+func TestExpectDisconnect(t *testing.T) {
+	dir, scripts := writeScripts(t, "echo rebooting; touch disconnect", "echo after reboot")
+	tests := []struct {
+		name    string
+		expect  bool
+		wantErr string
+	}{
+		{"expected", true, ""},
+		{"unexpected", false, "script a.sh: connection lost (set expect_disconnect"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			var c Config
+			c.Scripts = slices.Clone(scripts)
+			c.ExpectDisconnect = tt.expect
+			out, err := runShell(t, f, &c, dir)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.reconnects != 1 || !strings.Contains(out, "after reboot") {
+				t.Errorf("reconnects = %d, output %q; want one reconnect, then the second script", f.reconnects, out)
+			}
+		})
+	}
+}
+
+func TestSkipClean(t *testing.T) {
+	dir, scripts := writeScripts(t, "true", "true")
+	for _, skip := range []bool{false, true} {
+		f := newFake(t)
+		var c Config
+		c.Scripts = slices.Clone(scripts)
+		c.SkipClean = skip
+		if _, err := runShell(t, f, &c, dir); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"imgbuild-shell.sh", "imgbuild-shell-1.sh"} {
+			_, err := os.Stat(filepath.Join(f.root, p))
+			if exists := err == nil; exists != skip {
+				t.Errorf("skip_clean = %t: %s exists = %t", skip, p, exists)
+			}
+		}
+	}
+}
+
+func TestStartRetry(t *testing.T) {
+	retryDelay = time.Millisecond
+	t.Cleanup(func() { retryDelay = 2 * time.Second })
+	tests := []struct {
+		name    string
+		fails   int
+		timeout string
+		wantErr string
+	}{
+		{"recovers", 2, "1m", ""},
+		{"gives up", 1000, "20ms", "upload script inline script: gave up after start_retry_timeout 20ms: connection lost"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			f.failUploads = tt.fails
+			var c Config
+			c.Inline = []string{"echo started"}
+			c.StartRetryTimeout = tt.timeout
+			out, err := runShell(t, f, &c, "")
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(out, "started") || f.reconnects != tt.fails {
+				t.Errorf("err %v, output %q, reconnects %d; want success after %d reconnects", err, out, f.reconnects, tt.fails)
+			}
+		})
+	}
+}
+
+func TestNoCommunicator(t *testing.T) {
+	var c Config
+	c.Inline = []string{"true"}
+	err := c.Provision(context.Background(), &provision.Env{})
+	if err == nil || !strings.Contains(err.Error(), `communicator = "none"`) {
+		t.Errorf("error %v, want one about the missing communicator", err)
+	}
+}
