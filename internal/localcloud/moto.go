@@ -106,3 +106,25 @@ func (m *motoProcess) stop() error {
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	return nil
 }
+
+// Moto is a plain moto_server with no realism layer in front of it, for
+// tests that prove imgbuild works against the emulator as it is.
+type Moto struct{ p *motoProcess }
+
+// StartMoto starts a plain moto_server on a free loopback port.
+func StartMoto(ctx context.Context, log hclog.Logger) (*Moto, error) {
+	p, err := startMoto(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Moto{p: p}, nil
+}
+
+// URL returns moto_server's endpoint URL.
+func (m *Moto) URL() string { return m.p.url.String() }
+
+// PID returns moto_server's process ID.
+func (m *Moto) PID() int { return m.p.pid() }
+
+// Close stops moto_server.
+func (m *Moto) Close() error { return m.p.stop() }

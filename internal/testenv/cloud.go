@@ -40,3 +40,20 @@ func AWSConfig(endpoint, region string) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 	}
 }
+
+// PlainMoto starts a moto_server without the realism layer for a test and
+// stops it (by PID) in t.Cleanup. It returns the endpoint URL.
+func PlainMoto(t testing.TB) string {
+	t.Helper()
+	Require(t, Moto)
+	m, err := localcloud.StartMoto(context.Background(), Logger(t))
+	if err != nil {
+		t.Fatalf("start moto_server: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("stop moto_server: %v", err)
+		}
+	})
+	return m.URL()
+}

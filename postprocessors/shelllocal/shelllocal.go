@@ -9,8 +9,8 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/check"
-	provisioner "github.com/imgbuild/imgbuild/provisioners/shelllocal"
 	"github.com/imgbuild/imgbuild/provisioners/script"
+	provisioner "github.com/imgbuild/imgbuild/provisioners/shelllocal"
 )
 
 var _ artifact.PostProcessor = (*Config)(nil)

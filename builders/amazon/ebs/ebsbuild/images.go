@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
+	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/journal"
 )
 
@@ -43,7 +44,9 @@ func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord)
 	id, err := call.create(ctx)
 	if err != nil {
 		if id = b.adoptImage(ctx, call.region, call.name); id == "" {
-			_ = b.env.Journal.NotCreated(ref)
+			if awsapi.ErrorCode(err) != "" {
+				_ = b.env.Journal.NotCreated(ref) // refused: nothing was created
+			}
 			return err
 		}
 	}
@@ -86,7 +89,7 @@ func (b *build) ownImagesNamed(ctx context.Context, region, name string) ([]type
 	}
 	var others []types.Image
 	for _, img := range out.Images {
-		if tagValue(img.Tags, "imgbuild:run-id") != b.env.RunID {
+		if tagValue(img.Tags, builder.TagRunID) != b.env.RunID {
 			others = append(others, img)
 		}
 	}

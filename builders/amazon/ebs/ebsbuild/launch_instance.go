@@ -85,8 +85,8 @@ func (n *launchInstance) input() (*ec2.RunInstancesInput, map[string]string, err
 	in := &ec2.RunInstancesInput{
 		ImageId: aws.String(b.st.source.ID), InstanceType: types.InstanceType(cfg.InstanceType),
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), ClientToken: aws.String(n.token),
-		UserData:            userData,
-		BlockDeviceMappings: launchMappings(cfg.LaunchBlockDevices, b.st.source.Mappings, cfg.NoEphemeral),
+		UserData:                          userData,
+		BlockDeviceMappings:               launchMappings(cfg.LaunchBlockDevices, b.st.source.Mappings, cfg.NoEphemeral),
 		InstanceInitiatedShutdownBehavior: types.ShutdownBehavior(cfg.InstanceInitiatedShutdownBehavior),
 		EbsOptimized:                      aws.Bool(cfg.EbsOptimized),
 		MetadataOptions:                   metadataOptions(cfg.MetadataOptions.HTTPEndpoint, cfg.MetadataOptions.HTTPTokens, cfg.MetadataOptions.HTTPPutResponseHopLimit, cfg.MetadataOptions.InstanceMetadataTags),

@@ -58,9 +58,9 @@ type sourceImage struct {
 
 // instanceInfo is the build instance and its addresses.
 type instanceInfo struct {
-	ID                     string
-	PublicIP, PrivateIP    string
-	PublicDNS, PrivateDNS  string
+	ID                    string
+	PublicIP, PrivateIP   string
+	PublicDNS, PrivateDNS string
 }
 
 // imageRecord is one image the build created in one region.

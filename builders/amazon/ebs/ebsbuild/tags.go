@@ -107,6 +107,11 @@ func tagSpec(rt types.ResourceType, tags map[string]string) types.TagSpecificati
 	return types.TagSpecification{ResourceType: rt, Tags: ec2Tags(tags)}
 }
 
+// tagSpecs returns the TagSpecifications of an image and its snapshots.
+func tagSpecs(image, snapshot map[string]string) []types.TagSpecification {
+	return []types.TagSpecification{tagSpec(types.ResourceTypeImage, image), tagSpec(types.ResourceTypeSnapshot, snapshot)}
+}
+
 // ec2Tags converts a map into EC2 tags, sorted by key.
 func ec2Tags(tags map[string]string) []types.Tag {
 	out := make([]types.Tag, 0, len(tags))

@@ -1,0 +1,128 @@
+package ebsbuild
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
+	"github.com/imgbuild/imgbuild/internal/interpolate"
+)
+
+// createImage creates the image from the (stopped) instance in the build
+// region, tagged at creation, journals it and its snapshots, and waits
+// until it is available. It creates the image under a temporary name when
+// the final image must be made by finalizeRegion (see needsIntermediate).
+// Cleanup removes the image when the build did not succeed or when it is
+// intermediate.
+type createImage struct{ b *build }
+
+// Run creates the image.
+func (n *createImage) Run(ctx context.Context) error {
+	b := n.b
+	region := b.cfg.Region
+	name, desc, err := b.imageNameFor(region)
+	if err != nil {
+		return err
+	}
+	if b.cfg.NoReboot {
+		if err := b.setInstanceFeatures(ctx); err != nil {
+			return err
+		}
+	}
+	intermediate, err := n.decide(ctx, name)
+	if err != nil {
+		return err
+	}
+	create := name
+	if intermediate {
+		create = intermediateName(name, b.env.RunID)
+	}
+	imgTags, snapTags, err := b.tagger().image(region)
+	if err != nil {
+		return fmt.Errorf("create image %q in %s: %w", name, region, err)
+	}
+	in := &ec2.CreateImageInput{
+		InstanceId: aws.String(b.st.instance.ID), Name: aws.String(create), Description: optional(desc),
+		NoReboot: aws.Bool(b.cfg.NoReboot), BlockDeviceMappings: mappings(b.cfg.AMIBlockDevices),
+		TagSpecifications: tagSpecs(imgTags, snapTags),
+	}
+	rec := &b.st.built
+	rec.Intermediate = intermediate
+	b.say("creating image %q from instance %s in %s", create, b.st.instance.ID, region)
+	err = b.makeImage(ctx, imageCall{
+		region: region, name: create, tags: imgTags,
+		create: func(ctx context.Context) (string, error) {
+			out, err := b.ec2(region).CreateImage(ctx, in)
+			if err != nil {
+				return "", fmt.Errorf("create image %q from instance %s in %s: %w", create, b.st.instance.ID, region, err)
+			}
+			return aws.ToString(out.ImageId), nil
+		},
+		wait: b.waiter(region).ImageAvailable,
+	}, rec)
+	if err != nil {
+		return err
+	}
+	b.say("image %s (%s) available in %s", rec.ID, create, region)
+	return nil
+}
+
+// decide looks for an image already named name in the build region and
+// returns whether the new image must be intermediate.
+func (n *createImage) decide(ctx context.Context, name string) (bool, error) {
+	b := n.b
+	if b.cfg.AMISkipBuildRegion {
+		return true, nil
+	}
+	olds, err := b.ownImagesNamed(ctx, b.cfg.Region, name)
+	if err != nil {
+		return false, err
+	}
+	if len(olds) > 0 && !b.cfg.AMIForceDeregister {
+		return false, fmt.Errorf("an image named %q already exists in %s (%s); set force_deregister = true to replace it",
+			name, b.cfg.Region, aws.ToString(olds[0].ImageId))
+	}
+	return needsIntermediate(b.cfg, len(olds) > 0), nil
+}
+
+// needsIntermediate reports whether the image made in the build region is
+// only a step towards the final images: the final image is an encrypted
+// copy (encrypt_boot), the build region keeps no image
+// (skip_save_build_region), or an old image of the same name must be
+// replaced only once the new one is available (force_deregister).
+func needsIntermediate(cfg *ebs.Config, oldExists bool) bool {
+	encrypt := cfg.AMIEncryptBootVolume != nil && *cfg.AMIEncryptBootVolume
+	return encrypt || cfg.AMISkipBuildRegion || (cfg.AMIForceDeregister && oldExists)
+}
+
+// imageNameFor renders ami_name and ami_description for region.
+func (b *build) imageNameFor(region string) (name, desc string, err error) {
+	d := b.dataFor(region)
+	if name, err = interpolate.Render(b.cfg.AMIName, d); err != nil {
+		return "", "", fmt.Errorf("ami_name for %s: %w", region, err)
+	}
+	if desc, err = interpolate.Render(b.cfg.AMIDescription, d); err != nil {
+		return "", "", fmt.Errorf("ami_description for %s: %w", region, err)
+	}
+	return name, desc, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+// Cleanup removes the image when the build did not succeed or when it was
+// only intermediate.
+func (n *createImage) Cleanup(ctx context.Context) error {
+	rec := &n.b.st.built
+	if !rec.valid() || (n.b.st.succeeded.Load() && !rec.Intermediate) {
+		return nil
+	}
+	return n.b.removeImage(ctx, rec)
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/imgbuild/imgbuild/internal/localcloud"
+	"github.com/imgbuild/imgbuild/internal/testenv"
+)
+
+// e2e is one end-to-end test's local cloud and working directory.
+type e2e struct {
+	t     *testing.T
+	cloud *localcloud.Cloud
+	dir   string
+}
+
+// newE2E starts a local cloud with the given profile (and overrides) and
+// points this process's AWS SDK environment at it.
+func newE2E(t *testing.T, profile string, sets ...string) *e2e {
+	t.Helper()
+	testenv.Require(t, testenv.Moto, testenv.SSHD, testenv.Root)
+	s, err := localcloud.ProfileSettings(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range sets {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := s.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cloud := testenv.LocalCloud(t, s)
+	for _, kv := range cloud.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	dir := t.TempDir()
+	t.Setenv("IMGBUILD_STATE_DIR", filepath.Join(dir, "state"))
+	return &e2e{t: t, cloud: cloud, dir: dir}
+}
+
+// write puts files into the test's directory.
+func (e *e2e) write(files map[string]string) {
+	e.t.Helper()
+	for name, data := range files {
+		p := filepath.Join(e.dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			e.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// imgbuild runs the CLI in-process and returns its exit code and output.
+func (e *e2e) imgbuild(args ...string) (int, string, string) {
+	e.t.Helper()
+	var out, errOut bytes.Buffer
+	code := realMain(args, &out, &errOut, os.Getenv)
+	return code, out.String(), errOut.String()
+}
+
+func (e *e2e) ec2(region string) *ec2.Client {
+	return ec2.NewFromConfig(testenv.AWSConfig(e.cloud.URL(), region))
+}
+
+// manifest reads a manifest written by the manifest post-processor.
+type manifestFile struct {
+	Builds []struct {
+		Name       string            `json:"name"`
+		ArtifactID string            `json:"artifact_id"`
+		RunUUID    string            `json:"packer_run_uuid"`
+		CustomData map[string]string `json:"custom_data"`
+		Images     []struct {
+			Region    string   `json:"region"`
+			ImageID   string   `json:"image_id"`
+			Snapshots []string `json:"snapshot_ids"`
+		} `json:"images"`
+	} `json:"builds"`
+	LastRunUUID string `json:"last_run_uuid"`
+}
+
+func (e *e2e) manifest(name string) manifestFile {
+	e.t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.dir, name))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var m manifestFile
+	if err := json.Unmarshal(b, &m); err != nil {
+		e.t.Fatalf("manifest: %v\n%s", err, b)
+	}
+	return m
+}
+
+// runResources lists what a run left in a region: instances not
+// terminated, key pairs, security groups, images and snapshots carrying
+// its run tag.
+func (e *e2e) runResources(region, runID string) []string {
+	e.t.Helper()
+	ctx := context.Background()
+	c := e.ec2(region)
+	tag := []types.Filter{{Name: aws.String("tag:imgbuild:run-id"), Values: []string{runID}}}
+	var left []string
+	insts, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: tag})
+	e.must(err)
+	for _, r := range insts.Reservations {
+		for _, i := range r.Instances {
+			if i.State.Name != types.InstanceStateNameTerminated {
+				left = append(left, "instance "+aws.ToString(i.InstanceId)+" "+string(i.State.Name))
+			}
+		}
+	}
+	kps, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: tag})
+	e.must(err)
+	for _, k := range kps.KeyPairs {
+		left = append(left, "key pair "+aws.ToString(k.KeyName))
+	}
+	sgs, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: tag})
+	e.must(err)
+	for _, g := range sgs.SecurityGroups {
+		left = append(left, "security group "+aws.ToString(g.GroupId))
+	}
+	return append(left, e.runImages(region, runID)...)
+}
+
+// runImages lists images and snapshots with the run's tag in a region.
+func (e *e2e) runImages(region, runID string) []string {
+	ctx := context.Background()
+	c := e.ec2(region)
+	tag := []types.Filter{{Name: aws.String("tag:imgbuild:run-id"), Values: []string{runID}}}
+	var left []string
+	ims, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: tag})
+	e.must(err)
+	for _, im := range ims.Images {
+		left = append(left, "image "+aws.ToString(im.ImageId))
+	}
+	snaps, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: tag})
+	e.must(err)
+	for _, s := range snaps.Snapshots {
+		left = append(left, "snapshot "+aws.ToString(s.SnapshotId))
+	}
+	return left
+}
+
+func (e *e2e) must(err error) {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// runIDFrom reads the run ID from the summary line "==> Run <id> finished".
+func runIDFrom(t *testing.T, stdout string) string {
+	t.Helper()
+	for _, line := range strings.Split(stdout, "\n") {
+		if rest, ok := strings.CutPrefix(line, "==> Run "); ok {
+			id, _, _ := strings.Cut(rest, " ")
+			return id
+		}
+	}
+	t.Fatalf("no run ID in output:\n%s", stdout)
+	return ""
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/imgbuild/imgbuild/internal/testenv"
+)
+
+// packerTemplate is a Packer amazon-ebs template of the kind Packer's own
+// measurements use (communicator none, a source filter, sharing, tags,
+// copies), with a packer block. It must run unchanged against plain
+// moto_server and against the local cloud.
+const packerTemplate = `
+packer {
+  required_plugins {
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = ">= 1.8.0"
+    }
+  }
+}
+
+source "amazon-ebs" "plain" {
+  region        = "us-east-1"
+  instance_type = "t3.micro"
+  communicator  = "none"
+  ami_name      = "packer-plain-{{timestamp}}"
+  ami_regions   = ["eu-west-1", "eu-central-1"]
+  ami_users     = ["123456789012"]
+  source_ami_filter {
+    filters = {
+      name                = "amzn2-ami-hvm-*-x86_64-gp2"
+      root-device-type    = "ebs"
+      virtualization-type = "hvm"
+    }
+    owners      = ["amazon"]
+    most_recent = true
+  }
+  tags = {
+    Name    = "plain"
+    Team    = "platform"
+    Base    = "{{ .SourceAMIName }}"
+    Release = "{{ timestamp }}"
+  }
+}
+
+build {
+  sources = ["source.amazon-ebs.plain"]
+  post-processor "manifest" {
+    output = "manifest.json"
+  }
+}
+`
+
+func TestPackerTemplateUnchanged(t *testing.T) {
+	t.Run("plain moto_server", func(t *testing.T) {
+		url := testenv.PlainMoto(t)
+		for k, v := range map[string]string{"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing",
+			"AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"} {
+			t.Setenv(k, v)
+		}
+		dir := t.TempDir()
+		t.Setenv("IMGBUILD_STATE_DIR", dir+"/state")
+		e := &e2e{t: t, dir: dir}
+		e.write(map[string]string{"main.pkr.hcl": packerTemplate})
+		code, out, errOut := e.imgbuild("build", dir)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		if m := e.manifest("manifest.json"); len(m.Builds) != 1 || strings.Count(m.Builds[0].ArtifactID, "ami-") != 3 {
+			t.Errorf("manifest: %+v", m)
+		}
+	})
+	t.Run("local cloud", func(t *testing.T) {
+		e := newE2E(t, "realistic")
+		e.write(map[string]string{"main.pkr.hcl": packerTemplate})
+		code, out, errOut := e.imgbuild("build", e.dir)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		runID := runIDFrom(t, out)
+		for _, r := range []string{"us-east-1", "eu-west-1", "eu-central-1"} {
+			for _, left := range e.runResources(r, runID) {
+				if !strings.HasPrefix(left, "image ") && !strings.HasPrefix(left, "snapshot ") {
+					t.Errorf("%s: left behind: %s", r, left)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+var (
+	binaryOnce sync.Once
+	binaryPath string
+	binaryErr  error
+)
+
+// imgbuildBinary builds the imgbuild binary once per test run, for tests
+// that need a separate process (signals).
+func imgbuildBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "imgbuild-bin-")
+		if err != nil {
+			binaryErr = err
+			return
+		}
+		binaryPath = filepath.Join(dir, "imgbuild")
+		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
+		if err != nil {
+			binaryErr = err
+			t.Logf("go build: %s", out)
+		}
+	})
+	if binaryErr != nil {
+		t.Fatalf("build imgbuild: %v", binaryErr)
+	}
+	return binaryPath
+}
+
+// buildUntil starts `imgbuild build dir` and sends SIGINT `signals` times
+// as soon as a line containing trigger appears. It returns the exit code
+// and the whole output.
+func (e *e2e) buildUntil(trigger string, signals int) (int, string) {
+	t := e.t
+	t.Helper()
+	cmd := exec.Command(imgbuildBinary(t), "build", e.dir)
+	cmd.Env = os.Environ()
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		sent := false
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			if !sent && strings.Contains(sc.Text(), trigger) {
+				sent = true
+				for i := 0; i < signals; i++ {
+					_ = cmd.Process.Signal(syscall.SIGINT)
+				}
+			}
+		}
+	}()
+	err := cmd.Wait()
+	pw.Close()
+	<-done
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String()
+}
+
+// TestInterruptDuringCopyLeavesNothing: SIGINT while the copies are being
+// waited for cancels the build, cleans up every region and exits 130.
+func TestInterruptDuringCopyLeavesNothing(t *testing.T) {
+	e := newE2E(t, "realistic", "copy=30s")
+	e.write(e2eFiles("sigint", `"true"`))
+	code, out := e.buildUntil("copy image to eu-west-1", 1)
+	if code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, out)
+	}
+	if !strings.Contains(out, "cleanup: deregister the copy in eu-west-1") {
+		t.Errorf("cleanup of the copies not reported:\n%s", out)
+	}
+	runID := runIDFrom(t, out)
+	for _, r := range e2eRegions {
+		if left := e.runResources(r, runID); len(left) > 0 {
+			t.Errorf("%s: left behind: %v", r, left)
+		}
+	}
+}
