@@ -36,8 +36,10 @@ demo: build
 		$(BIN) build -var manifest_path=$(CURDIR)/bin/demo/manifest.json examples/demo.pkr.hcl
 	@echo; echo "Manifest (bin/demo/manifest.json):"; cat bin/demo/manifest.json
 
-bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/...
+# bench prints a table of whole builds on the local cloud (set
+# IMGBUILD_BENCH_LARGE=1 to add 100-build runs), then micro-benchmarks.
+bench:
+	$(GO) test -run '^$$' -bench BenchmarkBuild -benchtime 1x -timeout 60m ./cmd/imgbuild/
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/journal/ ./internal/template/
 
 clean:
