@@ -68,7 +68,8 @@ func TestValidateEvaluateDataSources(t *testing.T) {
 		{"resolved", map[string]string{}, exitOK, nil},
 		{"values checked", map[string]string{"%WANTVER%": "1999.01.01"}, exitUsage, []string{"regex"}},
 		{"no AMI matches", map[string]string{"%NAME%": "nothing-*"}, exitUsage,
-			[]string{"data.amazon-ami.x", `no AMI matches filters {name="nothing-*"} with owners [self]`, "us-east-1", "check the region"}},
+			[]string{"data.amazon-ami.x", "search us-east-1",
+				`no AMI matches filters {name="nothing-*"} with owners [self]; check the region`}},
 		{"missing parameter", map[string]string{"%PARAM%": "/imgbuild/none"}, exitUsage,
 			[]string{"data.amazon-parameterstore.y", "parameter /imgbuild/none not found in us-east-1"}},
 	}
@@ -83,8 +84,9 @@ func TestValidateEvaluateDataSources(t *testing.T) {
 			if code == exitOK && !strings.Contains(out.String(), "The configuration is valid.") {
 				t.Errorf("stdout %q", out.String())
 			}
+			stderr := strings.Join(strings.Fields(errOut.String()), " ") // diagnostics wrap
 			for _, w := range tt.wantStderr {
-				if !strings.Contains(errOut.String(), w) {
+				if !strings.Contains(stderr, w) {
 					t.Errorf("stderr does not contain %q:\n%s", w, errOut.String())
 				}
 			}

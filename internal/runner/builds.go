@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
+	"github.com/imgbuild/imgbuild/builders/amazon/ebs/ebsbuild"
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/dag"
@@ -18,7 +19,7 @@ import (
 func newBuild(ctx context.Context, env *builder.Env, cfg registry.Config) (builder.Build, error) {
 	switch c := cfg.(type) {
 	case *ebs.Config:
-		return ebs.NewBuild(ctx, env, c)
+		return ebsbuild.NewBuild(ctx, env, c)
 	default:
 		return nil, fmt.Errorf("this version cannot run %T builds", cfg)
 	}

@@ -31,7 +31,7 @@ func Evaluate(ctx context.Context, sess *awsapi.Session, cfg *Config) (cty.Value
 	}
 	img, err := Find(ctx, sess.EC2(region), cfg.Filter())
 	if err != nil {
-		return cty.NilVal, fmt.Errorf("in %s: %w", region, err)
+		return cty.NilVal, fmt.Errorf("search %s: %w", region, err)
 	}
 	return FromImage(img).CtyValue(), nil
 }

@@ -50,6 +50,7 @@ func (n *copyImage) Run(ctx context.Context) error {
 		return fmt.Errorf("copy %s to %s: %w", src, region, err)
 	}
 	err = b.makeImage(ctx, imageCall{
+		what:   fmt.Sprintf("copy %s to %s", src, region),
 		region: region, name: create, token: aws.ToString(in.ClientToken), tags: tags,
 		create: func(ctx context.Context) (string, error) {
 			out, err := b.ec2(region).CopyImage(ctx, in)

@@ -53,6 +53,7 @@ func (n *createImage) Run(ctx context.Context) error {
 	rec.Intermediate = intermediate
 	b.say("creating image %q from instance %s in %s", create, b.st.instance.ID, region)
 	err = b.makeImage(ctx, imageCall{
+		what:   fmt.Sprintf("create image %q in %s", create, region),
 		region: region, name: create, tags: imgTags,
 		create: func(ctx context.Context) (string, error) {
 			out, err := b.ec2(region).CreateImage(ctx, in)

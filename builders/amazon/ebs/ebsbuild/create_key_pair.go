@@ -24,8 +24,9 @@ import (
 // key never touches the disk and is registered as a secret. Cleanup
 // deletes the key pair.
 type createKeyPair struct {
-	b  *build
-	id string // key pair ID, once created
+	b    *build
+	name string
+	id   string // key pair ID, once created
 }
 
 // Run creates the key pair.
@@ -36,6 +37,7 @@ func (n *createKeyPair) Run(ctx context.Context) error {
 	if name == "" {
 		name = temporaryName(b.env.RunID, b.env.BuildName)
 	}
+	n.name = name
 	signer, public, err := n.generate()
 	if err != nil {
 		return fmt.Errorf("create temporary key pair %s: %w", name, err)
@@ -120,9 +122,11 @@ func (n *createKeyPair) Cleanup(ctx context.Context) error {
 		return nil
 	}
 	region := n.b.cfg.Region
-	_, err := n.b.ec2(region).DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyPairId: aws.String(n.id)})
+	// By name: the name is unique in the region, and emulators such as
+	// moto ignore KeyPairId.
+	_, err := n.b.ec2(region).DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(n.name)})
 	if err != nil && !awsapi.IsGone(err) {
-		return fmt.Errorf("delete temporary key pair %s (%s) in %s, it may be left behind: %w", n.b.st.keyName, n.id, region, err)
+		return fmt.Errorf("delete temporary key pair %s (%s) in %s, it may be left behind: %w", n.name, n.id, region, err)
 	}
 	return n.b.env.Journal.Deleted(journal.KeyPair, region, n.id)
 }

@@ -70,6 +70,7 @@ func (n *finalizeRegion) replace(ctx context.Context, src, final *imageRecord) e
 	}
 	n.made = final
 	return b.makeImage(ctx, imageCall{
+		what:   fmt.Sprintf("copy %s to its final name %q in %s", src.ID, name, region),
 		region: region, name: name, token: aws.ToString(in.ClientToken), tags: imgTags,
 		create: func(ctx context.Context) (string, error) {
 			out, err := b.ec2(region).CopyImage(ctx, in)

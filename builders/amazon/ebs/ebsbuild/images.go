@@ -22,6 +22,8 @@ const snapshotDeleteTimeout = 2 * time.Minute
 // imageCall is one image-creating call (CreateImage or CopyImage) with
 // what the journal and a lost-answer lookup need.
 type imageCall struct {
+	// what names the operation in errors, e.g. "copy ami-1 to eu-west-1".
+	what                string
 	region, name, token string
 	tags                map[string]string
 	// create makes the call and returns the new image ID.
@@ -60,7 +62,7 @@ func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord)
 		return jerr
 	}
 	if err != nil {
-		return fmt.Errorf("image %s (%s) in %s did not become available; cleanup removes it: %w", id, call.name, call.region, err)
+		return fmt.Errorf("%s: image %s (%s) in %s did not become available; cleanup removes it: %w", call.what, id, call.name, call.region, err)
 	}
 	return nil
 }

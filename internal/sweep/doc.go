@@ -1,0 +1,49 @@
+// Package sweep removes the cloud resources a build run left behind: the
+// engine of `imgbuild cleanup`.
+//
+// # Deleting
+//
+// Delete removes one journaled resource with EC2's semantics. A resource
+// that is already gone (NotFound, a deregistered image) counts as removed,
+// so every call is idempotent and a second sweep finds nothing to do.
+//
+//   - instance: TerminateInstances, then wait until it is terminated, so
+//     that its security group, key pair and volumes are free.
+//   - security-group: DeleteSecurityGroup, retried on DependencyViolation
+//     for up to SecurityGroupWait while the instance's network interface
+//     detaches.
+//   - key-pair: DeleteKeyPair by key pair ID (key-...) or by name.
+//   - image: if deregistration protection is on, it is disabled first; an
+//     image still protected by a cooldown is reported as a
+//     *ProtectedError ("protected with cooldown until ..."). The image's
+//     snapshots are read from its block device mappings before
+//     DeregisterImage and deleted after it.
+//   - snapshot: DeleteSnapshot. volume: DeleteVolume.
+//   - bucket-object: S3 DeleteObject; the ID is "<bucket>/<key>".
+//
+// An image or snapshot tagged imgbuild:complete is a finished build's
+// output: Delete refuses it with ErrComplete and FindByTags never returns
+// it.
+//
+// # Resolving
+//
+// A journal intent without an ID means the process died between a create
+// call and recording its result. Resolve looks for what the call may have
+// created: instances by client token (else by run and build tags), key
+// pairs and security groups by name, images by name and run tag (copies by
+// run and build tags in their region). It returns ErrNotFound when nothing
+// was created, which the caller journals as not created.
+//
+// # Finding by tags
+//
+// When the journal is lost, FindByTags lists every resource carrying the
+// imgbuild:run-id tag in the given regions and older than a guard age:
+// instances not terminated (LaunchTime), images and snapshots owned by the
+// account (CreationDate, StartTime), volumes (CreateTime), key pairs
+// (CreateTime) and security groups. A security group has no creation time:
+// it counts as old as the oldest other resource of the same run found in
+// the sweep, and a group found alone (its instance and key pair already
+// gone) is swept only with a guard of zero (--older-than 0s). Order sorts
+// what it returns for deletion: instances first, then security groups, key
+// pairs, images, snapshots, volumes and bucket objects.
+package sweep
