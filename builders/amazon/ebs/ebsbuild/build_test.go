@@ -17,9 +17,11 @@ import (
 
 var allRegions = []string{"us-east-1", "eu-west-1", "us-west-2"}
 
+const protect = "  deregistration_protection {\n    enabled = true\n  }"
+
 // templateText is an amazon-ebs build in us-east-1 copied to eu-west-1 and
-// us-west-2, with one shell provisioner, named after the test.
-func templateText(name string) string {
+// us-west-2, with one shell provisioner and extra settings.
+func templateText(name, extra string) string {
 	return fmt.Sprintf(`
 source "amazon-ebs" "web" {
   region        = "us-east-1"
@@ -34,9 +36,7 @@ source "amazon-ebs" "web" {
   ami_regions   = ["eu-west-1", "us-west-2"]
   ami_users     = ["123456789012"]
   deprecate_at  = "2035-01-02T03:04:00Z"
-  deregistration_protection {
-    enabled = true
-  }
+%s
   tags          = { Base = "{{ .SourceAMIName }}", Region = "{{ .BuildRegion }}" }
   snapshot_tags = { Kind = "snapshot" }
   run_tags      = { Team = "images" }
@@ -48,7 +48,7 @@ build {
     inline = ["echo hi > f"]
   }
 }
-`, name)
+`, name, extra)
 }
 
 // TestBuildLocalCloud runs a whole build with SSH against the local cloud
@@ -56,7 +56,7 @@ build {
 // lifecycle settings, and that nothing temporary is left.
 func TestBuildLocalCloud(t *testing.T) {
 	cloud := startCloud(t, "")
-	w := walkTemplate(t, templateText("web"))
+	w := walkTemplate(t, templateText("web", protect))
 	if err := w.result.Err(); err != nil {
 		t.Fatalf("walk: %v", err)
 	}
@@ -131,7 +131,7 @@ func checkSnapshots(t *testing.T, c *ec2.Client, ids []string, runID string) {
 // the region, and cleanup leaves nothing in any region.
 func TestImageFails(t *testing.T) {
 	cloud := startCloud(t, "broken-us-east-1")
-	w := walkTemplate(t, templateText("broken"))
+	w := walkTemplate(t, templateText("broken", protect))
 	checkFailed(t, w, "in us-east-1")
 	assertNothingLeft(t, cloud, w)
 }
@@ -141,7 +141,7 @@ func TestImageFails(t *testing.T) {
 // images and snapshots already made in every region.
 func TestCopyFails(t *testing.T) {
 	cloud := startCloud(t, "flaky-us-west-2")
-	w := walkTemplate(t, templateText("flaky"))
+	w := walkTemplate(t, templateText("flaky", protect))
 	checkFailed(t, w, "in us-west-2")
 	assertNothingLeft(t, cloud, w)
 }
@@ -241,4 +241,34 @@ func imageIDs(out *ec2.DescribeImagesOutput) []string {
 		ids = append(ids, aws.ToString(img.ImageId))
 	}
 	return slices.Sorted(slices.Values(ids))
+}
+
+// TestForceDeregisterReplaces builds the same image name twice with
+// force_deregister: the second build replaces the first image in every
+// region through an intermediate image, and leaves no intermediate image.
+func TestForceDeregisterReplaces(t *testing.T) {
+	cloud := startCloud(t, "")
+	text := templateText("twice", "  force_deregister = true\n  force_delete_snapshot = true")
+	first := walkTemplate(t, text)
+	if err := first.result.Err(); err != nil {
+		t.Fatalf("first walk: %v", err)
+	}
+	second := walkTemplate(t, text)
+	if err := second.result.Err(); err != nil {
+		t.Fatalf("second walk: %v", err)
+	}
+	old, replaced := first.build.Artifact().ImageIDs(), second.build.Artifact().ImageIDs()
+	for _, region := range allRegions {
+		out, err := ec2In(cloud, region).DescribeImages(context.Background(), &ec2.DescribeImagesInput{
+			Owners: []string{"self"}, Filters: []types.Filter{{Name: aws.String("name"), Values: []string{"twice-*"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids := imageIDs(out); len(ids) != 1 || ids[0] != replaced[region] || ids[0] == old[region] {
+			t.Errorf("%s: images named twice-* %v; want only %s (replacing %s)", region, ids, replaced[region], old[region])
+		}
+	}
+	if left := second.run.Leftovers(); len(left) > 0 {
+		t.Errorf("journal leftovers: %+v", left)
+	}
 }
