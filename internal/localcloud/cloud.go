@@ -28,6 +28,10 @@ type Options struct {
 	Addr string
 	// Logger receives the layer's, moto's and sshd's logs; nil discards.
 	Logger hclog.Logger
+	// Intercept, when set, sees every EC2 request before it is forwarded
+	// and after moto answered it, and may drop or fail it (for tests that
+	// stop a client at an exact step).
+	Intercept Interceptor
 }
 
 // Cloud is a running local cloud: moto_server, the realism layer in front
@@ -74,6 +78,9 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	}
 	c := &Cloud{url: "http://" + ln.Addr().String(), log: log, moto: moto, served: make(chan error, 1)}
 	c.proxy = newProxy(moto.url, opts.Settings, log, newMachines(log.Named("sshd"), opts.Settings.SSH))
+	if opts.Intercept != nil {
+		c.proxy.intercept = newInterceptor(opts.Intercept)
+	}
 	c.srv = &http.Server{Handler: c.proxy, ReadHeaderTimeout: 10 * time.Second}
 	go func() { c.served <- c.srv.Serve(ln) }()
 	log.Info("local cloud started", "endpoint", c.url, "profile", opts.Settings.Profile, "moto_pid", moto.pid())

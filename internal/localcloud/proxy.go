@@ -26,8 +26,10 @@ type proxy struct {
 	world    *world
 	machines *machines
 	stats    *counter
-	throttle *throttle
-	hooks    map[string]hook
+	// intercept, when set, lets tests stop or fail requests (intercept.go).
+	intercept *interceptor
+	throttle  *throttle
+	hooks     map[string]hook
 }
 
 // hook customises one EC2 action. before may answer the request itself
@@ -100,6 +102,13 @@ func (p *proxy) ec2Request(r *http.Request) (*request, bool) {
 func (p *proxy) serveEC2(w http.ResponseWriter, hr *http.Request, r *request) {
 	ctx := hr.Context()
 	p.stats.request(r.region, r.action)
+	var seen Request
+	if p.intercept != nil {
+		seen = p.intercept.arrive(r)
+		if p.intercept.judge(w, seen, BeforeForward) {
+			return
+		}
+	}
 	if p.s.Latency > 0 {
 		select {
 		case <-time.After(p.s.Latency):
@@ -127,6 +136,9 @@ func (p *proxy) serveEC2(w http.ResponseWriter, hr *http.Request, r *request) {
 	if err != nil {
 		p.log.Error("forward to moto", "action", r.action, "error", err)
 		writeError(w, &apiError{http.StatusBadGateway, "InternalError", err.Error()})
+		return
+	}
+	if p.intercept != nil && p.intercept.judge(w, seen, AfterResponse) {
 		return
 	}
 	if status != http.StatusOK || h.after == nil {

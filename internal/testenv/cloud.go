@@ -15,11 +15,20 @@ import (
 // when s.SSH is set.
 func LocalCloud(t testing.TB, s localcloud.Settings) *localcloud.Cloud {
 	t.Helper()
+	return LocalCloudWith(t, localcloud.Options{Settings: s})
+}
+
+// LocalCloudWith is LocalCloud with every option (an interceptor, say).
+func LocalCloudWith(t testing.TB, opts localcloud.Options) *localcloud.Cloud {
+	t.Helper()
 	Require(t, Moto)
-	if s.SSH {
+	if opts.Settings.SSH {
 		Require(t, SSHD)
 	}
-	c, err := localcloud.Start(context.Background(), localcloud.Options{Settings: s, Logger: Logger(t)})
+	if opts.Logger == nil {
+		opts.Logger = Logger(t)
+	}
+	c, err := localcloud.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("start local cloud: %v", err)
 	}

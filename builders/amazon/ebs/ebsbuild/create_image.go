@@ -40,14 +40,9 @@ func (n *createImage) Run(ctx context.Context) error {
 	if intermediate {
 		create = intermediateName(name, b.env.RunID)
 	}
-	imgTags, snapTags, err := b.tagger().image(region)
+	in, imgTags, err := n.input(create, desc)
 	if err != nil {
 		return fmt.Errorf("create image %q in %s: %w", name, region, err)
-	}
-	in := &ec2.CreateImageInput{
-		InstanceId: aws.String(b.st.instance.ID), Name: aws.String(create), Description: optional(desc),
-		NoReboot: aws.Bool(b.cfg.NoReboot), BlockDeviceMappings: mappings(b.cfg.AMIBlockDevices),
-		TagSpecifications: tagSpecs(imgTags, snapTags),
 	}
 	rec := &b.st.built
 	rec.Intermediate = intermediate
@@ -69,6 +64,20 @@ func (n *createImage) Run(ctx context.Context) error {
 	}
 	b.say("image %s (%s) available in %s", rec.ID, create, region)
 	return nil
+}
+
+// input returns the CreateImage request and the image's tags.
+func (n *createImage) input(name, desc string) (*ec2.CreateImageInput, map[string]string, error) {
+	b := n.b
+	imgTags, snapTags, err := b.tagger().image(b.cfg.Region)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &ec2.CreateImageInput{
+		InstanceId: aws.String(b.st.instance.ID), Name: aws.String(name), Description: optional(desc),
+		NoReboot: aws.Bool(b.cfg.NoReboot), BlockDeviceMappings: mappings(b.cfg.AMIBlockDevices),
+		TagSpecifications: tagSpecs(imgTags, snapTags),
+	}, imgTags, nil
 }
 
 // decide looks for an image already named name in the build region and

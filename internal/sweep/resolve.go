@@ -1,0 +1,172 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/imgbuild/imgbuild/internal/awsapi"
+	"github.com/imgbuild/imgbuild/internal/journal"
+)
+
+// ErrNotFound is matched (errors.Is) by the error Resolve returns when the
+// create call an intent recorded created nothing.
+var ErrNotFound = errors.New("not found")
+
+// Resolve finds the ID of a resource whose intent was journaled without
+// one: the process died between the create call and recording its result.
+// It returns r with ID set, or an error matching ErrNotFound when nothing
+// was created. An intent that matches several resources is an error naming
+// them.
+func Resolve(ctx context.Context, sess *awsapi.Session, r journal.Resource) (journal.Resource, error) {
+	if r.ID != "" {
+		return r, nil
+	}
+	c := sess.EC2(r.Region)
+	var ids []string
+	var err error
+	switch r.Type {
+	case journal.Instance:
+		ids, err = resolveInstance(ctx, c, r)
+	case journal.KeyPair:
+		ids, err = resolveKeyPair(ctx, c, r)
+	case journal.SecurityGroup:
+		ids, err = resolveSecurityGroup(ctx, c, r)
+	case journal.Image:
+		ids, err = resolveImage(ctx, c, r)
+	default:
+		ids, err = resolveByTags(ctx, c, r)
+	}
+	what := fmt.Sprintf("%s %s in %s", r.Type, describeIntent(r), r.Region)
+	switch {
+	case err != nil:
+		return r, fmt.Errorf("look up %s: %w", what, err)
+	case len(ids) == 0:
+		return r, fmt.Errorf("look up %s: %w", what, ErrNotFound)
+	case len(ids) > 1:
+		return r, fmt.Errorf("look up %s: %d matches (%s); remove the right one by hand", what, len(ids), strings.Join(ids, ", "))
+	}
+	r.ID = ids[0]
+	return r, nil
+}
+
+// describeIntent names an intent by what identifies it.
+func describeIntent(r journal.Resource) string {
+	switch {
+	case r.Name != "":
+		return fmt.Sprintf("named %q", r.Name)
+	case r.ClientToken != "":
+		return "with client token " + r.ClientToken
+	}
+	return fmt.Sprintf("of run %s build %s", r.Tags[tagRunID], r.Tags[tagBuild])
+}
+
+// runFilters are the tag filters that find a run's resources of a build.
+// Without a run tag nothing identifies the resource, which is an error.
+func runFilters(r journal.Resource) ([]types.Filter, error) {
+	run := r.Tags[tagRunID]
+	if run == "" {
+		return nil, fmt.Errorf("the intent has no client token, name or %s tag to find it by", tagRunID)
+	}
+	fs := []types.Filter{filter("tag:"+tagRunID, run)}
+	if b := r.Tags[tagBuild]; b != "" {
+		fs = append(fs, filter("tag:"+tagBuild, b))
+	}
+	return fs, nil
+}
+
+func resolveInstance(ctx context.Context, c *ec2.Client, r journal.Resource) ([]string, error) {
+	fs := []types.Filter{filter("client-token", r.ClientToken)}
+	if r.ClientToken == "" {
+		var err error
+		if fs, err = runFilters(r); err != nil {
+			return nil, err
+		}
+	}
+	insts, err := describeInstances(ctx, c, fs)
+	var ids []string
+	for _, i := range insts {
+		ids = append(ids, aws.ToString(i.InstanceId))
+	}
+	return ids, err
+}
+
+func resolveKeyPair(ctx context.Context, c *ec2.Client, r journal.Resource) ([]string, error) {
+	if r.Name == "" {
+		return nil, errors.New("the intent has no key name to find it by")
+	}
+	out, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyNames: []string{r.Name}})
+	if awsapi.IsNotFound(err) {
+		return nil, nil
+	}
+	var ids []string
+	if err == nil {
+		for _, k := range out.KeyPairs {
+			ids = append(ids, keyPairID(k))
+		}
+	}
+	return ids, err
+}
+
+func resolveSecurityGroup(ctx context.Context, c *ec2.Client, r journal.Resource) ([]string, error) {
+	if r.Name == "" {
+		return nil, errors.New("the intent has no group name to find it by")
+	}
+	out, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{
+		Filters: []types.Filter{filter("group-name", r.Name)},
+	})
+	var ids []string
+	if err == nil {
+		for _, g := range out.SecurityGroups {
+			ids = append(ids, aws.ToString(g.GroupId))
+		}
+	}
+	return ids, err
+}
+
+// resolveImage finds an image (or a copy, which has the source's name and
+// tags) by its run tag, build tag and name when the intent has one.
+func resolveImage(ctx context.Context, c *ec2.Client, r journal.Resource) ([]string, error) {
+	fs, err := runFilters(r)
+	if err != nil {
+		return nil, err
+	}
+	if r.Name != "" {
+		fs = append(fs, filter("name", r.Name))
+	}
+	imgs, err := describeImages(ctx, c, fs)
+	var ids []string
+	for _, img := range imgs {
+		ids = append(ids, aws.ToString(img.ImageId))
+	}
+	return ids, err
+}
+
+// resolveByTags finds snapshots and volumes by their run and build tags.
+func resolveByTags(ctx context.Context, c *ec2.Client, r journal.Resource) ([]string, error) {
+	fs, err := runFilters(r)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	switch r.Type {
+	case journal.Snapshot:
+		snaps, err := describeSnapshots(ctx, c, fs)
+		for _, s := range snaps {
+			ids = append(ids, aws.ToString(s.SnapshotId))
+		}
+		return ids, err
+	case journal.Volume:
+		vols, err := describeVolumes(ctx, c, fs)
+		for _, v := range vols {
+			ids = append(ids, aws.ToString(v.VolumeId))
+		}
+		return ids, err
+	}
+	return nil, fmt.Errorf("imgbuild cannot look up a %s without its id; check by hand", r.Type)
+}
