@@ -2,12 +2,16 @@ package ebsbuild
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
+	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
 )
 
@@ -40,10 +44,11 @@ func (n *createImage) Run(ctx context.Context) error {
 	if intermediate {
 		create = intermediateName(name, b.env.RunID)
 	}
-	in, imgTags, err := n.input(create, desc)
+	in, imgTags, snapTags, err := n.input(create, desc)
 	if err != nil {
 		return fmt.Errorf("create image %q in %s: %w", name, region, err)
 	}
+	var tagSnapshotsLater bool
 	rec := &b.st.built
 	rec.Intermediate = intermediate
 	b.say("creating image %q from instance %s in %s", create, b.st.instance.ID, region)
@@ -51,7 +56,16 @@ func (n *createImage) Run(ctx context.Context) error {
 		what:   fmt.Sprintf("create image %q in %s", create, region),
 		region: region, name: create, tags: imgTags,
 		create: func(ctx context.Context) (string, error) {
-			out, err := b.ec2(region).CreateImage(ctx, in)
+			out, err := b.ec2(region).CreateImage(ctx, in, fewAttempts)
+			if err != nil && serverError(err) && b.adoptImage(ctx, region, create) == "" {
+				// Some EC2-compatible endpoints (moto_server among them)
+				// fail when asked to tag snapshots at creation: create the
+				// image without that, and tag its snapshots once known.
+				b.env.Logger.Warn("CreateImage failed with snapshot tags; retrying without them", "error", err)
+				in.TagSpecifications = []types.TagSpecification{tagSpec(types.ResourceTypeImage, imgTags)}
+				tagSnapshotsLater = true
+				out, err = b.ec2(region).CreateImage(ctx, in, fewAttempts)
+			}
 			if err != nil {
 				return "", fmt.Errorf("create image %q from instance %s in %s: %w", create, b.st.instance.ID, region, err)
 			}
@@ -62,22 +76,46 @@ func (n *createImage) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if tagSnapshotsLater {
+		if err := b.tagResources(ctx, region, rec.Snapshots, snapTags); err != nil {
+			return fmt.Errorf("tag snapshots of %s in %s: %w", rec.ID, region, err)
+		}
+	}
 	b.say("image %s (%s) available in %s", rec.ID, create, region)
 	return nil
 }
 
-// input returns the CreateImage request and the image's tags.
-func (n *createImage) input(name, desc string) (*ec2.CreateImageInput, map[string]string, error) {
+// fewAttempts bounds the SDK's retries of CreateImage, which has no client
+// token: makeImage adopts an image a lost answer created instead.
+func fewAttempts(o *ec2.Options) { o.RetryMaxAttempts = 3 }
+
+// serverError reports whether err is an HTTP 5xx answer.
+func serverError(err error) bool {
+	var re *smithyhttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() >= 500
+}
+
+// tagResources adds tags to resources that could not be tagged at creation.
+func (b *build) tagResources(ctx context.Context, region string, ids []string, tags map[string]string) error {
+	if len(ids) == 0 || len(tags) == 0 {
+		return nil
+	}
+	_, err := b.ec2(region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: ec2Tags(tags)}, awsapi.RetryEventual)
+	return err
+}
+
+// input returns the CreateImage request and the image's and snapshots' tags.
+func (n *createImage) input(name, desc string) (*ec2.CreateImageInput, map[string]string, map[string]string, error) {
 	b := n.b
 	imgTags, snapTags, err := b.tagger().image(b.cfg.Region)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	return &ec2.CreateImageInput{
 		InstanceId: aws.String(b.st.instance.ID), Name: aws.String(name), Description: optional(desc),
 		NoReboot: aws.Bool(b.cfg.NoReboot), BlockDeviceMappings: mappings(b.cfg.AMIBlockDevices),
 		TagSpecifications: tagSpecs(imgTags, snapTags),
-	}, imgTags, nil
+	}, imgTags, snapTags, nil
 }
 
 // decide looks for an image already named name in the build region and
