@@ -63,7 +63,7 @@ func (c *cleanupCloud) cleanup(args ...string) (int, string, string) {
 // some only as intents, then cleans it up from the journal.
 func TestCleanupJournal(t *testing.T) {
 	c := newCleanupCloud(t)
-	s := c.seed("run1", true)
+	s := c.seed("run1")
 
 	code, _, _ := c.cleanup("--dry-run")
 	if code != exitOK {
@@ -105,7 +105,7 @@ func TestCleanupJournal(t *testing.T) {
 // tagged goes, except images and snapshots tagged imgbuild:complete.
 func TestCleanupTags(t *testing.T) {
 	c := newCleanupCloud(t)
-	s := c.seed("run2", false)
+	s := c.seed("run2")
 	if err := os.RemoveAll(c.dir); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestCleanupTags(t *testing.T) {
 // removed; cleanup says so, exits 1 and leaves the run open for a retry.
 func TestCleanupProtectedImage(t *testing.T) {
 	c := newCleanupCloud(t)
-	s := c.seed("run3", true)
+	s := c.seed("run3")
 	ctx := context.Background()
 	if _, err := c.ec2("us-east-1").EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{
 		ImageId: aws.String(s.image), WithCooldown: aws.Bool(true)}); err != nil {
@@ -148,7 +148,7 @@ func TestCleanupProtectedImage(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d", code, exitFailed)
 	}
-	for _, want := range []string{"image " + s.image + " in us-east-1", "protected with cooldown until", "remains", "cleanup` again"} {
+	for _, want := range []string{"image " + s.image + " in us-east-1", "protected with cooldown until", "remains", "while its image " + s.image + " remains", "cleanup` again"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q", want)
 		}
@@ -175,6 +175,16 @@ func TestCleanupSkipsLiveRun(t *testing.T) {
 	}
 	if code, _, errOut := c.cleanup("--run", "live"); code != exitFailed || !strings.Contains(errOut, "in use by pid") {
 		t.Errorf("--run live: exit %d, stderr %q", code, errOut)
+	}
+	// Without --state-dir the journal is beside the template, as for build.
+	tmpl := filepath.Join(t.TempDir(), "web.pkr.hcl")
+	w2, err := journal.Create(journal.DefaultDir(tmpl), journal.Header{RunID: "beside"})
+	must(t, err)
+	defer w2.Close()
+	var stdout, stderr bytes.Buffer
+	if code := realMain([]string{"cleanup", tmpl}, &stdout, &stderr, c.getenv); code != exitOK ||
+		!strings.Contains(stdout.String(), "run beside is still running") {
+		t.Errorf("cleanup TEMPLATE: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 	if code, _, _ := c.cleanup("--run", "nope"); code != exitUsage {
 		t.Errorf("--run nope: exit %d, want %d", code, exitUsage)
@@ -214,7 +224,7 @@ func (s seeded) all() []res    { return append(s.removable(), s.kept...) }
 // volume, a final image (tagged complete and journaled kept) and an
 // intent whose create call never happened. It closes the journal without
 // ending the run.
-func (c *cleanupCloud) seed(runID string, protect bool) seeded {
+func (c *cleanupCloud) seed(runID string) seeded {
 	t := c.t
 	t.Helper()
 	ctx := context.Background()

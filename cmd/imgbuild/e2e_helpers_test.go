@@ -173,3 +173,57 @@ func runIDFrom(t *testing.T, stdout string) string {
 	t.Fatalf("no run ID in output:\n%s", stdout)
 	return ""
 }
+
+// anyRunResources lists everything carrying an imgbuild:run-id tag in a
+// region (instances not terminated, key pairs, security groups, images,
+// snapshots, volumes); images and snapshots a finished build marked
+// complete end in "(complete)".
+func (e *e2e) anyRunResources(region string) []string {
+	e.t.Helper()
+	ctx := context.Background()
+	c := e.ec2(region)
+	tag := []types.Filter{{Name: aws.String("tag-key"), Values: []string{"imgbuild:run-id"}}}
+	var left []string
+	insts, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: tag})
+	e.must(err)
+	for _, r := range insts.Reservations {
+		for _, i := range r.Instances {
+			if i.State.Name != types.InstanceStateNameTerminated {
+				left = append(left, "instance "+aws.ToString(i.InstanceId)+" "+string(i.State.Name))
+			}
+		}
+	}
+	kps, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: tag})
+	e.must(err)
+	for _, k := range kps.KeyPairs {
+		left = append(left, "key pair "+aws.ToString(k.KeyName))
+	}
+	sgs, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: tag})
+	e.must(err)
+	for _, g := range sgs.SecurityGroups {
+		left = append(left, "security group "+aws.ToString(g.GroupId))
+	}
+	vols, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: tag})
+	e.must(err)
+	for _, v := range vols.Volumes {
+		left = append(left, "volume "+aws.ToString(v.VolumeId)+" "+string(v.State))
+	}
+	ims, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: tag})
+	e.must(err)
+	for _, im := range ims.Images {
+		left = append(left, "image "+aws.ToString(im.ImageId)+completeMark(im.Tags))
+	}
+	snaps, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: tag})
+	e.must(err)
+	for _, s := range snaps.Snapshots {
+		left = append(left, "snapshot "+aws.ToString(s.SnapshotId)+completeMark(s.Tags))
+	}
+	return left
+}
+
+func completeMark(tags []types.Tag) string {
+	if tagMap(tags)["imgbuild:complete"] != "" {
+		return " (complete)"
+	}
+	return ""
+}

@@ -32,12 +32,12 @@ func (r *run) onEvent(ev dag.Event) {
 			u.Sayf(ev.Group, "failed: %v", ev.Err)
 		}
 	case dag.CleanupStarted:
-		if !step.CleanupOnFailure || br.hasFailed() {
+		if step.Cleanup != "" && (!step.CleanupOnFailure || br.hasFailed()) {
 			u.Sayf(ev.Group, "cleanup: %s", step.Cleanup)
 		}
 	case dag.CleanupFinished:
 		if ev.Err != nil {
-			u.Sayf(ev.Group, "cleanup failed: %s: %v", step.Cleanup, ev.Err)
+			u.Sayf(ev.Group, "cleanup failed: %s: %v", cleanupLabel(step), ev.Err)
 		}
 	}
 }
@@ -52,4 +52,11 @@ func (b *buildRun) hasFailed() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.failed
+}
+
+func cleanupLabel(s *plan.Step) string {
+	if s.Cleanup == "" {
+		return s.Label
+	}
+	return s.Cleanup
 }

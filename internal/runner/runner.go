@@ -61,13 +61,14 @@ type BuildResult struct {
 	Duration time.Duration
 }
 
-// Failed reports whether any build failed or the run was interrupted.
+// Failed reports whether any build failed, the run was interrupted, or
+// cleanup left something behind (the user has to act).
 func (r *Result) Failed() bool {
-	if r.Interrupted {
+	if r.Interrupted || r.CleanupAbandoned {
 		return true
 	}
 	for _, b := range r.Builds {
-		if !b.OK {
+		if !b.OK || len(b.Leftover) > 0 {
 			return true
 		}
 	}

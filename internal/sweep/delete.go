@@ -86,13 +86,21 @@ func deleteSecurityGroup(ctx context.Context, c *ec2.Client, id string) error {
 	})
 }
 
-// deleteKeyPair deletes a key pair by ID (key-...) or, failing that, name.
+// deleteKeyPair deletes a key pair by ID (key-...) or name. A key pair ID
+// is looked up and deleted by name, which every EC2 implementation honours.
 func deleteKeyPair(ctx context.Context, c *ec2.Client, id string) error {
-	in := &ec2.DeleteKeyPairInput{KeyName: aws.String(id)}
+	name := id
 	if strings.HasPrefix(id, "key-") {
-		in = &ec2.DeleteKeyPairInput{KeyPairId: aws.String(id)}
+		out, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyPairIds: []string{id}})
+		if err != nil {
+			return err
+		}
+		if len(out.KeyPairs) == 0 {
+			return nil
+		}
+		name = aws.ToString(out.KeyPairs[0].KeyName)
 	}
-	_, err := c.DeleteKeyPair(ctx, in)
+	_, err := c.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(name)})
 	return err
 }
 

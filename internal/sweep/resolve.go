@@ -80,18 +80,24 @@ func runFilters(r journal.Resource) ([]types.Filter, error) {
 	return fs, nil
 }
 
+// resolveInstance finds an instance by its run and build tags, and by
+// its client token when the intent has one. With a run tag the token is
+// matched in the results, so no client-token filter is needed (the local
+// cloud lacks it); without one the token is the filter.
 func resolveInstance(ctx context.Context, c *ec2.Client, r journal.Resource) ([]string, error) {
-	fs := []types.Filter{filter("client-token", r.ClientToken)}
-	if r.ClientToken == "" {
-		var err error
-		if fs, err = runFilters(r); err != nil {
-			return nil, err
-		}
+	fs, err := runFilters(r)
+	if err != nil && r.ClientToken == "" {
+		return nil, err
+	}
+	if err != nil {
+		fs = []types.Filter{filter("client-token", r.ClientToken)}
 	}
 	insts, err := describeInstances(ctx, c, fs)
 	var ids []string
 	for _, i := range insts {
-		ids = append(ids, aws.ToString(i.InstanceId))
+		if r.ClientToken == "" || aws.ToString(i.ClientToken) == r.ClientToken {
+			ids = append(ids, aws.ToString(i.InstanceId))
+		}
 	}
 	return ids, err
 }

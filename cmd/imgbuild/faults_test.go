@@ -1,0 +1,283 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/imgbuild/imgbuild/internal/localcloud"
+	"github.com/imgbuild/imgbuild/internal/testenv"
+)
+
+// faultPoint is a step boundary of the amazon-ebs pipeline, located
+// exactly in the request stream (the n-th `action` after `after` was
+// answered, seen in `phase`) or in the build's output (a provisioner
+// printing `line` and then sleeping).
+type faultPoint struct {
+	name   string
+	after  string // "" = from the start
+	action string
+	n      int
+	phase  localcloud.Phase
+	line   string // when set, the point is this output line instead
+	// completes is set for points after the build succeeded (its images
+	// are final and must survive cleanup).
+	completes bool
+}
+
+// faultPoints are the kill and failure points, in pipeline order.
+var faultPoints = []faultPoint{
+	{name: "key pair created, answer lost", action: "ImportKeyPair", n: 1, phase: localcloud.AfterResponse},
+	{name: "after key pair", action: "CreateSecurityGroup", n: 1},
+	{name: "security group created, answer lost", action: "CreateSecurityGroup", n: 1, phase: localcloud.AfterResponse},
+	{name: "after security group", action: "AuthorizeSecurityGroupIngress", n: 1},
+	{name: "instance launched, answer lost", action: "RunInstances", n: 1, phase: localcloud.AfterResponse},
+	{name: "waiting for running", after: "RunInstances", action: "DescribeInstances", n: 1},
+	{name: "during provisioner 1", line: "fault-provisioner-1"},
+	{name: "during provisioner 2", line: "fault-provisioner-2"},
+	{name: "stop requested", action: "StopInstances", n: 1, phase: localcloud.AfterResponse},
+	{name: "waiting for stopped", after: "StopInstances", action: "DescribeInstances", n: 1},
+	{name: "image created, answer lost", action: "CreateImage", n: 1, phase: localcloud.AfterResponse},
+	{name: "waiting for the image", after: "CreateImage", action: "DescribeImages", n: 1},
+	{name: "first copy started, answer lost", action: "CopyImage", n: 1, phase: localcloud.AfterResponse},
+	{name: "second copy started, answer lost", action: "CopyImage", n: 2, phase: localcloud.AfterResponse},
+	{name: "waiting for copies", after: "CopyImage", action: "DescribeImages", n: 2},
+	{name: "sharing", action: "ModifyImageAttribute", n: 1},
+	{name: "deprecating", action: "EnableImageDeprecation", n: 2},
+	{name: "tagging the finished images", after: "EnableImageDeprecation", action: "CreateTags", n: 1},
+	{name: "protecting", action: "EnableImageDeregistrationProtection", n: 1},
+	{name: "cleanup after success", action: "TerminateInstances", n: 1, completes: true},
+}
+
+// faultTemplate is built for the fault matrix: two copies, sharing,
+// deprecation, protection, and two provisioners that announce themselves
+// and sleep so a kill lands inside them.
+var faultTemplate = e2eFiles("fault", `"echo fault-provisioner-1; sleep 30"`)
+
+func init() {
+	faultTemplate["main.pkr.hcl"] = strings.Replace(faultTemplate["main.pkr.hcl"],
+		`  post-processor "manifest" {`,
+		"  provisioner \"shell\" {\n    inline = [\"echo fault-provisioner-2; sleep 30\"]\n  }\n  post-processor \"manifest\" {", 1)
+	faultTemplate["main.pkr.hcl"] = strings.Replace(faultTemplate["main.pkr.hcl"], `"echo fault-provisioner-1; sleep 30"`,
+		`"echo fault-provisioner-1; test -n \"$FAULT_FAST\" || sleep 30"`, 1)
+}
+
+// faultRun is one build of the fault matrix, with its interceptor state.
+type faultRun struct {
+	point  faultPoint
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	armed  bool // the `after` action was seen
+	count  int
+	fired  bool
+	onFire func(*exec.Cmd) localcloud.Verdict
+	onLine func(*exec.Cmd)
+}
+
+// intercept applies the point to the request stream.
+func (f *faultRun) intercept(r localcloud.Request, p localcloud.Phase) localcloud.Verdict {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pt := f.point
+	if f.fired || pt.line != "" || f.cmd == nil {
+		return localcloud.Continue
+	}
+	if pt.after != "" && !f.armed {
+		f.armed = r.Action == pt.after && p == localcloud.AfterResponse
+		return localcloud.Continue
+	}
+	if r.Action != pt.action || p != pt.phase {
+		return localcloud.Continue
+	}
+	if f.count++; f.count < pt.n {
+		return localcloud.Continue
+	}
+	f.fired = true
+	return f.onFire(f.cmd)
+}
+
+// newFaultCloud starts a local cloud (instant profile, SSH) whose
+// interceptor serves f, and writes the template.
+func newFaultCloud(t *testing.T, f *faultRun) *e2e {
+	testenv.Require(t, testenv.Moto, testenv.SSHD, testenv.Root)
+	s, _ := localcloud.ProfileSettings(localcloud.Instant)
+	cloud := testenv.LocalCloudWith(t, localcloud.Options{Settings: s, Intercept: f.intercept})
+	for _, kv := range cloud.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	dir := t.TempDir()
+	t.Setenv("IMGBUILD_STATE_DIR", filepath.Join(dir, "state"))
+	e := &e2e{t: t, cloud: cloud, dir: dir}
+	e.write(faultTemplate)
+	return e
+}
+
+// run starts the build as a separate process, applies output-line points,
+// and returns its exit code and output.
+func (f *faultRun) run(e *e2e, extraEnv ...string) (int, string) {
+	t := e.t
+	cmd := exec.Command(imgbuildBinary(t), "build", e.dir)
+	cmd.Env = append(os.Environ(), extraEnv...)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	f.mu.Lock()
+	if err := cmd.Start(); err != nil {
+		f.mu.Unlock()
+		t.Fatal(err)
+	}
+	f.cmd = cmd
+	f.mu.Unlock()
+	var out strings.Builder
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			f.mu.Lock()
+			if f.point.line != "" && !f.fired && strings.Contains(sc.Text(), f.point.line) {
+				f.fired = true
+				f.onLine(cmd)
+			}
+			f.mu.Unlock()
+		}
+	}()
+	err := cmd.Wait()
+	pw.Close()
+	<-done
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		}
+	}
+	if !f.fired {
+		t.Fatalf("fault point %q never reached:\n%s", f.point.name, out.String())
+	}
+	return code, out.String()
+}
+
+// leftovers lists what a fault run left in every region: everything of
+// the fault builds' runs except images and snapshots a finished build
+// marked complete when the point allows that.
+func (e *e2e) leftovers(allowComplete bool) []string {
+	var left []string
+	for _, r := range e2eRegions {
+		for _, res := range e.anyRunResources(r) {
+			if allowComplete && strings.HasSuffix(res, "(complete)") {
+				continue
+			}
+			left = append(left, r+": "+res)
+		}
+	}
+	return left
+}
+
+func TestFaultMatrixSIGKILL(t *testing.T) {
+	var kills int
+	for _, pt := range faultPoints {
+		for _, mode := range []string{"journal", "tags"} {
+			t.Run(pt.name+"/"+mode, func(t *testing.T) {
+				f := &faultRun{point: pt}
+				kill := func(cmd *exec.Cmd) { _ = cmd.Process.Kill() }
+				f.onFire = func(cmd *exec.Cmd) localcloud.Verdict { kill(cmd); return localcloud.Drop }
+				f.onLine = kill
+				e := newFaultCloud(t, f)
+				if code, out := f.run(e); code != 128+int(syscall.SIGKILL) {
+					t.Fatalf("build exit %d, want death by SIGKILL\n%s", code, out)
+				}
+				args := []string{"cleanup"}
+				if mode == "tags" {
+					if err := os.RemoveAll(filepath.Join(e.dir, "state")); err != nil {
+						t.Fatal(err)
+					}
+					args = append(args, "--tags", "--older-than", "0s")
+					for _, r := range e2eRegions {
+						args = append(args, "--region", r)
+					}
+				}
+				code, out, errOut := e.imgbuild(args...)
+				if code != 0 {
+					t.Fatalf("cleanup exit %d\n%s\n%s", code, out, errOut)
+				}
+				if left := e.leftovers(pt.completes); len(left) > 0 {
+					t.Fatalf("left behind after cleanup: %v\ncleanup said:\n%s%s", left, out, errOut)
+				}
+				if code, _, _ := e.imgbuild(args...); code != 0 {
+					t.Errorf("second cleanup exit %d, want 0 (idempotent)", code)
+				}
+				kills++
+			})
+		}
+	}
+	t.Logf("SIGKILL points: %d (each with journal and tag cleanup); runs passed: %d", len(faultPoints), kills)
+	fmt.Printf("fault matrix: %d SIGKILL points x 2 cleanup modes, %d passed\n", len(faultPoints), kills)
+}
+
+func TestFaultMatrixSIGINT(t *testing.T) {
+	var passed int
+	for _, pt := range faultPoints {
+		t.Run(pt.name, func(t *testing.T) {
+			f := &faultRun{point: pt}
+			interrupt := func(cmd *exec.Cmd) { _ = cmd.Process.Signal(syscall.SIGINT) }
+			f.onFire = func(cmd *exec.Cmd) localcloud.Verdict { interrupt(cmd); return localcloud.Continue }
+			f.onLine = interrupt
+			e := newFaultCloud(t, f)
+			code, out := f.run(e)
+			if code != 130 && !(pt.completes && code == 0) {
+				t.Fatalf("build exit %d, want 130\n%s", code, out)
+			}
+			if left := e.leftovers(pt.completes); len(left) > 0 {
+				t.Fatalf("left behind after SIGINT: %v\n%s", left, out)
+			}
+			passed++
+		})
+	}
+	fmt.Printf("fault matrix: %d SIGINT points, %d passed\n", len(faultPoints), passed)
+}
+
+func TestFaultMatrixAPIFailure(t *testing.T) {
+	var passed, points int
+	for _, pt := range faultPoints {
+		if pt.line != "" {
+			continue // provisioner failures are covered by TestBuildFailuresLeaveNothing
+		}
+		points++
+		t.Run(pt.name, func(t *testing.T) {
+			f := &faultRun{point: pt}
+			f.onFire = func(*exec.Cmd) localcloud.Verdict { return localcloud.Fail }
+			e := newFaultCloud(t, f)
+			code, out := f.run(e, "FAULT_FAST=1")
+			if code != 1 {
+				t.Fatalf("build exit %d, want 1\n%s", code, out)
+			}
+			if !strings.Contains(out, "injected failure of "+pt.action) {
+				t.Errorf("output does not name the failed call %s:\n%s", pt.action, out)
+			}
+			if pt.completes {
+				// The build succeeded but its cleanup failed: the summary
+				// says what remains and imgbuild cleanup finishes the job.
+				if !strings.Contains(out, "imgbuild cleanup --run") {
+					t.Errorf("no cleanup command printed:\n%s", out)
+				}
+				if code, o, eo := e.imgbuild("cleanup"); code != 0 {
+					t.Fatalf("cleanup exit %d\n%s%s", code, o, eo)
+				}
+			}
+			if left := e.leftovers(pt.completes); len(left) > 0 {
+				t.Fatalf("left behind: %v\n%s", left, out)
+			}
+			passed++
+		})
+	}
+	fmt.Printf("fault matrix: %d API failure points, %d passed\n", points, passed)
+}
