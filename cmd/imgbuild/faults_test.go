@@ -27,8 +27,9 @@ type faultPoint struct {
 	n      int
 	phase  localcloud.Phase
 	line   string // when set, the point is this output line instead
-	// completes is set for points after the build succeeded (its images
-	// are final and must survive cleanup).
+	// completes is set for points after the build committed its images
+	// (journaled them as kept, then tagged them complete): those images
+	// are the build's output and must survive cleanup.
 	completes bool
 }
 
@@ -51,7 +52,7 @@ var faultPoints = []faultPoint{
 	{name: "waiting for copies", after: "CopyImage", action: "DescribeImages", n: 2},
 	{name: "sharing", action: "ModifyImageAttribute", n: 1},
 	{name: "deprecating", action: "EnableImageDeprecation", n: 2},
-	{name: "tagging the finished images", after: "EnableImageDeprecation", action: "CreateTags", n: 1},
+	{name: "tagging the finished images", after: "EnableImageDeprecation", action: "CreateTags", n: 1, completes: true},
 	{name: "protecting", action: "EnableImageDeregistrationProtection", n: 1},
 	{name: "cleanup after success", action: "TerminateInstances", n: 1, completes: true},
 }
@@ -59,14 +60,14 @@ var faultPoints = []faultPoint{
 // faultTemplate is built for the fault matrix: two copies, sharing,
 // deprecation, protection, and two provisioners that announce themselves
 // and sleep so a kill lands inside them.
-var faultTemplate = e2eFiles("fault", `"echo fault-provisioner-1; sleep 30"`)
+// The provisioners sleep var.fault_sleep seconds (set through
+// IMGBUILD_VAR_fault_sleep only for the points inside them).
+var faultTemplate = e2eFiles("fault", `"echo fault-provisioner-1; sleep ${var.fault_sleep}"`)
 
 func init() {
-	faultTemplate["main.pkr.hcl"] = strings.Replace(faultTemplate["main.pkr.hcl"],
-		`  post-processor "manifest" {`,
-		"  provisioner \"shell\" {\n    inline = [\"echo fault-provisioner-2; sleep 30\"]\n  }\n  post-processor \"manifest\" {", 1)
-	faultTemplate["main.pkr.hcl"] = strings.Replace(faultTemplate["main.pkr.hcl"], `"echo fault-provisioner-1; sleep 30"`,
-		`"echo fault-provisioner-1; test -n \"$FAULT_FAST\" || sleep 30"`, 1)
+	tpl := "variable \"fault_sleep\" {\n  default = \"0\"\n}\n" + faultTemplate["main.pkr.hcl"]
+	faultTemplate["main.pkr.hcl"] = strings.Replace(tpl, `  post-processor "manifest" {`,
+		"  provisioner \"shell\" {\n    inline = [\"echo fault-provisioner-2; sleep ${var.fault_sleep}\"]\n  }\n  post-processor \"manifest\" {", 1)
 }
 
 // faultRun is one build of the fault matrix, with its interceptor state.
@@ -126,6 +127,9 @@ func (f *faultRun) run(e *e2e, extraEnv ...string) (int, string) {
 	t := e.t
 	cmd := exec.Command(imgbuildBinary(t), "build", e.dir)
 	cmd.Env = append(os.Environ(), extraEnv...)
+	if f.point.line != "" {
+		cmd.Env = append(cmd.Env, "IMGBUILD_VAR_fault_sleep=30")
+	}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	f.mu.Lock()
@@ -153,6 +157,7 @@ func (f *faultRun) run(e *e2e, extraEnv ...string) (int, string) {
 	err := cmd.Wait()
 	pw.Close()
 	<-done
+	e.cloud.WaitIdle() // requests the dead process had sent are settled
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -252,11 +257,15 @@ func TestFaultMatrixAPIFailure(t *testing.T) {
 			continue // provisioner failures are covered by TestBuildFailuresLeaveNothing
 		}
 		points++
+		// A refusal is certain only before the call took effect (an API
+		// error after it would be a lie no real endpoint tells), so every
+		// point is failed as its request arrives.
+		pt.phase = localcloud.BeforeForward
 		t.Run(pt.name, func(t *testing.T) {
 			f := &faultRun{point: pt}
 			f.onFire = func(*exec.Cmd) localcloud.Verdict { return localcloud.Fail }
 			e := newFaultCloud(t, f)
-			code, out := f.run(e, "FAULT_FAST=1")
+			code, out := f.run(e)
 			if code != 1 {
 				t.Fatalf("build exit %d, want 1\n%s", code, out)
 			}

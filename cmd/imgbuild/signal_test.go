@@ -101,3 +101,34 @@ func TestInterruptDuringCopyLeavesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondInterruptPrintsCleanupCommand: a second SIGINT abandons the
+// cleanup, the build says what may be left and prints the cleanup command,
+// and that command removes it all.
+func TestSecondInterruptPrintsCleanupCommand(t *testing.T) {
+	e := newE2E(t, "realistic", "copy=30s")
+	e.write(e2eFiles("twice", `"true"`))
+	code, out := e.buildUntil("copy image to eu-west-1", 2)
+	if code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, out)
+	}
+	runID := runIDFrom(t, out)
+	if !strings.Contains(out, "imgbuild cleanup --run "+runID) {
+		t.Fatalf("no cleanup command in the output:\n%s", out)
+	}
+	var before []string
+	for _, r := range e2eRegions {
+		before = append(before, e.runResources(r, runID)...)
+	}
+	if len(before) == 0 {
+		t.Fatalf("abandoned cleanup left nothing: the test cannot tell whether cleanup works\n%s", out)
+	}
+	if code, o, eo := e.imgbuild("cleanup", "--run", runID); code != 0 {
+		t.Fatalf("cleanup --run: exit %d\n%s%s", code, o, eo)
+	}
+	for _, r := range e2eRegions {
+		if left := e.runResources(r, runID); len(left) > 0 {
+			t.Errorf("%s: left behind after cleanup --run: %v", r, left)
+		}
+	}
+}

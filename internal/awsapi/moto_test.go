@@ -2,65 +2,22 @@ package awsapi
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-)
 
-// startMoto starts moto_server on a free loopback port and returns its URL.
-// It skips the test when moto_server is missing, unless IMGBUILD_TEST_REQUIRE
-// contains "moto" or "all". (internal/testenv will own a shared version.)
-func startMoto(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		req := os.Getenv("IMGBUILD_TEST_REQUIRE")
-		if strings.Contains(req, "moto") || strings.Contains(req, "all") {
-			t.Fatalf("moto_server is required (IMGBUILD_TEST_REQUIRE=%s) but not on PATH", req)
-		}
-		t.Skip("moto_server not on PATH")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto_server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(url + "/moto-api/"); err == nil {
-			resp.Body.Close()
-			t.Logf("moto_server pid %d on %s", cmd.Process.Pid, url)
-			return url
-		}
-	}
-	t.Fatalf("moto_server on %s did not answer within 30s", url)
-	return ""
-}
+	"github.com/imgbuild/imgbuild/internal/testenv"
+)
 
 func TestMotoBuildFlow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
 	isolateEnv(t)
-	t.Setenv("AWS_ENDPOINT_URL", startMoto(t))
+	t.Setenv("AWS_ENDPOINT_URL", testenv.PlainMoto(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := NewSession(ctx, Access{Region: "us-east-1", AccessKey: "testing", SecretKey: "testing"},

@@ -129,6 +129,15 @@ func (c *Cloud) Env() []string {
 	return env
 }
 
+// WaitIdle returns once no EC2 request is being served (or after 30s):
+// requests a client sent just before it died have then been carried out,
+// or not, for good.
+func (c *Cloud) WaitIdle() {
+	for deadline := time.Now().Add(30 * time.Second); c.proxy.inflight.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // Stats returns the request counts so far.
 func (c *Cloud) Stats() Stats { return c.proxy.stats.snapshot() }
 

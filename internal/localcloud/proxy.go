@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -28,8 +29,10 @@ type proxy struct {
 	stats    *counter
 	// intercept, when set, lets tests stop or fail requests (intercept.go).
 	intercept *interceptor
-	throttle  *throttle
-	hooks     map[string]hook
+	// inflight counts EC2 requests being served, for WaitIdle.
+	inflight atomic.Int64
+	throttle *throttle
+	hooks    map[string]hook
 }
 
 // hook customises one EC2 action. before may answer the request itself
@@ -101,6 +104,8 @@ func (p *proxy) ec2Request(r *http.Request) (*request, bool) {
 
 func (p *proxy) serveEC2(w http.ResponseWriter, hr *http.Request, r *request) {
 	ctx := hr.Context()
+	p.inflight.Add(1)
+	defer p.inflight.Add(-1)
 	p.stats.request(r.region, r.action)
 	var seen Request
 	if p.intercept != nil {
@@ -128,6 +133,9 @@ func (p *proxy) serveEC2(w http.ResponseWriter, hr *http.Request, r *request) {
 			return
 		}
 		if resp != nil {
+			if p.intercept != nil && p.intercept.judge(w, seen, AfterResponse) {
+				return
+			}
 			writeXML(w, resp.bytes())
 			return
 		}
