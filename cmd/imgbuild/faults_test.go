@@ -31,6 +31,8 @@ type faultPoint struct {
 	// (journaled them as kept, then tagged them complete): those images
 	// are the build's output and must survive cleanup.
 	completes bool
+	// succeeded is set for points in the cleanup of a build that succeeded.
+	succeeded bool
 }
 
 // faultPoints are the kill and failure points, in pipeline order.
@@ -54,7 +56,7 @@ var faultPoints = []faultPoint{
 	{name: "deprecating", action: "EnableImageDeprecation", n: 2},
 	{name: "tagging the finished images", after: "EnableImageDeprecation", action: "CreateTags", n: 1, completes: true},
 	{name: "protecting", action: "EnableImageDeregistrationProtection", n: 1},
-	{name: "cleanup after success", action: "TerminateInstances", n: 1, completes: true},
+	{name: "cleanup after success", action: "TerminateInstances", n: 1, completes: true, succeeded: true},
 }
 
 // faultTemplate is built for the fault matrix: two copies, sharing,
@@ -238,7 +240,7 @@ func TestFaultMatrixSIGINT(t *testing.T) {
 			f.onLine = interrupt
 			e := newFaultCloud(t, f)
 			code, out := f.run(e)
-			if code != 130 && !(pt.completes && code == 0) {
+			if code != 130 && !(pt.succeeded && code == 0) {
 				t.Fatalf("build exit %d, want 130\n%s", code, out)
 			}
 			if left := e.leftovers(pt.completes); len(left) > 0 {
@@ -272,7 +274,7 @@ func TestFaultMatrixAPIFailure(t *testing.T) {
 			if !strings.Contains(out, "injected failure of "+pt.action) {
 				t.Errorf("output does not name the failed call %s:\n%s", pt.action, out)
 			}
-			if pt.completes {
+			if pt.succeeded {
 				// The build succeeded but its cleanup failed: the summary
 				// says what remains and imgbuild cleanup finishes the job.
 				if !strings.Contains(out, "imgbuild cleanup --run") {
