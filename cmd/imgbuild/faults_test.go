@@ -62,14 +62,15 @@ var faultPoints = []faultPoint{
 // faultTemplate is built for the fault matrix: two copies, sharing,
 // deprecation, protection, and two provisioners that announce themselves
 // and sleep so a kill lands inside them.
-// The provisioners sleep var.fault_sleep seconds (set through
-// IMGBUILD_VAR_fault_sleep only for the points inside them).
-var faultTemplate = e2eFiles("fault", `"echo fault-provisioner-1; sleep ${var.fault_sleep}"`)
+// Provisioner N sleeps var.fault_sleep_N seconds, set (through
+// IMGBUILD_VAR_fault_sleep_N) only for the point inside it.
+var faultTemplate = e2eFiles("fault", `"echo fault-provisioner-1; sleep ${var.fault_sleep_1}"`)
 
 func init() {
-	tpl := "variable \"fault_sleep\" {\n  default = \"0\"\n}\n" + faultTemplate["main.pkr.hcl"]
+	tpl := "variable \"fault_sleep_1\" {\n  default = \"0\"\n}\nvariable \"fault_sleep_2\" {\n  default = \"0\"\n}\n" +
+		faultTemplate["main.pkr.hcl"]
 	faultTemplate["main.pkr.hcl"] = strings.Replace(tpl, `  post-processor "manifest" {`,
-		"  provisioner \"shell\" {\n    inline = [\"echo fault-provisioner-2; sleep ${var.fault_sleep}\"]\n  }\n  post-processor \"manifest\" {", 1)
+		"  provisioner \"shell\" {\n    inline = [\"echo fault-provisioner-2; sleep ${var.fault_sleep_2}\"]\n  }\n  post-processor \"manifest\" {", 1)
 }
 
 // faultRun is one build of the fault matrix, with its interceptor state.
@@ -129,8 +130,8 @@ func (f *faultRun) run(e *e2e, extraEnv ...string) (int, string) {
 	t := e.t
 	cmd := exec.Command(imgbuildBinary(t), "build", e.dir)
 	cmd.Env = append(os.Environ(), extraEnv...)
-	if f.point.line != "" {
-		cmd.Env = append(cmd.Env, "IMGBUILD_VAR_fault_sleep=30")
+	if n, ok := strings.CutPrefix(f.point.line, "fault-provisioner-"); ok {
+		cmd.Env = append(cmd.Env, "IMGBUILD_VAR_fault_sleep_"+n+"=30")
 	}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
