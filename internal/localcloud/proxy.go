@@ -140,7 +140,9 @@ func (p *proxy) serveEC2(w http.ResponseWriter, hr *http.Request, r *request) {
 			return
 		}
 	}
-	status, body, err := p.send(ctx, r)
+	// Like a real endpoint, carry out a request that has arrived even if
+	// its client goes away meanwhile (WaitIdle relies on this).
+	status, body, err := p.send(context.WithoutCancel(ctx), r)
 	if err != nil {
 		p.log.Error("forward to moto", "action", r.action, "error", err)
 		writeError(w, &apiError{http.StatusBadGateway, "InternalError", err.Error()})
