@@ -125,6 +125,9 @@ func (p *proxy) serveEC2(w http.ResponseWriter, hr *http.Request, r *request) {
 		writeError(w, err)
 		return
 	}
+	// Like a real endpoint, carry out a request that has arrived even if
+	// its client goes away meanwhile (WaitIdle relies on this).
+	ctx = context.WithoutCancel(ctx)
 	h := p.hooks[r.action]
 	if h.before != nil {
 		resp, err := h.before(ctx, r)
@@ -140,9 +143,7 @@ func (p *proxy) serveEC2(w http.ResponseWriter, hr *http.Request, r *request) {
 			return
 		}
 	}
-	// Like a real endpoint, carry out a request that has arrived even if
-	// its client goes away meanwhile (WaitIdle relies on this).
-	status, body, err := p.send(context.WithoutCancel(ctx), r)
+	status, body, err := p.send(ctx, r)
 	if err != nil {
 		p.log.Error("forward to moto", "action", r.action, "error", err)
 		writeError(w, &apiError{http.StatusBadGateway, "InternalError", err.Error()})

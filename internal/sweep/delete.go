@@ -29,17 +29,23 @@ var ErrComplete = errors.New("tagged imgbuild:complete: the output of a finished
 // holds anything else (an instance is terminated). A resource already gone
 // counts as removed. Errors name the resource, its ID and region.
 func Delete(ctx context.Context, sess *awsapi.Session, r journal.Resource) error {
+	return DeleteWaiting(ctx, sess, r, awsapi.Timeouts{})
+}
+
+// DeleteWaiting is Delete with the timeouts of the waits it makes (an
+// instance's termination); zero fields take awsapi's defaults.
+func DeleteWaiting(ctx context.Context, sess *awsapi.Session, r journal.Resource, t awsapi.Timeouts) error {
 	if r.ID == "" {
 		return fmt.Errorf("delete %s in %s: no id; resolve it first", r.Type, r.Region)
 	}
 	var err error
 	switch c := sess.EC2(r.Region); r.Type {
 	case journal.Instance:
-		err = deleteInstance(ctx, c, r.ID)
+		err = deleteInstance(ctx, c, r.ID, t)
 	case journal.SecurityGroup:
 		err = deleteSecurityGroup(ctx, c, r.ID)
 	case journal.KeyPair:
-		err = deleteKeyPair(ctx, c, r.ID)
+		err = deleteKeyPair(ctx, c, r.ID, r.Name)
 	case journal.Image:
 		err = deleteImage(ctx, c, r.ID)
 	case journal.Snapshot:
@@ -58,14 +64,14 @@ func Delete(ctx context.Context, sess *awsapi.Session, r journal.Resource) error
 }
 
 // deleteInstance terminates an instance and waits until it is terminated.
-func deleteInstance(ctx context.Context, c *ec2.Client, id string) error {
+func deleteInstance(ctx context.Context, c *ec2.Client, id string, t awsapi.Timeouts) error {
 	_, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 	if err != nil && !awsapi.IsGone(err) {
 		return err
 	}
 	// NotFound from TerminateInstances does not prove the instance is gone
 	// (aws.md 3.9); the waiter treats a missing instance as terminated.
-	return awsapi.NewWaiter(c, awsapi.Timeouts{}).InstanceTerminated(ctx, id)
+	return awsapi.NewWaiter(c, t).InstanceTerminated(ctx, id)
 }
 
 // deleteSecurityGroup deletes a group, retrying while a network interface
@@ -86,11 +92,14 @@ func deleteSecurityGroup(ctx context.Context, c *ec2.Client, id string) error {
 	})
 }
 
-// deleteKeyPair deletes a key pair by ID (key-...) or name. A key pair ID
-// is looked up and deleted by name, which every EC2 implementation honours.
-func deleteKeyPair(ctx context.Context, c *ec2.Client, id string) error {
-	name := id
-	if strings.HasPrefix(id, "key-") {
+// deleteKeyPair deletes a key pair by name, which every EC2 implementation
+// honours (moto ignores KeyPairId): the journaled name, else the ID when it
+// is a name, else the name a key pair ID (key-...) is looked up to.
+func deleteKeyPair(ctx context.Context, c *ec2.Client, id, name string) error {
+	if name == "" && !strings.HasPrefix(id, "key-") {
+		name = id
+	}
+	if name == "" {
 		out, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyPairIds: []string{id}})
 		if err != nil {
 			return err

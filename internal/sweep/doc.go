@@ -12,7 +12,8 @@
 //   - security-group: DeleteSecurityGroup, retried on DependencyViolation
 //     for up to SecurityGroupWait while the instance's network interface
 //     detaches.
-//   - key-pair: DeleteKeyPair by key pair ID (key-...) or by name.
+//   - key-pair: DeleteKeyPair by name (the journaled name, or the name of
+//     the key pair ID), which every EC2 implementation honours.
 //   - image: if deregistration protection is on, it is disabled first; an
 //     image still protected by a cooldown is reported as a
 //     *ProtectedError ("protected with cooldown until ..."). The image's
@@ -23,16 +24,25 @@
 //
 // An image or snapshot tagged imgbuild:complete is a finished build's
 // output: Delete refuses it with ErrComplete and FindByTags never returns
-// it.
+// it. DeleteWaiting is Delete with the builder's wait timeouts.
+//
+// A build journals its final images as kept before it tags them
+// imgbuild:complete; Finish sets the tag on a run's kept images and
+// snapshots, so that a journal cleanup after a crash in between leaves
+// them marked for later tag sweeps.
 //
 // # Resolving
 //
 // A journal intent without an ID means the process died between a create
-// call and recording its result. Resolve looks for what the call may have
-// created: instances by client token (else by run and build tags), key
-// pairs and security groups by name, images by name and run tag (copies by
-// run and build tags in their region). It returns ErrNotFound when nothing
-// was created, which the caller journals as not created.
+// call and recording its result, or the call failed without saying
+// whether it took effect (a builder's cleanup resolves those). Resolve
+// looks in the intent's region for what the call may have created:
+// instances by run and build tags, matching the client token in the
+// results (by client-token filter only when the intent has no run tag),
+// key pairs and security groups by name and, when the intent has them,
+// run and build tags; images and copies by name and run and build tags.
+// It returns ErrNotFound when nothing was created, which the caller
+// journals as not created.
 //
 // # Finding by tags
 //
@@ -40,7 +50,11 @@
 // imgbuild:run-id tag in the given regions and older than a guard age:
 // instances not terminated (LaunchTime), images and snapshots owned by the
 // account (CreationDate, StartTime), volumes (CreateTime), key pairs
-// (CreateTime) and security groups. A security group has no creation time:
+// (CreateTime) and security groups. A build tags its final images
+// complete one region at a time, so a crash while tagging leaves only some
+// tagged: when any image of a run and build carries imgbuild:complete,
+// every image and snapshot of that run and build is its finished output
+// and is not returned. A security group has no creation time:
 // it counts as old as the oldest other resource of the same run found in
 // the sweep, and a group found alone (its instance and key pair already
 // gone) is swept only with a guard of zero (--older-than 0s). Order sorts

@@ -27,8 +27,8 @@ type found struct {
 
 // FindByTags lists every resource carrying the imgbuild:run-id tag (with
 // value runID, or any value when runID is empty) in regions, in deletion
-// order (see Order). Images and snapshots tagged imgbuild:complete are
-// never listed. Only resources created at least olderThan before now are
+// order (see Order). The images and snapshots of a finished build are
+// never listed (see dropFinished). Only resources created at least olderThan before now are
 // listed; a security group, which has no creation time, is as old as the
 // oldest other resource of its run found, and when none is found it is
 // listed only if olderThan is zero.
@@ -55,7 +55,7 @@ func FindByTags(ctx context.Context, sess *awsapi.Session, regions []string, run
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	out := selectOld(all, olderThan, now)
+	out := selectOld(dropFinished(all), olderThan, now)
 	Order(out)
 	return out, nil
 }
@@ -144,9 +144,6 @@ func listImages(ctx context.Context, c *ec2.Client, region string, fs []types.Fi
 	imgs, err := describeImages(ctx, c, fs)
 	var out []found
 	for _, img := range imgs {
-		if _, done := tagMap(img.Tags)[tagComplete]; done {
-			continue
-		}
 		created, _ := time.Parse(time.RFC3339, aws.ToString(img.CreationDate))
 		out = append(out, newFound(journal.Image, region, aws.ToString(img.ImageId), aws.ToString(img.Name), img.Tags, &created))
 	}
@@ -157,9 +154,6 @@ func listSnapshots(ctx context.Context, c *ec2.Client, region string, fs []types
 	snaps, err := describeSnapshots(ctx, c, fs)
 	var out []found
 	for _, s := range snaps {
-		if _, done := tagMap(s.Tags)[tagComplete]; done {
-			continue
-		}
 		out = append(out, newFound(journal.Snapshot, region, aws.ToString(s.SnapshotId), "", s.Tags, s.StartTime))
 	}
 	return out, err
@@ -172,4 +166,34 @@ func listVolumes(ctx context.Context, c *ec2.Client, region string, fs []types.F
 		out = append(out, newFound(journal.Volume, region, aws.ToString(v.VolumeId), "", v.Tags, v.CreateTime))
 	}
 	return out, err
+}
+
+// dropFinished removes the images and snapshots of finished builds: every
+// image and snapshot of a run and build of which at least one image is
+// tagged imgbuild:complete, and any image or snapshot so tagged. A build
+// tags its final images one region at a time after journaling them as
+// kept, so a crash while tagging leaves only some of them tagged: the tag
+// on any one of them says the build committed them all.
+func dropFinished(all []found) []found {
+	finished := map[[2]string]bool{} // run ID, build -> some image is complete
+	for _, f := range all {
+		if _, done := f.res.Tags[tagComplete]; done && f.res.Type == journal.Image {
+			finished[runBuild(f.res)] = true
+		}
+	}
+	var out []found
+	for _, f := range all {
+		_, done := f.res.Tags[tagComplete]
+		output := f.res.Type == journal.Image || f.res.Type == journal.Snapshot
+		if output && (done || finished[runBuild(f.res)]) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// runBuild returns the run and build a resource is tagged with.
+func runBuild(r journal.Resource) [2]string {
+	return [2]string{r.Tags[tagRunID], r.Tags[tagBuild]}
 }

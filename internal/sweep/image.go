@@ -2,8 +2,11 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
+	"github.com/imgbuild/imgbuild/internal/journal"
 )
 
 // cooldown is how long EC2 keeps protection after a disable when it was
@@ -129,4 +133,30 @@ func deleteSnapshots(ctx context.Context, c *ec2.Client, ids []string) error {
 		}
 	}
 	return nil
+}
+
+// Finish tags the kept images and snapshots among rs (a run's resources in
+// the journal state kept) imgbuild:complete, whether or not they have the
+// tag already (CreateTags overwrites it): a
+// build journals its final images as kept (the commit) before it tags them
+// (the mirror of the commit for sweeps without the journal), so a crash in
+// between leaves committed images that a later tag sweep would remove.
+// A journal cleanup calls it to finish the commit. Errors name the
+// resources left untagged and their region.
+func Finish(ctx context.Context, sess *awsapi.Session, rs []journal.Resource) error {
+	byRegion := map[string][]string{}
+	for _, r := range rs {
+		if r.State == journal.StateKept && r.ID != "" && (r.Type == journal.Image || r.Type == journal.Snapshot) {
+			byRegion[r.Region] = append(byRegion[r.Region], r.ID)
+		}
+	}
+	tag := []types.Tag{{Key: aws.String(tagComplete), Value: aws.String(time.Now().UTC().Format(time.RFC3339))}}
+	var errs []error
+	for _, region := range slices.Sorted(maps.Keys(byRegion)) {
+		ids := byRegion[region]
+		if _, err := sess.EC2(region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tag}); err != nil {
+			errs = append(errs, fmt.Errorf("tag kept %v in %s %s: %w", ids, region, tagComplete, err))
+		}
+	}
+	return errors.Join(errs...)
 }

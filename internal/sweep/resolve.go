@@ -19,7 +19,9 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // Resolve finds the ID of a resource whose intent was journaled without
-// one: the process died between the create call and recording its result.
+// one: the process died between the create call and recording its result,
+// or the call failed without an answer saying whether it took effect (a
+// cancelled context, a transport error). Lookups are in r.Region.
 // It returns r with ID set, or an error matching ErrNotFound when nothing
 // was created. An intent that matches several resources is an error naming
 // them.
@@ -102,11 +104,15 @@ func resolveInstance(ctx context.Context, c *ec2.Client, r journal.Resource) ([]
 	return ids, err
 }
 
+// resolveKeyPair finds a key pair by name and, when the intent has a run
+// tag, by its run and build tags too: a key pair of that name that is not
+// the run's (temporary_key_pair_name naming someone else's) is not it.
 func resolveKeyPair(ctx context.Context, c *ec2.Client, r journal.Resource) ([]string, error) {
 	if r.Name == "" {
 		return nil, errors.New("the intent has no key name to find it by")
 	}
-	out, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyNames: []string{r.Name}})
+	fs, _ := runFilters(r) // no run tag: by name alone
+	out, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyNames: []string{r.Name}, Filters: fs})
 	if awsapi.IsNotFound(err) {
 		return nil, nil
 	}
@@ -119,18 +125,17 @@ func resolveKeyPair(ctx context.Context, c *ec2.Client, r journal.Resource) ([]s
 	return ids, err
 }
 
+// resolveSecurityGroup finds a group by name and, when the intent has a
+// run tag, by its run and build tags too.
 func resolveSecurityGroup(ctx context.Context, c *ec2.Client, r journal.Resource) ([]string, error) {
 	if r.Name == "" {
 		return nil, errors.New("the intent has no group name to find it by")
 	}
-	out, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{
-		Filters: []types.Filter{filter("group-name", r.Name)},
-	})
+	fs, _ := runFilters(r) // no run tag: by name alone
+	groups, err := describeSecurityGroups(ctx, c, append(fs, filter("group-name", r.Name)))
 	var ids []string
-	if err == nil {
-		for _, g := range out.SecurityGroups {
-			ids = append(ids, aws.ToString(g.GroupId))
-		}
+	for _, g := range groups {
+		ids = append(ids, aws.ToString(g.GroupId))
 	}
 	return ids, err
 }

@@ -109,8 +109,8 @@ func copyEncryption(cfg *ebs.Config, region string) (*bool, *string) {
 // only intermediate.
 func (n *copyImage) Cleanup(ctx context.Context) error {
 	rec := n.b.st.copies[n.region]
-	if !rec.valid() || (n.b.st.succeeded.Load() && !rec.Intermediate) {
+	if n.b.st.succeeded.Load() && !rec.Intermediate {
 		return nil
 	}
-	return n.b.removeImage(ctx, rec)
+	return n.b.cleanupImage(ctx, rec)
 }

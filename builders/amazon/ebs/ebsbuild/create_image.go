@@ -21,7 +21,12 @@ import (
 // the final image must be made by finalizeRegion (see needsIntermediate).
 // Cleanup removes the image when the build did not succeed or when it is
 // intermediate.
-type createImage struct{ b *build }
+type createImage struct {
+	b *build
+	// tagSnapshotsLater is set when the image had to be created without
+	// its snapshots' tags.
+	tagSnapshotsLater bool
+}
 
 // Run creates the image.
 func (n *createImage) Run(ctx context.Context) error {
@@ -48,41 +53,50 @@ func (n *createImage) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create image %q in %s: %w", name, region, err)
 	}
-	var tagSnapshotsLater bool
 	rec := &b.st.built
 	rec.Intermediate = intermediate
 	b.say("creating image %q from instance %s in %s", create, b.st.instance.ID, region)
 	err = b.makeImage(ctx, imageCall{
 		what:   fmt.Sprintf("create image %q in %s", create, region),
 		region: region, name: create, tags: imgTags,
-		create: func(ctx context.Context) (string, error) {
-			out, err := b.ec2(region).CreateImage(ctx, in, fewAttempts)
-			if err != nil && serverError(err) && b.adoptImage(ctx, region, create) == "" {
-				// Some EC2-compatible endpoints (moto_server among them)
-				// fail when asked to tag snapshots at creation: create the
-				// image without that, and tag its snapshots once known.
-				b.env.Logger.Warn("CreateImage failed with snapshot tags; retrying without them", "error", err)
-				in.TagSpecifications = []types.TagSpecification{tagSpec(types.ResourceTypeImage, imgTags)}
-				tagSnapshotsLater = true
-				out, err = b.ec2(region).CreateImage(ctx, in, fewAttempts)
-			}
-			if err != nil {
-				return "", fmt.Errorf("create image %q from instance %s in %s: %w", create, b.st.instance.ID, region, err)
-			}
-			return aws.ToString(out.ImageId), nil
-		},
-		wait: b.waiter(region).ImageAvailable,
+		create: func(ctx context.Context) (string, error) { return n.create(ctx, in, imgTags) },
+		wait:   b.waiter(region).ImageAvailable,
 	}, rec)
 	if err != nil {
 		return err
 	}
-	if tagSnapshotsLater {
+	if n.tagSnapshotsLater {
 		if err := b.tagResources(ctx, region, rec.Snapshots, snapTags); err != nil {
 			return fmt.Errorf("tag snapshots of %s in %s: %w", rec.ID, region, err)
 		}
 	}
 	b.say("image %s (%s) available in %s", rec.ID, create, region)
 	return nil
+}
+
+// create calls CreateImage. Some EC2-compatible endpoints (moto_server
+// among them) fail with a server error when asked to tag snapshots at
+// creation: unless the image exists after all, it is created again
+// without that, and Run tags its snapshots once known.
+func (n *createImage) create(ctx context.Context, in *ec2.CreateImageInput, imgTags map[string]string) (string, error) {
+	b, region, name := n.b, n.b.cfg.Region, aws.ToString(in.Name)
+	out, err := b.ec2(region).CreateImage(ctx, in, fewAttempts)
+	if err != nil && serverError(err) {
+		id, ferr := b.ownImage(ctx, region, name)
+		if id != "" {
+			return id, nil
+		}
+		if ferr == nil {
+			b.env.Logger.Warn("CreateImage failed with snapshot tags; retrying without them", "error", err)
+			in.TagSpecifications = []types.TagSpecification{tagSpec(types.ResourceTypeImage, imgTags)}
+			n.tagSnapshotsLater = true
+			out, err = b.ec2(region).CreateImage(ctx, in, fewAttempts)
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("create image %q from instance %s in %s: %w", name, b.st.instance.ID, region, err)
+	}
+	return aws.ToString(out.ImageId), nil
 }
 
 // fewAttempts bounds the SDK's retries of CreateImage, which has no client
@@ -169,8 +183,8 @@ func optional(s string) *string {
 // only intermediate.
 func (n *createImage) Cleanup(ctx context.Context) error {
 	rec := &n.b.st.built
-	if !rec.valid() || (n.b.st.succeeded.Load() && !rec.Intermediate) {
+	if n.b.st.succeeded.Load() && !rec.Intermediate {
 		return nil
 	}
-	return n.b.removeImage(ctx, rec)
+	return n.b.cleanupImage(ctx, rec)
 }

@@ -1,6 +1,7 @@
 package ebsbuild
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ed25519"
@@ -14,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/journal"
 )
 
@@ -22,21 +22,20 @@ import (
 // temporary_key_pair_bits) and imports its public half as a key pair named
 // imgbuild_<run8>_<build-hash> (or temporary_key_pair_name). The private
 // key never touches the disk and is registered as a secret. Cleanup
-// deletes the key pair.
+// deletes the key pair, by name, after looking it up when the
+// ImportKeyPair outcome is unknown.
 type createKeyPair struct {
-	b    *build
-	name string
-	id   string // key pair ID, once created
+	b       *build
+	name    string
+	id      string         // key pair ID (or name when EC2 gives none), once created
+	pending *pendingCreate // the import, when its outcome is unknown
 }
 
 // Run creates the key pair.
 func (n *createKeyPair) Run(ctx context.Context) error {
 	b := n.b
 	region := b.cfg.Region
-	name := b.cfg.TemporaryKeyPairName
-	if name == "" {
-		name = temporaryName(b.env.RunID, b.env.BuildName)
-	}
+	name := cmp.Or(b.cfg.TemporaryKeyPairName, temporaryName(b.env.RunID, b.env.BuildName))
 	n.name = name
 	signer, public, err := n.generate()
 	if err != nil {
@@ -46,7 +45,8 @@ func (n *createKeyPair) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create temporary key pair %s: %w", name, err)
 	}
-	ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.KeyPair, Region: region, Build: b.env.BuildName, Name: name, Tags: tags})
+	intent := journal.Resource{Type: journal.KeyPair, Region: region, Build: b.env.BuildName, Name: name, Tags: tags}
+	ref, err := b.env.Journal.Intent(intent)
 	if err != nil {
 		return err
 	}
@@ -55,11 +55,13 @@ func (n *createKeyPair) Run(ctx context.Context) error {
 		TagSpecifications: []types.TagSpecification{tagSpec(types.ResourceTypeKeyPair, tags)},
 	})
 	if err != nil {
-		if err := n.failed(ctx, ref, name, err); err != nil {
-			return err
+		// A duplicate of this run's own key pair (an SDK retry after a
+		// lost answer) is adopted.
+		if n.id, n.pending = b.failedCreate(ctx, ref, intent, err); n.id == "" {
+			return fmt.Errorf("create temporary key pair %s in %s: %w", name, region, err)
 		}
 	} else {
-		n.id = aws.ToString(out.KeyPairId)
+		n.id = cmp.Or(aws.ToString(out.KeyPairId), name)
 		if err := b.env.Journal.Created(ref, n.id); err != nil {
 			return err
 		}
@@ -67,26 +69,6 @@ func (n *createKeyPair) Run(ctx context.Context) error {
 	b.st.keyName, b.st.signer = name, signer
 	b.say("temporary key pair %s created in %s", name, region)
 	return nil
-}
-
-// failed handles an ImportKeyPair error: a duplicate of this run's own key
-// pair (an SDK retry after a lost answer) is adopted; anything else is an
-// error, after recording that nothing was created when that is certain.
-func (n *createKeyPair) failed(ctx context.Context, ref journal.Ref, name string, err error) error {
-	b := n.b
-	if awsapi.IsDuplicate(err) {
-		out, derr := b.ec2(b.cfg.Region).DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{
-			KeyNames: []string{name}, Filters: tagFilters(b.env.RunTags()),
-		})
-		if derr == nil && len(out.KeyPairs) == 1 {
-			n.id = aws.ToString(out.KeyPairs[0].KeyPairId)
-			return b.env.Journal.Created(ref, n.id)
-		}
-	}
-	if awsapi.ErrorCode(err) != "" {
-		_ = b.env.Journal.NotCreated(ref)
-	}
-	return fmt.Errorf("create temporary key pair %s in %s: %w", name, b.cfg.Region, err)
 }
 
 // generate returns a new signer and its authorized_keys line, and
@@ -116,17 +98,9 @@ func (n *createKeyPair) generate() (gossh.Signer, []byte, error) {
 	return signer, gossh.MarshalAuthorizedKey(signer.PublicKey()), nil
 }
 
-// Cleanup deletes the key pair.
+// Cleanup deletes the key pair, by name: the name is unique in the region,
+// and emulators such as moto ignore KeyPairId.
 func (n *createKeyPair) Cleanup(ctx context.Context) error {
-	if n.id == "" {
-		return nil
-	}
-	region := n.b.cfg.Region
-	// By name: the name is unique in the region, and emulators such as
-	// moto ignore KeyPairId.
-	_, err := n.b.ec2(region).DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(n.name)})
-	if err != nil && !awsapi.IsGone(err) {
-		return fmt.Errorf("delete temporary key pair %s (%s) in %s, it may be left behind: %w", n.name, n.id, region, err)
-	}
-	return n.b.env.Journal.Deleted(journal.KeyPair, region, n.id)
+	_, err := n.b.removeCreated(ctx, n.pending, journal.Resource{Type: journal.KeyPair, Region: n.b.cfg.Region, ID: n.id, Name: n.name})
+	return err
 }

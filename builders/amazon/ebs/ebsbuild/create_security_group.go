@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -18,10 +17,6 @@ import (
 	"github.com/imgbuild/imgbuild/internal/journal"
 )
 
-// groupDeleteTimeout bounds the retries of DeleteSecurityGroup while the
-// terminated instance's network interface still holds the group.
-const groupDeleteTimeout = 3 * time.Minute
-
 // loopbackCIDR is the source admitted when the EC2 endpoint is on loopback
 // (the local cloud) and no CIDR is configured.
 const loopbackCIDR = "127.0.0.0/8"
@@ -29,10 +24,12 @@ const loopbackCIDR = "127.0.0.0/8"
 // createSecurityGroup creates the temporary security group in the VPC of
 // subnet_id or vpc_id (or the default VPC), admitting only the
 // communicator port from temporary_security_group_source_cidrs. Cleanup
-// deletes it, retrying while EC2 still reports it in use.
+// deletes it (sweep.Delete retries while EC2 still reports it in use),
+// after looking it up when the CreateSecurityGroup outcome is unknown.
 type createSecurityGroup struct {
-	b  *build
-	id string
+	b       *build
+	id      string
+	pending *pendingCreate // the create call, when its outcome is unknown
 }
 
 // Run creates the group and its ingress rule.
@@ -74,7 +71,8 @@ func (n *createSecurityGroup) create(ctx context.Context, c *ec2.Client, name, v
 	if err != nil {
 		return fmt.Errorf("create temporary security group %s: %w", name, err)
 	}
-	ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.SecurityGroup, Region: region, Build: b.env.BuildName, Name: name, Tags: tags})
+	intent := journal.Resource{Type: journal.SecurityGroup, Region: region, Build: b.env.BuildName, Name: name, Tags: tags}
+	ref, err := b.env.Journal.Intent(intent)
 	if err != nil {
 		return err
 	}
@@ -84,10 +82,12 @@ func (n *createSecurityGroup) create(ctx context.Context, c *ec2.Client, name, v
 		TagSpecifications: []types.TagSpecification{tagSpec(types.ResourceTypeSecurityGroup, tags)},
 	})
 	if err != nil {
-		if awsapi.ErrorCode(err) != "" && !awsapi.IsDuplicate(err) {
-			_ = b.env.Journal.NotCreated(ref)
+		// A duplicate of this run's own group (an SDK retry after a lost
+		// answer) is adopted.
+		if n.id, n.pending = b.failedCreate(ctx, ref, intent, err); n.id == "" {
+			return fmt.Errorf("create temporary security group %s in %s: %w", name, region, err)
 		}
-		return fmt.Errorf("create temporary security group %s in %s: %w", name, region, err)
+		return nil
 	}
 	n.id = aws.ToString(out.GroupId)
 	return b.env.Journal.Created(ref, n.id)
@@ -165,26 +165,6 @@ func communicatorPort(cfg *ebs.Config) int {
 
 // Cleanup deletes the group, retrying while it is still in use.
 func (n *createSecurityGroup) Cleanup(ctx context.Context) error {
-	if n.id == "" {
-		return nil
-	}
-	region := n.b.cfg.Region
-	c := n.b.ec2(region)
-	err := awsapi.Wait(ctx, awsapi.WaitSpec{
-		What: "security group " + n.id + " in " + region + " deleted", Timeout: groupDeleteTimeout,
-		Check: func(ctx context.Context) (bool, string, error) {
-			_, err := c.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(n.id)})
-			switch {
-			case err == nil || awsapi.IsGone(err):
-				return true, "deleted", nil
-			case awsapi.ErrorCode(err) == "DependencyViolation":
-				return false, "in use", nil
-			}
-			return false, "", err
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("delete temporary security group %s in %s, it may be left behind: %w", n.id, region, err)
-	}
-	return n.b.env.Journal.Deleted(journal.SecurityGroup, region, n.id)
+	_, err := n.b.removeCreated(ctx, n.pending, journal.Resource{Type: journal.SecurityGroup, Region: n.b.cfg.Region, ID: n.id})
+	return err
 }

@@ -20,7 +20,7 @@
 //	createImage          CreateImage in the build region and wait until available
 //	copyImage            CopyImage into one target region (client token) and wait
 //	finalizeRegion       replace a same-name image, share, set IMDS support, deprecate
-//	join                 the build succeeded: tag every final image complete, protect, keep
+//	join                 the build succeeded: protect every final image, keep, tag complete
 //
 // Every create call carries TagSpecifications with the run tags
 // (builder.TagRunID, builder.TagBuild), and temporary resources also carry
@@ -41,13 +41,42 @@
 // # Cleanup guarantees
 //
 // The DAG walker calls Cleanup on every node whose Run started, in reverse
-// start order, on success, failure or interrupt. Each Cleanup removes what
-// its Run created (including what a Run that failed half-way created,
-// found by client token, name or tags when the create call's answer was
-// lost), records journal.Writer.Deleted, and returns an error naming the
-// resource and region that may be left behind when it cannot. Images and
-// snapshots are removed only when the build did not succeed (join never
-// ran to completion) or when they are intermediate. Deregistration
-// protection is enabled by join, after every region succeeded, so a failed
-// build never leaves a protected image behind.
+// start order, on success, failure or interrupt, on a context that
+// survives the interrupt. Each Cleanup removes what its Run created and
+// records journal.Writer.Deleted, deleting through sweep.Delete so that
+// the deletion rules live in one place (the builder adds its own waits
+// and the removal of the instance's leftover volumes). It returns an
+// error naming the resource, its ID and region that may be left behind
+// when it cannot.
+//
+// A create call that fails with an AWS error code was refused: it is
+// journaled as not created. One that fails without a code (the context
+// was cancelled by an interrupt while the answer was on its way, a
+// transport error) or with a server error may have taken effect: its node
+// keeps the journal intent as pending, and its Cleanup, which has a live
+// context, resolves it with sweep.Resolve (key pair and security group by
+// name and run tags, instance by run and build tags and client token,
+// image or copy by name and run tags in its region), journals it as
+// created or not created, and removes what it found. Run does not look
+// such resources up itself: its context is usually the cancelled one. A
+// duplicate-name error (an SDK retry of a call that took effect) is
+// resolved at once in Run, and the build's own resource adopted.
+//
+// Images and snapshots are removed only when the build did not succeed or
+// when they are intermediate.
+//
+// # Committing the images
+//
+// join commits a successful build's final images in this order: enable
+// deregistration protection on each (when asked), journal each image and
+// its snapshots as kept (the commit point), tag them all
+// builder.TagComplete (the mirror of the commit for a cleanup without the
+// journal: a tag sweep treats every image and snapshot of a run and build
+// as finished once any of its images carries the tag), and only then mark
+// the build as succeeded. A crash before the kept records leaves nothing
+// committed, and cleanup removes the images, lifting the protection. A
+// failure or interrupt after protection but before the build is marked
+// succeeded fails the build: the cleanups remove the images, lifting the
+// complete tag join may have set. Protection enabled with a cooldown
+// cannot be lifted at once: such an image is reported as left behind.
 package ebsbuild

@@ -117,8 +117,8 @@ func (n *finalizeRegion) deregisterOld(ctx context.Context, name string) error {
 // Cleanup removes the final image this node made when the build did not
 // succeed.
 func (n *finalizeRegion) Cleanup(ctx context.Context) error {
-	if !n.made.valid() || n.b.st.succeeded.Load() {
+	if n.made == nil || n.b.st.succeeded.Load() {
 		return nil
 	}
-	return n.b.removeImage(ctx, n.made)
+	return n.b.cleanupImage(ctx, n.made)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -13,11 +12,8 @@ import (
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/journal"
+	"github.com/imgbuild/imgbuild/internal/sweep"
 )
-
-// snapshotDeleteTimeout bounds the retries of DeleteSnapshot while EC2
-// still considers the snapshot used by the image just deregistered.
-const snapshotDeleteTimeout = 2 * time.Minute
 
 // imageCall is one image-creating call (CreateImage or CopyImage) with
 // what the journal and a lost-answer lookup need.
@@ -34,50 +30,47 @@ type imageCall struct {
 
 // makeImage journals the intent, makes the call, records the ID in rec
 // (so cleanup can remove it even if the wait fails), waits, and records
-// the snapshots. A call whose answer was lost or that reports a duplicate
-// name is resolved by looking the image up by name and run tags.
+// the snapshots. A duplicate name of this build's own image (an SDK retry
+// after a lost answer) is adopted; a call whose outcome is unknown is left
+// in rec.pending for the cleanup to resolve by name and run tags.
 func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord) error {
 	rec.Region, rec.Name = call.region, call.name
-	ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.Image, Region: call.region, Build: b.env.BuildName,
-		Name: call.name, ClientToken: call.token, Tags: call.tags})
+	intent := journal.Resource{Type: journal.Image, Region: call.region, Build: b.env.BuildName,
+		Name: call.name, ClientToken: call.token, Tags: call.tags}
+	ref, err := b.env.Journal.Intent(intent)
 	if err != nil {
 		return err
 	}
 	id, err := call.create(ctx)
 	if err != nil {
-		if id = b.adoptImage(ctx, call.region, call.name); id == "" {
-			if awsapi.ErrorCode(err) != "" {
-				_ = b.env.Journal.NotCreated(ref) // refused: nothing was created
-			}
+		if rec.ID, rec.pending = b.failedCreate(ctx, ref, intent, err); rec.ID == "" {
+			return err
+		}
+	} else {
+		rec.ID = id
+		if err := b.env.Journal.Created(ref, id); err != nil {
 			return err
 		}
 	}
-	rec.ID = id
-	if err := b.env.Journal.Created(ref, id); err != nil {
-		return err
-	}
-	img, err := call.wait(ctx, id)
+	img, err := call.wait(ctx, rec.ID)
 	rec.Snapshots = snapshotIDs(img)
-	if jerr := b.journalSnapshots(call.region, id, rec.Snapshots); jerr != nil {
+	if jerr := b.journalSnapshots(call.region, rec.ID, rec.Snapshots); jerr != nil {
 		return jerr
 	}
 	if err != nil {
-		return fmt.Errorf("%s: image %s (%s) in %s did not become available; cleanup removes it: %w", call.what, id, call.name, call.region, err)
+		return fmt.Errorf("%s: image %s (%s) in %s did not become available; cleanup removes it: %w", call.what, rec.ID, call.name, call.region, err)
 	}
 	return nil
 }
 
-// adoptImage returns the ID of this build's image named name in region,
-// or "" when there is none (or it cannot be told).
-func (b *build) adoptImage(ctx context.Context, region, name string) string {
-	out, err := b.ec2(region).DescribeImages(ctx, &ec2.DescribeImagesInput{
-		Owners:  []string{"self"},
-		Filters: append(tagFilters(b.env.RunTags()), types.Filter{Name: aws.String("name"), Values: []string{name}}),
-	})
-	if err != nil || len(out.Images) != 1 {
-		return ""
+// ownImage returns the ID of this build's image named name in region, or
+// "" when there is none.
+func (b *build) ownImage(ctx context.Context, region, name string) (string, error) {
+	r, err := sweep.Resolve(ctx, b.sess, journal.Resource{Type: journal.Image, Region: region, Name: name, Tags: b.env.RunTags()})
+	if errors.Is(err, sweep.ErrNotFound) {
+		return "", nil
 	}
-	return aws.ToString(out.Images[0].ImageId)
+	return r.ID, err
 }
 
 // ownImagesNamed returns the images of the account named name in region
@@ -112,49 +105,52 @@ func (b *build) journalSnapshots(region, imageID string, snaps []string) error {
 	return nil
 }
 
-// removeImage deregisters an image this build created and deletes its
-// snapshots, recording each deletion. Errors name what may be left.
-func (b *build) removeImage(ctx context.Context, rec *imageRecord) error {
-	c := b.ec2(rec.Region)
-	snaps := rec.Snapshots
-	if len(snaps) == 0 {
-		if out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{rec.ID}}); err == nil && len(out.Images) == 1 {
-			snaps = snapshotIDs(out.Images[0])
+// cleanupImage removes an image this build created, after looking it up
+// when its create call's outcome is unknown: sweep.Delete lifts its
+// deregistration protection, deregisters it and deletes the snapshots its
+// block device mappings name; the snapshots the build recorded are then
+// deleted too (they are gone already unless the image was), and every
+// deletion is journaled. Errors name what may be left.
+func (b *build) cleanupImage(ctx context.Context, rec *imageRecord) error {
+	if rec.pending != nil {
+		id, err := rec.pending.resolve(ctx, b)
+		if err != nil {
+			return err
 		}
+		rec.ID, rec.pending = id, nil
 	}
-	if b.cfg.DeregistrationProtection.Enabled {
-		_, _ = c.DisableImageDeregistrationProtection(ctx, &ec2.DisableImageDeregistrationProtectionInput{ImageId: aws.String(rec.ID)})
+	if !rec.valid() {
+		return nil
 	}
-	if _, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(rec.ID)}); err != nil && !awsapi.IsGone(err) {
-		return fmt.Errorf("deregister image %s in %s, it and its snapshots %v may be left behind: %w", rec.ID, rec.Region, snaps, err)
+	if err := b.uncomplete(ctx, rec); err != nil {
+		return err
 	}
-	errs := []error{b.env.Journal.Deleted(journal.Image, rec.Region, rec.ID)}
-	for _, s := range snaps {
-		errs = append(errs, b.deleteSnapshot(ctx, c, rec.Region, s))
+	img := journal.Resource{Type: journal.Image, Region: rec.Region, ID: rec.ID}
+	if err := b.remove(ctx, img); err != nil {
+		return fmt.Errorf("%w (with its snapshots %v)", err, rec.Snapshots)
+	}
+	var errs []error
+	for _, s := range rec.Snapshots {
+		errs = append(errs, b.remove(ctx, journal.Resource{Type: journal.Snapshot, Region: rec.Region, ID: s}))
 	}
 	return errors.Join(errs...)
 }
 
-// deleteSnapshot deletes one snapshot, retrying while it is still in use
-// by the image just deregistered.
-func (b *build) deleteSnapshot(ctx context.Context, c *ec2.Client, region, id string) error {
-	err := awsapi.Wait(ctx, awsapi.WaitSpec{
-		What: "snapshot " + id + " in " + region + " deleted", Timeout: snapshotDeleteTimeout,
-		Check: func(ctx context.Context) (bool, string, error) {
-			_, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)})
-			switch {
-			case err == nil || awsapi.IsGone(err):
-				return true, "deleted", nil
-			case awsapi.ErrorCode(err) == "InvalidSnapshot.InUse":
-				return false, "in use", nil
-			}
-			return false, "", err
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("delete snapshot %s in %s, it may be left behind: %w", id, region, err)
+// uncomplete lifts the imgbuild:complete tag from an image and its
+// snapshots when join may have put it there before the build failed:
+// sweep.Delete never removes a finished build's output.
+func (b *build) uncomplete(ctx context.Context, rec *imageRecord) error {
+	if !b.st.tagging.Load() {
+		return nil
 	}
-	return b.env.Journal.Deleted(journal.Snapshot, region, id)
+	_, err := b.ec2(rec.Region).DeleteTags(ctx, &ec2.DeleteTagsInput{
+		Resources: append([]string{rec.ID}, rec.Snapshots...), Tags: []types.Tag{{Key: aws.String(builder.TagComplete)}},
+	})
+	if err != nil && !awsapi.IsGone(err) {
+		return fmt.Errorf("remove the %s tag of image %s in %s to delete it; it and its snapshots %v may be left behind: %w",
+			builder.TagComplete, rec.ID, rec.Region, rec.Snapshots, err)
+	}
+	return nil
 }
 
 // snapshotIDs returns the EBS snapshots of an image.

@@ -17,30 +17,46 @@ import (
 )
 
 // join runs once every region is final: the whole build succeeded. It
-// tags each final image and its snapshots builder.TagComplete, enables
-// deregistration protection, journals them as kept, marks the build as
-// succeeded (so no cleanup removes them) and fills the artifact. It
-// creates nothing.
+// commits the final images, in an order that a crash at any point leaves
+// either uncommitted (cleanup removes everything) or committed (the
+// journal keeps them, and a tag sweep sees the complete tag on at least
+// one of them, which keeps them all):
+//
+//  1. enable deregistration protection on every final image;
+//  2. journal every final image and its snapshots as kept: the commit;
+//  3. tag every final image and its snapshots builder.TagComplete, the
+//     mirror of the commit for cleanups without the journal;
+//  4. mark the build as succeeded, so that no cleanup removes them.
+//
+// A failure or an interrupt before the build is marked succeeded fails
+// the build, and the cleanups remove the images, lifting the complete
+// tag when join may have set it. join creates nothing.
 type join struct{ b *build }
 
 // Run completes the build.
 func (n *join) Run(ctx context.Context) error {
 	b := n.b
 	finals := b.finalImages()
-	complete := map[string]string{builder.TagComplete: time.Now().UTC().Format(time.RFC3339)}
 	for _, img := range finals {
-		if err := n.complete(ctx, img, complete); err != nil {
+		if err := n.protect(ctx, img); err != nil {
 			return err
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: do not commit
+	}
 	for _, img := range finals {
-		if err := b.env.Journal.Kept(journal.Image, img.Region, img.ID); err != nil {
+		if err := n.keep(img); err != nil {
 			return err
 		}
-		for _, s := range img.Snapshots {
-			if err := b.env.Journal.Kept(journal.Snapshot, img.Region, s); err != nil {
-				return err
-			}
+	}
+	complete := map[string]string{builder.TagComplete: time.Now().UTC().Format(time.RFC3339)}
+	b.st.tagging.Store(true)
+	for _, img := range finals {
+		if _, err := b.ec2(img.Region).CreateTags(ctx, &ec2.CreateTagsInput{
+			Resources: append([]string{img.ID}, img.Snapshots...), Tags: ec2Tags(complete),
+		}, awsapi.RetryEventual); err != nil {
+			return fmt.Errorf("tag image %s in %s complete: %w", img.ID, img.Region, err)
 		}
 	}
 	b.st.succeeded.Store(true)
@@ -52,23 +68,31 @@ func (n *join) Run(ctx context.Context) error {
 	return nil
 }
 
-// complete tags one final image and its snapshots and protects the image.
-func (n *join) complete(ctx context.Context, img *imageRecord, tags map[string]string) error {
-	b := n.b
-	c := b.ec2(img.Region)
-	if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{
-		Resources: append([]string{img.ID}, img.Snapshots...), Tags: ec2Tags(tags),
-	}, awsapi.RetryEventual); err != nil {
-		return fmt.Errorf("tag image %s in %s complete: %w", img.ID, img.Region, err)
-	}
-	p := b.cfg.DeregistrationProtection
+// protect enables deregistration protection on a final image when the
+// template asks for it.
+func (n *join) protect(ctx context.Context, img *imageRecord) error {
+	p := n.b.cfg.DeregistrationProtection
 	if !p.Enabled {
 		return nil
 	}
-	if _, err := c.EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{
+	if _, err := n.b.ec2(img.Region).EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{
 		ImageId: aws.String(img.ID), WithCooldown: aws.Bool(p.WithCooldown),
 	}, awsapi.RetryEventual); err != nil {
 		return fmt.Errorf("protect image %s in %s from deregistration: %w", img.ID, img.Region, err)
+	}
+	return nil
+}
+
+// keep journals a final image and its snapshots as kept.
+func (n *join) keep(img *imageRecord) error {
+	j := n.b.env.Journal
+	if err := j.Kept(journal.Image, img.Region, img.ID); err != nil {
+		return err
+	}
+	for _, s := range img.Snapshots {
+		if err := j.Kept(journal.Snapshot, img.Region, s); err != nil {
+			return err
+		}
 	}
 	return nil
 }

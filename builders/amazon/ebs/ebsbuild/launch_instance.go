@@ -3,6 +3,7 @@ package ebsbuild
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 
@@ -10,21 +11,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/internal/journal"
+	"github.com/imgbuild/imgbuild/internal/sweep"
 )
 
 // launchInstance runs the build instance with an idempotency token, tagged
 // at creation, journals it, waits until it runs and records its
-// addresses. Cleanup terminates it (finding it by its client token when
-// the RunInstances answer was lost), waits until it is terminated and
-// deletes the volumes it left.
+// addresses. Cleanup terminates it (finding it by its run and build tags
+// and client token when the RunInstances outcome is unknown), waits until
+// it is terminated and deletes the volumes it left.
 type launchInstance struct {
-	b     *build
-	token string
-	ref   journal.Ref // unresolved intent, when the answer was lost
-	id    string
+	b       *build
+	token   string
+	id      string
+	pending *pendingCreate // the launch, when its outcome is unknown
 }
 
 // Run launches the instance and waits until it runs.
@@ -36,18 +37,14 @@ func (n *launchInstance) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("launch instance in %s: %w", region, err)
 	}
-	ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.Instance, Region: region, Build: b.env.BuildName, ClientToken: n.token, Tags: tags})
+	intent := journal.Resource{Type: journal.Instance, Region: region, Build: b.env.BuildName, ClientToken: n.token, Tags: tags}
+	ref, err := b.env.Journal.Intent(intent)
 	if err != nil {
 		return err
 	}
-	c := b.ec2(region)
-	out, err := c.RunInstances(ctx, in)
+	out, err := b.ec2(region).RunInstances(ctx, in)
 	if err != nil {
-		if awsapi.ErrorCode(err) != "" {
-			_ = b.env.Journal.NotCreated(ref)
-		} else {
-			n.ref = ref // maybe created: cleanup looks it up by token
-		}
+		_, n.pending = b.failedCreate(ctx, ref, intent, err) // the client token makes no duplicates
 		return fmt.Errorf("launch %s instance from %s in %s: %w", b.cfg.InstanceType, b.st.source.ID, region, err)
 	}
 	n.id = aws.ToString(out.Instances[0].InstanceId)
@@ -173,4 +170,36 @@ func metadataOptions(endpoint, tokens string, hops int, tags string) *types.Inst
 		HttpPutResponseHopLimit: aws.Int32(int32(hops)),
 		InstanceMetadataTags:    types.InstanceMetadataTagsState(tags),
 	}
+}
+
+// Cleanup terminates the instance (looking it up first when the
+// RunInstances outcome is unknown), waits until it is terminated and
+// deletes the volumes of this build it left behind.
+func (n *launchInstance) Cleanup(ctx context.Context) error {
+	r := journal.Resource{Type: journal.Instance, Region: n.b.cfg.Region, ID: n.id}
+	removed, err := n.b.removeCreated(ctx, n.pending, r)
+	if err != nil || !removed {
+		return err
+	}
+	return n.deleteVolumes(ctx)
+}
+
+// deleteVolumes deletes the available volumes tagged with this build's
+// run tags: launch volumes without delete_on_termination.
+func (n *launchInstance) deleteVolumes(ctx context.Context) error {
+	region := n.b.cfg.Region
+	filters := append(tagFilters(n.b.env.RunTags()),
+		types.Filter{Name: aws.String("status"), Values: []string{"available"}})
+	out, err := n.b.ec2(region).DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: filters})
+	if err != nil {
+		return fmt.Errorf("list the volumes of this build's instance in %s, some may be left behind: %w", region, err)
+	}
+	var errs []error
+	for _, v := range out.Volumes {
+		r := journal.Resource{Type: journal.Volume, Region: region, ID: aws.ToString(v.VolumeId)}
+		if err := sweep.Delete(ctx, n.b.sess, r); err != nil {
+			errs = append(errs, fmt.Errorf("%w; it may be left behind", err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -44,6 +44,9 @@ type state struct {
 	finals map[string]*imageRecord
 
 	// join
+	// tagging is set before join tags the final images complete: a
+	// cleanup that removes them (join failed after it) lifts the tag.
+	tagging   atomic.Bool
 	succeeded atomic.Bool
 	artifact  *artifact.Artifact
 }
@@ -70,6 +73,9 @@ type imageRecord struct {
 	// Intermediate images are never kept: their creator's cleanup removes
 	// them whatever the outcome.
 	Intermediate bool
+	// pending is the create call when its outcome is unknown (ID empty):
+	// the creator's cleanup resolves it.
+	pending *pendingCreate
 }
 
 func (r *imageRecord) valid() bool { return r != nil && r.ID != "" }
