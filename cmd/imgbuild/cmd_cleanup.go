@@ -8,7 +8,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
 	"github.com/imgbuild/imgbuild/internal/awsapi"
+	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/journal"
 	"github.com/imgbuild/imgbuild/internal/sweep"
 )
@@ -171,6 +176,7 @@ func (c *cleaner) cleanRun(ctx context.Context, dir string, info journal.RunInfo
 	if !c.sweep(ctx, run.Leftovers(), w) {
 		return nil
 	}
+	c.markComplete(ctx, run)
 	outcome := journal.OutcomeFailed
 	if info.Ended && info.Outcome != "" {
 		outcome = info.Outcome
@@ -297,4 +303,25 @@ func nameOf(r journal.Resource) string {
 		return "with client token " + r.ClientToken
 	}
 	return "(no id)"
+}
+
+// markComplete tags the images and snapshots the run journaled as kept
+// with imgbuild:complete: a build killed between committing its images in
+// the journal and tagging them would otherwise leave output that a later
+// "cleanup --tags" (which only sees tags) would take for leftovers.
+func (c *cleaner) markComplete(ctx context.Context, run *journal.Run) {
+	byRegion := map[string][]string{}
+	for _, r := range run.Resources {
+		if r.State == journal.StateKept && (r.Type == journal.Image || r.Type == journal.Snapshot) && r.ID != "" {
+			byRegion[r.Region] = append(byRegion[r.Region], r.ID)
+		}
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	for region, ids := range byRegion {
+		_, err := c.sess.EC2(region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids,
+			Tags: []types.Tag{{Key: aws.String(builder.TagComplete), Value: aws.String(now)}}})
+		if err != nil {
+			c.remain(fmt.Sprintf("the %s tag on the kept images in %s", builder.TagComplete, region), err)
+		}
+	}
 }
