@@ -228,7 +228,7 @@ func (c *cleanupCloud) seed(runID string) seeded {
 	t := c.t
 	t.Helper()
 	ctx := context.Background()
-	w, err := journal.Create(c.dir, journal.Header{RunID: runID, Template: "x.pkr.hcl", Builds: []string{"web"}})
+	w, err := journal.Create(c.dir, journal.Header{RunID: runID, Template: "x.pkr.hcl", Builds: []string{"web", "web-final"}})
 	must(t, err)
 	tags := map[string]string{"imgbuild:run-id": runID, "imgbuild:build": "web"}
 	ec := c.ec2("us-east-1")
@@ -273,11 +273,15 @@ func (c *cleanupCloud) seed(runID string) seeded {
 	s.volume = aws.ToString(vol.VolumeId)
 	must(t, w.Created(ref, s.volume))
 
+	// The finished build of the run is another build ("web-final"): a
+	// finished build's images are all kept, a crashed build's all removed.
 	final := map[string]string{"imgbuild:complete": "2026-01-01T00:00:00Z"}
 	for k, v := range tags {
 		final[k] = v
 	}
-	ref = intent(journal.Image, "us-east-1", "final-"+runID, "")
+	final["imgbuild:build"] = "web-final"
+	ref, err = w.Intent(journal.Resource{Type: journal.Image, Region: "us-east-1", Build: "web-final", Name: "final-" + runID, Tags: final})
+	must(t, err)
 	keptImage, keptSnap := c.createImage(s.instance, "final-"+runID, final)
 	must(t, w.Created(ref, keptImage, journal.Resource{Type: journal.Snapshot, ID: keptSnap}))
 	must(t, w.Kept(journal.Image, "us-east-1", keptImage))

@@ -41,10 +41,11 @@ func imgbuildBinary(t *testing.T) string {
 	return binaryPath
 }
 
-// buildUntil starts `imgbuild build dir` and sends SIGINT `signals` times
-// as soon as a line containing trigger appears. It returns the exit code
-// and the whole output.
-func (e *e2e) buildUntil(trigger string, signals int) (int, string) {
+// buildUntil starts `imgbuild build dir` and sends one SIGINT when a line
+// containing each trigger appears, in order (two triggers: the second
+// interrupt is sent only once the first was acted on, so the two cannot
+// merge into one pending signal). It returns the exit code and the output.
+func (e *e2e) buildUntil(triggers ...string) (int, string) {
 	t := e.t
 	t.Helper()
 	cmd := exec.Command(imgbuildBinary(t), "build", e.dir)
@@ -59,14 +60,12 @@ func (e *e2e) buildUntil(trigger string, signals int) (int, string) {
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(pr)
-		sent := false
+		next := 0
 		for sc.Scan() {
 			out.WriteString(sc.Text() + "\n")
-			if !sent && strings.Contains(sc.Text(), trigger) {
-				sent = true
-				for i := 0; i < signals; i++ {
-					_ = cmd.Process.Signal(syscall.SIGINT)
-				}
+			if next < len(triggers) && strings.Contains(sc.Text(), triggers[next]) {
+				next++
+				_ = cmd.Process.Signal(syscall.SIGINT)
 			}
 		}
 	}()
@@ -87,7 +86,7 @@ func (e *e2e) buildUntil(trigger string, signals int) (int, string) {
 func TestInterruptDuringCopyLeavesNothing(t *testing.T) {
 	e := newE2E(t, "realistic", "copy=30s")
 	e.write(e2eFiles("sigint", `"true"`))
-	code, out := e.buildUntil("copy image to eu-west-1", 1)
+	code, out := e.buildUntil("copy image to eu-west-1")
 	if code != 130 {
 		t.Fatalf("exit %d, want 130\n%s", code, out)
 	}
@@ -108,7 +107,7 @@ func TestInterruptDuringCopyLeavesNothing(t *testing.T) {
 func TestSecondInterruptPrintsCleanupCommand(t *testing.T) {
 	e := newE2E(t, "realistic", "copy=30s")
 	e.write(e2eFiles("twice", `"true"`))
-	code, out := e.buildUntil("copy image to eu-west-1", 2)
+	code, out := e.buildUntil("copy image to eu-west-1", "cleanup: ")
 	if code != 130 {
 		t.Fatalf("exit %d, want 130\n%s", code, out)
 	}

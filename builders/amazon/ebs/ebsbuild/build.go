@@ -31,6 +31,7 @@ type build struct {
 	timeouts awsapi.Timeouts
 	started  time.Time
 	st       state
+	net      network // the subnet and VPC, resolved once (network.go)
 }
 
 // NewBuild returns the amazon-ebs build of cfg (already prepared) in env.
@@ -67,7 +68,6 @@ func unsupported(cfg *ebs.Config) error {
 		set  bool
 	}{
 		{"spot_price", cfg.SpotPrice != ""},
-		{"subnet_filter", len(cfg.SubnetFilter.Filters) > 0},
 		{"vpc_filter", len(cfg.VpcFilter.Filters) > 0},
 		{"security_group_filter", len(cfg.SecurityGroupFilter.Filters) > 0},
 		{"ssh_interface = \"session_manager\"", cfg.SSHInterface == "session_manager"},

@@ -42,7 +42,7 @@ func (n *createSecurityGroup) Run(ctx context.Context) error {
 		return err
 	}
 	name := temporaryName(b.env.RunID, b.env.BuildName)
-	vpc, err := n.vpc(ctx, c)
+	_, vpc, err := n.b.network(ctx)
 	if err != nil {
 		return fmt.Errorf("create temporary security group %s in %s: %w", name, region, err)
 	}
@@ -91,34 +91,6 @@ func (n *createSecurityGroup) create(ctx context.Context, c *ec2.Client, name, v
 	}
 	n.id = aws.ToString(out.GroupId)
 	return b.env.Journal.Created(ref, n.id)
-}
-
-// vpc returns the VPC to create the group in.
-func (n *createSecurityGroup) vpc(ctx context.Context, c *ec2.Client) (string, error) {
-	cfg := n.b.cfg
-	if cfg.SubnetID != "" {
-		out, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{cfg.SubnetID}})
-		if err != nil {
-			return "", fmt.Errorf("describe subnet %s: %w", cfg.SubnetID, err)
-		}
-		if len(out.Subnets) == 0 {
-			return "", fmt.Errorf("subnet %s not found", cfg.SubnetID)
-		}
-		return aws.ToString(out.Subnets[0].VpcId), nil
-	}
-	if cfg.VpcID != "" {
-		return cfg.VpcID, nil
-	}
-	out, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{
-		Filters: []types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}},
-	})
-	if err != nil {
-		return "", fmt.Errorf("find the default VPC: %w", err)
-	}
-	if len(out.Vpcs) == 0 {
-		return "", errors.New("the region has no default VPC; set subnet_id or vpc_id")
-	}
-	return aws.ToString(out.Vpcs[0].VpcId), nil
 }
 
 // sourceCIDRs returns the CIDR blocks the temporary group admits. It never

@@ -26,6 +26,7 @@ type launchInstance struct {
 	token   string
 	id      string
 	pending *pendingCreate // the launch, when its outcome is unknown
+	subnet  string         // "" lets EC2 choose
 }
 
 // Run launches the instance and waits until it runs.
@@ -33,6 +34,11 @@ func (n *launchInstance) Run(ctx context.Context) error {
 	b := n.b
 	region := b.cfg.Region
 	n.token = clientToken(b.env.RunID, b.env.BuildName, region, "instance")
+	subnet, _, err := b.network(ctx)
+	if err != nil {
+		return fmt.Errorf("launch instance in %s: %w", region, err)
+	}
+	n.subnet = subnet
 	in, tags, err := n.input()
 	if err != nil {
 		return fmt.Errorf("launch instance in %s: %w", region, err)
@@ -114,8 +120,8 @@ func (n *launchInstance) network(in *ec2.RunInstancesInput) {
 	}
 	if cfg.AssociatePublicIPAddress == nil {
 		in.SecurityGroupIds = groups
-		if cfg.SubnetID != "" {
-			in.SubnetId = aws.String(cfg.SubnetID)
+		if n.subnet != "" {
+			in.SubnetId = aws.String(n.subnet)
 		}
 		return
 	}
@@ -123,8 +129,8 @@ func (n *launchInstance) network(in *ec2.RunInstancesInput) {
 		DeviceIndex: aws.Int32(0), AssociatePublicIpAddress: cfg.AssociatePublicIPAddress,
 		DeleteOnTermination: aws.Bool(true), Groups: groups,
 	}
-	if cfg.SubnetID != "" {
-		ni.SubnetId = aws.String(cfg.SubnetID)
+	if n.subnet != "" {
+		ni.SubnetId = aws.String(n.subnet)
 	}
 	in.NetworkInterfaces = []types.InstanceNetworkInterfaceSpecification{ni}
 }
