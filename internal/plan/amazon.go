@@ -21,7 +21,8 @@ func planBuild(bp *BuildPlan) error {
 }
 
 // planEBS is the amazon-ebs pipeline: resolve the source, create access
-// (key pair and security group, in parallel), launch, connect, provision
+// (key pair and security group, in parallel, after the source: their tags
+// may use {{ .SourceAMIName }}), launch, connect, provision
 // in order, stop, create the image, then copy and finalise every region in
 // parallel, join, and post-process.
 func planEBS(bp *BuildPlan, c *ebs.Config) {
@@ -29,12 +30,12 @@ func planEBS(bp *BuildPlan, c *ebs.Config) {
 	launchDeps := []string{string(ResolveSource)}
 	bp.add(&Step{ID: string(ResolveSource), Kind: ResolveSource, Region: src.Region, Label: describeSource(src)})
 	if NeedsTemporaryKeyPair(src) {
-		bp.add(&Step{ID: string(KeyPair), Kind: KeyPair, Region: src.Region,
+		bp.add(&Step{ID: string(KeyPair), Kind: KeyPair, Region: src.Region, Deps: []string{string(ResolveSource)},
 			Label: "create temporary key pair (" + src.TemporaryKeyPairType + ")", Cleanup: "delete temporary key pair"})
 		launchDeps = append(launchDeps, string(KeyPair))
 	}
 	if NeedsTemporarySecurityGroup(src) {
-		bp.add(&Step{ID: string(SecurityGroup), Kind: SecurityGroup, Region: src.Region,
+		bp.add(&Step{ID: string(SecurityGroup), Kind: SecurityGroup, Region: src.Region, Deps: []string{string(ResolveSource)},
 			Label: "create temporary security group", Cleanup: "delete temporary security group"})
 		launchDeps = append(launchDeps, string(SecurityGroup))
 	}
