@@ -105,15 +105,39 @@ func (e *e2e) manifest(name string) manifestFile {
 }
 
 // runResources lists what a run left in a region: instances not
-// terminated, key pairs, security groups, images and snapshots carrying
-// its run tag.
+// terminated, key pairs, security groups, volumes, images and snapshots
+// carrying its run tag.
 func (e *e2e) runResources(region, runID string) []string {
 	e.t.Helper()
+	return e.tagged(region, types.Filter{Name: aws.String("tag:imgbuild:run-id"), Values: []string{runID}})
+}
+
+// runImages lists images and snapshots with the run's tag in a region.
+func (e *e2e) runImages(region, runID string) []string {
+	var out []string
+	for _, r := range e.runResources(region, runID) {
+		if strings.HasPrefix(r, "image ") || strings.HasPrefix(r, "snapshot ") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// anyRunResources lists everything carrying an imgbuild:run-id tag in a
+// region; images and snapshots a finished build marked complete end in
+// "(complete)".
+func (e *e2e) anyRunResources(region string) []string {
+	e.t.Helper()
+	return e.tagged(region, types.Filter{Name: aws.String("tag-key"), Values: []string{"imgbuild:run-id"}})
+}
+
+// tagged lists the resources matching a tag filter in a region.
+func (e *e2e) tagged(region string, f types.Filter) []string {
 	ctx := context.Background()
 	c := e.ec2(region)
-	tag := []types.Filter{{Name: aws.String("tag:imgbuild:run-id"), Values: []string{runID}}}
+	fs := []types.Filter{f}
 	var left []string
-	insts, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: tag})
+	insts, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: fs})
 	e.must(err)
 	for _, r := range insts.Reservations {
 		for _, i := range r.Instances {
@@ -122,34 +146,36 @@ func (e *e2e) runResources(region, runID string) []string {
 			}
 		}
 	}
-	kps, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: tag})
+	kps, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: fs})
 	e.must(err)
 	for _, k := range kps.KeyPairs {
 		left = append(left, "key pair "+aws.ToString(k.KeyName))
 	}
-	sgs, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: tag})
+	sgs, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: fs})
 	e.must(err)
 	for _, g := range sgs.SecurityGroups {
 		left = append(left, "security group "+aws.ToString(g.GroupId))
 	}
-	return append(left, e.runImages(region, runID)...)
+	vols, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: fs})
+	e.must(err)
+	for _, v := range vols.Volumes {
+		left = append(left, "volume "+aws.ToString(v.VolumeId)+" "+string(v.State))
+	}
+	return append(left, e.taggedImages(c, fs)...)
 }
 
-// runImages lists images and snapshots with the run's tag in a region.
-func (e *e2e) runImages(region, runID string) []string {
+func (e *e2e) taggedImages(c *ec2.Client, fs []types.Filter) []string {
 	ctx := context.Background()
-	c := e.ec2(region)
-	tag := []types.Filter{{Name: aws.String("tag:imgbuild:run-id"), Values: []string{runID}}}
 	var left []string
-	ims, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: tag})
+	ims, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: fs})
 	e.must(err)
 	for _, im := range ims.Images {
-		left = append(left, "image "+aws.ToString(im.ImageId))
+		left = append(left, "image "+aws.ToString(im.ImageId)+completeMark(im.Tags))
 	}
-	snaps, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: tag})
+	snaps, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: fs})
 	e.must(err)
 	for _, s := range snaps.Snapshots {
-		left = append(left, "snapshot "+aws.ToString(s.SnapshotId))
+		left = append(left, "snapshot "+aws.ToString(s.SnapshotId)+completeMark(s.Tags))
 	}
 	return left
 }
@@ -172,53 +198,6 @@ func runIDFrom(t *testing.T, stdout string) string {
 	}
 	t.Fatalf("no run ID in output:\n%s", stdout)
 	return ""
-}
-
-// anyRunResources lists everything carrying an imgbuild:run-id tag in a
-// region (instances not terminated, key pairs, security groups, images,
-// snapshots, volumes); images and snapshots a finished build marked
-// complete end in "(complete)".
-func (e *e2e) anyRunResources(region string) []string {
-	e.t.Helper()
-	ctx := context.Background()
-	c := e.ec2(region)
-	tag := []types.Filter{{Name: aws.String("tag-key"), Values: []string{"imgbuild:run-id"}}}
-	var left []string
-	insts, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: tag})
-	e.must(err)
-	for _, r := range insts.Reservations {
-		for _, i := range r.Instances {
-			if i.State.Name != types.InstanceStateNameTerminated {
-				left = append(left, "instance "+aws.ToString(i.InstanceId)+" "+string(i.State.Name))
-			}
-		}
-	}
-	kps, err := c.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{Filters: tag})
-	e.must(err)
-	for _, k := range kps.KeyPairs {
-		left = append(left, "key pair "+aws.ToString(k.KeyName))
-	}
-	sgs, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: tag})
-	e.must(err)
-	for _, g := range sgs.SecurityGroups {
-		left = append(left, "security group "+aws.ToString(g.GroupId))
-	}
-	vols, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: tag})
-	e.must(err)
-	for _, v := range vols.Volumes {
-		left = append(left, "volume "+aws.ToString(v.VolumeId)+" "+string(v.State))
-	}
-	ims, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: tag})
-	e.must(err)
-	for _, im := range ims.Images {
-		left = append(left, "image "+aws.ToString(im.ImageId)+completeMark(im.Tags))
-	}
-	snaps, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: tag})
-	e.must(err)
-	for _, s := range snaps.Snapshots {
-		left = append(left, "snapshot "+aws.ToString(s.SnapshotId)+completeMark(s.Tags))
-	}
-	return left
 }
 
 func completeMark(tags []types.Tag) string {

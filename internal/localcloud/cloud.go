@@ -163,8 +163,12 @@ func (c *Cloud) close() error {
 	defer cancel()
 	var errs []error
 	if err := c.srv.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("stop local cloud endpoint: %w", err))
-		_ = c.srv.Close()
+		// A request still being carried out for a client that is gone
+		// (requests are finished even then): cut it off.
+		c.log.Warn("graceful stop timed out; closing open connections", "error", err)
+		if err := c.srv.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop local cloud endpoint: %w", err))
+		}
 	}
 	if err := <-c.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("serve local cloud endpoint: %w", err))

@@ -126,8 +126,10 @@ func (p *proxy) serveEC2(w http.ResponseWriter, hr *http.Request, r *request) {
 		return
 	}
 	// Like a real endpoint, carry out a request that has arrived even if
-	// its client goes away meanwhile (WaitIdle relies on this).
-	ctx = context.WithoutCancel(ctx)
+	// its client goes away meanwhile (WaitIdle relies on this), within a
+	// bound.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
 	h := p.hooks[r.action]
 	if h.before != nil {
 		resp, err := h.before(ctx, r)
