@@ -12,9 +12,21 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(removeBinaryAfter{m}, map[string]func(){
 		"imgbuild": func() { os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) },
 	})
+}
+
+// removeBinaryAfter runs the tests, then removes the binary imgbuildBinary
+// built (testscript.Main exits the process itself).
+type removeBinaryAfter struct{ m *testing.M }
+
+func (r removeBinaryAfter) Run() int {
+	code := r.m.Run()
+	if binaryPath != "" {
+		os.RemoveAll(filepath.Dir(binaryPath))
+	}
+	return code
 }
 
 // TestScripts runs the CLI scripts in testdata/script, one behaviour each.
