@@ -6,7 +6,9 @@ BIN      ?= bin/imgbuild
 PKGS     ?= ./...
 TESTFLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: all build test lint generate check-generate demo bench clean
+CHECKFLAGS ?= -short -count=1 -timeout 5m
+
+.PHONY: all build test check lint generate check-generate demo bench clean
 
 all: build
 
@@ -15,6 +17,12 @@ build:
 
 test:
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+# check is the fast subset for the edit loop: vet and every test that needs
+# no local cloud, sshd or moto (those skip under -short).
+check:
+	$(GO) vet $(PKGS)
+	$(GO) test $(CHECKFLAGS) $(PKGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -52,54 +52,73 @@ build {
 
 // benchRow is one line of the printed table.
 type benchRow struct {
-	profile           string
-	builds, regions   int
+	benchCase
 	wall, critical    time.Duration
 	calls             int
 	throttled, faults int
+	left              int // temporary resources and unfinished images left in any region
 	topActions        string
 	maxRSSMiB         float64
 }
 
+// benchCase is one size of build, with the goals issue 8 sets for it
+// (zero: no goal). The goals are printed next to the figures, never
+// asserted: benchmarks measure, tests assert.
+type benchCase struct {
+	profile         string
+	builds, regions int
+	maxRatio        float64       // wall / critical path
+	maxCallsBuild   int           // API calls per build
+	maxWall         time.Duration // absolute wall time
+	maxRSS          float64       // MiB
+}
+
 var benchRegions = []string{"eu-west-1", "eu-central-1", "ap-southeast-2", "us-west-2", "ap-northeast-1", "sa-east-1", "ca-central-1", "eu-north-1"}
+
+// benchCases are the sizes make bench runs. The realistic 1-build
+// 3-region row is the Packer-style template of reference/packer.md
+// section 9 (Packer 1.16 makes 56 EC2 calls on it); its wall goal is the
+// figure before issue 8 (25.36 s).
+var benchCases = []benchCase{
+	{profile: "instant", builds: 1}, {profile: "instant", builds: 1, regions: 3}, {profile: "instant", builds: 1, regions: 8},
+	{profile: "realistic", builds: 1},
+	{profile: "realistic", builds: 1, regions: 3, maxCallsBuild: 45, maxWall: 25360 * time.Millisecond},
+	{profile: "realistic", builds: 1, regions: 8, maxRatio: 1.1},
+	{profile: "realistic", builds: 20, regions: 3, maxRatio: 1.5, maxCallsBuild: 35},
+	{profile: "hostile", builds: 100, regions: 5, maxRSS: 200},
+}
 
 // BenchmarkBuild runs whole builds on the local cloud and prints, per
 // profile and size: wall time, the cloud's critical path for that profile
 // (the delays no client can avoid), the overhead (wall minus critical
 // path), API calls (per build, and the busiest actions), throttling and
-// 5xx seen (and retried), and the process's peak RSS.
+// 5xx seen (and retried), what was left behind, the process's peak RSS,
+// and whether the row meets its goal. IMGBUILD_BENCH_LARGE=1 adds a
+// realistic 100-build run; IMGBUILD_BENCH_ONLY=<profile>/<builds>/<regions>
+// runs one case.
 func BenchmarkBuild(b *testing.B) {
-	cases := []struct {
-		profile         string
-		builds, regions int
-	}{
-		{"instant", 1, 0}, {"instant", 1, 3}, {"instant", 1, 8},
-		{"realistic", 1, 0}, {"realistic", 1, 3}, {"realistic", 1, 8},
-		{"realistic", 20, 3}, {"hostile", 20, 3},
-	}
+	cases := benchCases
 	if os.Getenv("IMGBUILD_BENCH_LARGE") != "" {
-		cases = append(cases, struct {
-			profile         string
-			builds, regions int
-		}{"realistic", 100, 3}, struct {
-			profile         string
-			builds, regions int
-		}{"hostile", 100, 3})
+		cases = append(cases, benchCase{profile: "realistic", builds: 100, regions: 3, maxRatio: 1.5, maxCallsBuild: 35})
 	}
 	var rows []benchRow
 	for _, c := range cases {
 		name := fmt.Sprintf("%s/builds=%d/regions=%d", c.profile, c.builds, c.regions)
+		if only := os.Getenv("IMGBUILD_BENCH_ONLY"); only != "" && only != fmt.Sprintf("%s/%d/%d", c.profile, c.builds, c.regions) {
+			continue
+		}
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				rows = append(rows, benchOnce(b, c.profile, c.builds, c.regions))
+				rows = append(rows, benchOnce(b, c))
 			}
 		})
 	}
 	printBenchTable(rows)
 }
 
-func benchOnce(b *testing.B, profile string, builds, regions int) benchRow {
+func benchOnce(b *testing.B, c benchCase) benchRow {
 	b.Helper()
+	profile, builds, regions := c.profile, c.builds, c.regions
 	s, err := localcloud.ProfileSettings(profile)
 	if err != nil {
 		b.Fatal(err)
@@ -128,10 +147,58 @@ func benchOnce(b *testing.B, profile string, builds, regions int) benchRow {
 	}
 	st := cloud.Stats()
 	return benchRow{
-		profile: profile, builds: builds, regions: regions, wall: wall, critical: criticalPath(s, regions),
+		benchCase: c, wall: wall, critical: criticalPath(s, regions),
 		calls: total(st.Actions), throttled: st.Throttled, faults: st.Faults,
+		left:       leftBehind(b, cloud, append([]string{"us-east-1"}, benchRegions[:regions]...)),
 		topActions: top(st.Actions, 4), maxRSSMiB: maxRSS(),
 	}
+}
+
+// leftBehind counts, in every region, the resources the run left that it
+// should not have: anything temporary, and images or snapshots not marked
+// complete.
+func leftBehind(b *testing.B, cloud *localcloud.Cloud, regions []string) int {
+	e := &e2e{t: b, cloud: cloud}
+	n := 0
+	for _, r := range regions {
+		for _, res := range e.anyRunResources(r) {
+			if !strings.HasSuffix(res, "(complete)") {
+				b.Logf("left behind in %s: %s", r, res)
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// verdict says whether a row meets its goals: "-" when it has none.
+func (r benchRow) verdict() string {
+	var goals []string
+	met := true
+	ratio := float64(r.wall) / float64(r.critical)
+	if r.maxRatio > 0 {
+		goals = append(goals, fmt.Sprintf("wall<=%.1fx", r.maxRatio))
+		met = met && ratio <= r.maxRatio
+	}
+	if r.maxCallsBuild > 0 {
+		goals = append(goals, fmt.Sprintf("calls/build<=%d", r.maxCallsBuild))
+		met = met && r.calls/r.builds <= r.maxCallsBuild
+	}
+	if r.maxWall > 0 {
+		goals = append(goals, "wall<="+r.maxWall.String())
+		met = met && r.wall <= r.maxWall
+	}
+	if r.maxRSS > 0 {
+		goals = append(goals, fmt.Sprintf("left=0,RSS<%.0f", r.maxRSS))
+		met = met && r.left == 0 && r.maxRSSMiB < r.maxRSS
+	}
+	if len(goals) == 0 {
+		return "-"
+	}
+	if met {
+		return strings.Join(goals, ",") + ": met"
+	}
+	return strings.Join(goals, ",") + ": MISSED"
 }
 
 // warmUp makes moto load its catalogue of public images in every region
@@ -202,11 +269,15 @@ func maxRSS() float64 {
 
 func printBenchTable(rows []benchRow) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "profile\tbuilds\tregions\twall\tcritical path\toverhead\tAPI calls\tcalls/build\tthrottled\t5xx\tpeak RSS MiB\tbusiest actions\t")
+	fmt.Fprintln(w, "profile\tbuilds\tregions\twall\tcritical path\twall/critical\tAPI calls\tcalls/build\tthrottled\t5xx\tleft\tpeak RSS MiB\tgoal\t")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.0f\t%s\t\n", r.profile, r.builds, r.regions,
-			r.wall.Round(10*time.Millisecond), r.critical, (r.wall - r.critical).Round(10*time.Millisecond),
-			r.calls, r.calls/r.builds, r.throttled, r.faults, r.maxRSSMiB, r.topActions)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t%.0f\t%s\t\n", r.profile, r.builds, r.regions,
+			r.wall.Round(10*time.Millisecond), r.critical, float64(r.wall)/float64(max(r.critical, time.Millisecond)),
+			r.calls, r.calls/r.builds, r.throttled, r.faults, r.left, r.maxRSSMiB, r.verdict())
 	}
 	w.Flush()
+	fmt.Println()
+	for _, r := range rows {
+		fmt.Printf("busiest actions, %s %d×%d: %s\n", r.profile, r.builds, r.regions, r.topActions)
+	}
 }

@@ -19,7 +19,7 @@ import (
 
 // e2e is one end-to-end test's local cloud and working directory.
 type e2e struct {
-	t     *testing.T
+	t     testing.TB
 	cloud *localcloud.Cloud
 	dir   string
 }

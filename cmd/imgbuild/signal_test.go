@@ -20,7 +20,7 @@ var (
 
 // imgbuildBinary builds the imgbuild binary once per test run, for tests
 // that need a separate process (signals).
-func imgbuildBinary(t *testing.T) string {
+func imgbuildBinary(t testing.TB) string {
 	t.Helper()
 	binaryOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "imgbuild-bin-")

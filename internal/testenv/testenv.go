@@ -30,9 +30,13 @@ const (
 )
 
 // Require skips the test (or fails it, see RequireEnv) unless every named
-// dependency is available.
+// dependency is available. Under -short (make check) it always skips: the
+// fast subset runs no external program and no local cloud.
 func Require(t testing.TB, deps ...string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("skipping in -short mode: needs %s", strings.Join(deps, ", "))
+	}
 	for _, d := range deps {
 		if err := check(d); err != nil {
 			missing(t, d, err)
