@@ -25,11 +25,11 @@
 //     node of the group that started and is a Cleaner gets its Cleanup,
 //     one at a time, in reverse start order, whatever happened to the run,
 //     while other groups keep running. Groups joined by a dependency settle
-//     and clean up together, as one. At most
-//     Options.CleanupParallelism groups clean up at once. Cleanup runs on
-//     a context that keeps the caller's values but not its cancellation
-//     (context.WithoutCancel), with a deadline of Options.CleanupTimeout
-//     per node. A node that never started gets no cleanup.
+//     and clean up together, as one. At most Options.CleanupParallelism
+//     groups clean up at once. Cleanup runs on a context that keeps the
+//     caller's values but not its cancellation (context.WithoutCancel),
+//     with a deadline of Options.CleanupTimeout per node. A node that
+//     never started gets no cleanup.
 //   - When Options.Abandon fires (the CLI's second interrupt), the
 //     cleanups in progress see their context cancelled and the remaining
 //     cleanups, of every group, are not run. Result.Leftover lists every
