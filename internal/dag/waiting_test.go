@@ -58,6 +58,17 @@ func TestWaitingHoldsNoSlot(t *testing.T) {
 			wantEnd: map[string]time.Duration{"a": 2*time.Hour + 10*time.Minute, "b": 2 * time.Hour},
 		},
 		{
+			name: "a node back from its wait goes before nodes not yet started",
+			specs: func(busy *gauge) []spec {
+				return []spec{
+					{id: "a", run: waitThen(time.Hour, 10*time.Minute, busy)},
+					{id: "b", run: busy.during(sleep(2 * time.Hour))},
+					{id: "c", run: busy.during(sleep(time.Minute))},
+				}
+			},
+			wantEnd: map[string]time.Duration{"a": 2*time.Hour + 10*time.Minute, "b": 2 * time.Hour, "c": 2*time.Hour + 11*time.Minute},
+		},
+		{
 			name: "concurrent and nested waits of one node give one slot back",
 			specs: func(busy *gauge) []spec {
 				twoWaits := func(ctx context.Context) error {
