@@ -187,7 +187,8 @@ func (e *e2e) must(err error) {
 	}
 }
 
-// runIDFrom reads the run ID from the summary line "==> Run <id> finished".
+// runIDFrom reads the run ID from the first line "==> Run <id> ...": the
+// one printed when the run starts ("==> Run <id> started (journal ...)").
 func runIDFrom(t *testing.T, stdout string) string {
 	t.Helper()
 	for _, line := range strings.Split(stdout, "\n") {

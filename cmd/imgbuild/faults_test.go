@@ -200,9 +200,11 @@ func TestFaultMatrixSIGKILL(t *testing.T) {
 				f.onFire = func(cmd *exec.Cmd) localcloud.Verdict { kill(cmd); return localcloud.Drop }
 				f.onLine = kill
 				e := newFaultCloud(t, f)
-				if code, out := f.run(e); code != 128+int(syscall.SIGKILL) {
+				code, out := f.run(e)
+				if code != 128+int(syscall.SIGKILL) {
 					t.Fatalf("build exit %d, want death by SIGKILL\n%s", code, out)
 				}
+				runIDFrom(t, out) // the killed run has shown its ID
 				args := []string{"cleanup"}
 				if mode == "tags" {
 					if err := os.RemoveAll(filepath.Join(e.dir, "state")); err != nil {

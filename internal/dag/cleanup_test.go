@@ -3,6 +3,7 @@ package dag
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -26,26 +27,26 @@ func TestCleanupReverseStartOrder(t *testing.T) {
 		bRun      func(context.Context) error
 		cancelAt  time.Duration
 		want      []string
-		wantClean []string
+		wantClean map[string][]string // per group
 	}{
 		{
 			name:      "success",
 			bRun:      sleep(2 * s),
 			want:      []string{"a succeeded", "b succeeded", "c succeeded", "d succeeded", "e succeeded"},
-			wantClean: []string{"cleanup e", "cleanup b", "cleanup d", "cleanup a"},
+			wantClean: map[string][]string{"g1": {"cleanup e", "cleanup b", "cleanup a"}, "g2": {"cleanup d"}},
 		},
 		{
 			name:      "failure: failed node cleaned, skipped node not",
 			bRun:      fail(2*s, "boom"),
 			want:      []string{"a succeeded", "b failed", "c succeeded", "d succeeded", "e skipped (b)"},
-			wantClean: []string{"cleanup b", "cleanup d", "cleanup a"},
+			wantClean: map[string][]string{"g1": {"cleanup b", "cleanup a"}, "g2": {"cleanup d"}},
 		},
 		{
 			name:      "cancelled during run: running nodes cleaned, unstarted not",
 			bRun:      sleep(2 * s),
 			cancelAt:  2 * s,
 			want:      []string{"a succeeded", "b cancelled", "c succeeded", "d cancelled", "e cancelled"},
-			wantClean: []string{"cleanup b", "cleanup d", "cleanup a"},
+			wantClean: map[string][]string{"g1": {"cleanup b", "cleanup a"}, "g2": {"cleanup d"}},
 		},
 	}
 	for _, tt := range tests {
@@ -57,12 +58,13 @@ func TestCleanupReverseStartOrder(t *testing.T) {
 				if tt.cancelAt > 0 {
 					time.AfterFunc(tt.cancelAt, cancel)
 				}
-				res := build(t, rec, specs(tt.bRun)).Walk(ctx, Options{})
+				sp := specs(tt.bRun)
+				res := build(t, rec, sp).Walk(ctx, Options{})
 				if got := statuses(res); !slices.Equal(got, tt.want) {
 					t.Errorf("statuses = %q, want %q", got, tt.want)
 				}
-				if got := rec.matching("cleanup "); !slices.Equal(got, tt.wantClean) {
-					t.Errorf("cleanups = %q, want %q", got, tt.wantClean)
+				if got := cleanupsByGroup(rec, sp); !maps.EqualFunc(got, tt.wantClean, slices.Equal) {
+					t.Errorf("cleanups per group = %q, want %q", got, tt.wantClean)
 				}
 				var cleaned []string
 				for _, o := range res.Outcomes {
@@ -70,7 +72,8 @@ func TestCleanupReverseStartOrder(t *testing.T) {
 						cleaned = append(cleaned, "cleanup "+o.ID)
 					}
 				}
-				if want := slices.Sorted(slices.Values(tt.wantClean)); !slices.Equal(cleaned, want) {
+				want := slices.Concat(slices.Collect(maps.Values(tt.wantClean))...)
+				if slices.Sort(want); !slices.Equal(cleaned, want) {
 					t.Errorf("Cleaned set for %q, want %q", cleaned, want)
 				}
 				if len(res.Leftover) != 0 || res.CleanupAbandoned {

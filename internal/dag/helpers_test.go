@@ -166,3 +166,19 @@ func mustGet(t *testing.T, r *Result, id string) Outcome {
 	}
 	return o
 }
+
+// cleanupsByGroup returns, per group of specs, the cleanups rec saw in that
+// group, in order. Groups clean up concurrently, so only the order within
+// a group is determined.
+func cleanupsByGroup(rec *recorder, specs []spec) map[string][]string {
+	group := map[string]string{}
+	for _, s := range specs {
+		group[s.id] = s.group
+	}
+	out := map[string][]string{}
+	for _, c := range rec.matching("cleanup ") {
+		g := group[c[len("cleanup "):]]
+		out[g] = append(out[g], c)
+	}
+	return out
+}

@@ -19,8 +19,9 @@ type Node interface {
 // that has to be undone or released (an instance, a key pair, a temporary
 // security group). If a Node is a Cleaner, Cleanup is called at most once
 // per walk, and only if Run was started: whether Run succeeded, failed,
-// panicked or was cancelled, after every Run of the walk has returned, in
-// reverse start order. Only Options.Abandon can prevent it.
+// panicked or was cancelled, as soon as no node of its group is running
+// or can start any more (other groups may still be running), in reverse
+// start order within the group. Only Options.Abandon can prevent it.
 type Cleaner interface {
 	// Cleanup undoes or releases what Run created, including what a Run
 	// that failed part way through created. Its context survives the

@@ -69,6 +69,9 @@ type Outcome struct {
 	SkippedBecause string
 	// Started and Finished bracket Run; both are zero if Run never started.
 	Started, Finished time.Time
+	// CleanupStart and CleanupEnd bracket Cleanup; both are zero if
+	// Cleanup never ran.
+	CleanupStart, CleanupEnd time.Time
 	// Cleaned reports whether Cleanup ran and returned nil. It is false for
 	// nodes that are not Cleaners and for nodes that never started.
 	Cleaned bool
@@ -94,9 +97,9 @@ type Result struct {
 	// CleanupAbandoned reports that Options.Abandon fired before every
 	// cleanup had finished.
 	CleanupAbandoned bool
-	// Leftover lists, in the order cleanups were due (reverse start order),
-	// the ids of started Cleaner nodes whose cleanup did not run, did not
-	// finish or failed: what the run may have left behind.
+	// Leftover lists, in reverse start order, the ids of started Cleaner
+	// nodes whose cleanup did not run, did not finish or failed: what the
+	// run may have left behind.
 	Leftover []string
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -136,7 +137,7 @@ func TestWalkFailureSkipsOnlyDependents(t *testing.T) {
 			want:      []string{"a failed", "b skipped (a)", "c skipped (a)", "d succeeded", "e skipped (a)", "x succeeded", "y succeeded"},
 			wantRuns:  []string{"run a", "run d", "run x", "run y"},
 			wantErrs:  []string{"a: boom"},
-			wantClean: []string{"cleanup y", "cleanup x", "cleanup d", "cleanup a"},
+			wantClean: []string{"cleanup d", "cleanup a", "cleanup y", "cleanup x"}, // b1 at 2s, b2 at 3s
 		},
 		{
 			name: "failure in the middle skips transitively, naming the failed node",
@@ -198,35 +199,44 @@ func TestWalkFailFast(t *testing.T) {
 		failFast  bool
 		want      []string
 		wantXEnd  time.Duration
-		wantClean []string
+		wantClean map[string][]string // per group
+		wantAt    map[string]time.Duration
 	}{
 		{
 			name:      "off: other groups finish",
 			want:      []string{"a failed", "b skipped (a)", "x succeeded", "y succeeded", "z succeeded"},
 			wantXEnd:  5 * s,
-			wantClean: []string{"cleanup y", "cleanup z", "cleanup x", "cleanup a"},
+			wantClean: map[string][]string{"g1": {"cleanup a"}, "g2": {"cleanup y", "cleanup x"}, "g3": {"cleanup z"}},
+			wantAt:    map[string]time.Duration{"cleanup a": 1 * s, "cleanup z": 2 * s, "cleanup y": 6 * s, "cleanup x": 6 * s},
 		},
 		{
 			name:      "on: first failure cancels every group",
 			failFast:  true,
 			want:      []string{"a failed", "b skipped (a)", "x cancelled", "y cancelled", "z cancelled"},
 			wantXEnd:  1 * s,
-			wantClean: []string{"cleanup x", "cleanup a"},
+			wantClean: map[string][]string{"g1": {"cleanup a"}, "g2": {"cleanup x"}},
+			wantAt:    map[string]time.Duration{"cleanup a": 1 * s, "cleanup x": 1 * s},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				rec := newRecorder()
-				res := build(t, rec, specs()).Walk(t.Context(), Options{Parallelism: 2, FailFast: tt.failFast})
+				sp := specs()
+				res := build(t, rec, sp).Walk(t.Context(), Options{Parallelism: 2, FailFast: tt.failFast})
 				if got := statuses(res); !slices.Equal(got, tt.want) {
 					t.Errorf("statuses = %q, want %q", got, tt.want)
 				}
 				if got := mustGet(t, res, "x").Finished.Sub(rec.start); got != tt.wantXEnd {
 					t.Errorf("x finished at %v, want %v", got, tt.wantXEnd)
 				}
-				if got := rec.matching("cleanup "); !slices.Equal(got, tt.wantClean) {
-					t.Errorf("cleanups = %q, want %q", got, tt.wantClean)
+				if got := cleanupsByGroup(rec, sp); !maps.EqualFunc(got, tt.wantClean, slices.Equal) {
+					t.Errorf("cleanups per group = %q, want %q", got, tt.wantClean)
+				}
+				for c, want := range tt.wantAt {
+					if got := rec.when(c); got != want {
+						t.Errorf("%s started at %v, want %v", c, got, want)
+					}
 				}
 				if got, want := errs(res), []string{"a: boom"}; !slices.Equal(got, want) {
 					t.Errorf("Err() = %q, want %q", got, want)

@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -87,6 +86,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("start run journal in %s: %w", opts.StateDir, err)
 	}
 	defer jw.Close()
+	// Shown before anything is created, so that even a killed run has told
+	// which run ID `imgbuild cleanup --run` needs.
+	opts.UI.Say("==> Run %s started (journal %s)", jw.RunID(), jw.Path())
 	r := &run{opts: opts, journal: jw, graph: dag.New(), builds: map[string]*buildRun{}}
 	if err := r.addBuilds(ctx); err != nil {
 		_ = jw.End(journal.OutcomeFailed)
@@ -150,39 +152,16 @@ func (r *run) walk(ctx context.Context) *Result {
 		CleanupTimeout: r.opts.CleanupTimeout, Logger: r.opts.Logger, OnEvent: r.onEvent,
 	})
 	out := &Result{Interrupted: res.Interrupted != nil, CleanupAbandoned: res.CleanupAbandoned}
+	outcomes := make(map[string]dag.Outcome, len(res.Outcomes))
+	for _, o := range res.Outcomes {
+		outcomes[o.ID] = o
+	}
 	for _, bp := range r.opts.Plan.Builds {
-		out.Builds = append(out.Builds, r.buildResult(bp, res))
-	}
-	return out
-}
-
-// buildResult summarises one build's node outcomes.
-func (r *run) buildResult(bp *plan.BuildPlan, res *dag.Result) *BuildResult {
-	br := r.builds[bp.Name]
-	out := &BuildResult{Name: bp.Name, OK: true, Duration: time.Since(br.started)}
-	for _, s := range bp.Steps {
-		o, _ := res.Get(s.ID)
-		if o.Status != dag.Succeeded {
-			out.OK = false
-			if o.Err != nil && out.Err == nil {
-				out.Err = o.Err
-			}
+		b := summarize(bp, outcomes, res)
+		if b.OK {
+			b.Artifact = r.builds[bp.Name].build.Artifact()
 		}
+		out.Builds = append(out.Builds, b)
 	}
-	if out.OK {
-		out.Artifact = br.build.Artifact()
-	} else if out.Err == nil {
-		out.Err = context.Canceled
-	}
-	leftover := map[string]bool{}
-	for _, id := range res.Leftover {
-		leftover[id] = true
-	}
-	for _, s := range bp.Steps {
-		if leftover[s.ID] {
-			out.Leftover = append(out.Leftover, s.Cleanup)
-		}
-	}
-	sort.Strings(out.Leftover)
 	return out
 }

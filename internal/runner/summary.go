@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,7 +13,11 @@ import (
 // duration, its image per region, and anything cleanup may have left.
 func WriteSummary(u *ui.UI, res *Result) {
 	u.Say("")
-	u.Say("==> Run %s finished in %s.", res.RunID, round(res.Duration))
+	if res.Interrupted {
+		u.Say("==> Run %s interrupted after %s.", res.RunID, round(res.Duration))
+	} else {
+		u.Say("==> Run %s finished in %s.", res.RunID, round(res.Duration))
+	}
 	for _, b := range res.Builds {
 		writeBuild(u, b)
 		if b.Artifact != nil {
@@ -38,6 +43,8 @@ func writeBuild(u *ui.UI, b *BuildResult) {
 				u.Say("    no image (skip_create_ami)")
 			}
 		}
+	case errors.Is(b.Err, ErrInterrupted):
+		u.Say("--> %s: interrupted after %s", b.Name, round(b.Duration))
 	default:
 		u.Say("--> %s: failed after %s: %v", b.Name, round(b.Duration), b.Err)
 	}
