@@ -1,5 +1,6 @@
-# A Packer amazon-ebs template of the usual kind. It validates and builds
-# with imgbuild unchanged.
+# A Packer amazon-ebs template of the usual kind. imgbuild validates it
+# unchanged (TestExamplesValidate). Building it needs a guest with sudo and
+# a package manager, which the local cloud does not offer yet.
 
 packer {
   required_plugins {
