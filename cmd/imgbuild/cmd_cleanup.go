@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
-	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/journal"
 	"github.com/imgbuild/imgbuild/internal/sweep"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
 var cleanupCommand = command{
@@ -319,9 +319,9 @@ func (c *cleaner) markComplete(ctx context.Context, run *journal.Run) {
 	now := time.Now().UTC().Format(time.RFC3339)
 	for region, ids := range byRegion {
 		_, err := c.sess.EC2(region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids,
-			Tags: []types.Tag{{Key: aws.String(builder.TagComplete), Value: aws.String(now)}}})
+			Tags: []types.Tag{{Key: aws.String(tags.Complete), Value: aws.String(now)}}})
 		if err != nil {
-			c.remain(fmt.Sprintf("the %s tag on the kept images in %s", builder.TagComplete, region), err)
+			c.remain(fmt.Sprintf("the %s tag on the kept images in %s", tags.Complete, region), err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
 )
 
 // copyImage copies the build-region image into one target region, with
@@ -93,7 +91,7 @@ func (n *copyImage) input(src, name, desc string) (*ec2.CopyImageInput, map[stri
 // the key of region_kms_key_ids, or kms_key_id in the build region (KMS
 // keys are regional); encryption when encrypt_boot is true or a key is
 // given. Unset means "as the source".
-func copyEncryption(cfg *ebs.Config, region string) (*bool, *string) {
+func copyEncryption(cfg *Config, region string) (*bool, *string) {
 	key := cfg.AMIRegionKMSKeyIDs[region]
 	if key == "" && region == cfg.Region {
 		key = cfg.AMIKmsKeyID

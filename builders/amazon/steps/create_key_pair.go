@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"cmp"

@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 )
 
@@ -48,7 +47,7 @@ func (n *finalizeRegion) share(ctx context.Context, img *imageRecord) error {
 }
 
 // launchPermissions returns the launch permissions to add.
-func launchPermissions(cfg *ebs.Config) []types.LaunchPermission {
+func launchPermissions(cfg *Config) []types.LaunchPermission {
 	var out []types.LaunchPermission
 	for _, u := range cfg.AMIUsers {
 		out = append(out, types.LaunchPermission{UserId: aws.String(u)})

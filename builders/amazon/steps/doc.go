@@ -23,8 +23,8 @@
 //	join                 the build succeeded: protect every final image, keep, tag complete
 //
 // Every create call carries TagSpecifications with the run tags
-// (builder.TagRunID, builder.TagBuild), and temporary resources also carry
-// builder.TagTemporary. Every create is journaled: an intent before the
+// (tags.RunID, tags.Build), and temporary resources also carry
+// tags.Temporary. Every create is journaled: an intent before the
 // call, the ID right after it, before any wait.
 //
 // # Replacing and intermediate images
@@ -70,7 +70,7 @@
 // join commits a successful build's final images in this order: enable
 // deregistration protection on each (when asked), journal each image and
 // its snapshots as kept (the commit point), tag them all
-// builder.TagComplete (the mirror of the commit for a cleanup without the
+// tags.Complete (the mirror of the commit for a cleanup without the
 // journal: a tag sweep treats every image and snapshot of a run and build
 // as finished once any of its images carries the tag), and only then mark
 // the build as succeeded. A crash before the kept records leaves nothing
@@ -79,4 +79,4 @@
 // succeeded fails the build: the cleanups remove the images, lifting the
 // complete tag join may have set. Protection enabled with a cooldown
 // cannot be lifted at once: such an image is reported as left behind.
-package ebsbuild
+package steps

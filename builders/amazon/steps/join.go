@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/awsapi"
-	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/journal"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
 // join runs once every region is final: the whole build succeeded. It
@@ -24,7 +24,7 @@ import (
 //
 //  1. enable deregistration protection on every final image;
 //  2. journal every final image and its snapshots as kept: the commit;
-//  3. tag every final image and its snapshots builder.TagComplete, the
+//  3. tag every final image and its snapshots tags.Complete, the
 //     mirror of the commit for cleanups without the journal;
 //  4. mark the build as succeeded, so that no cleanup removes them.
 //
@@ -50,7 +50,7 @@ func (n *join) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	complete := map[string]string{builder.TagComplete: time.Now().UTC().Format(time.RFC3339)}
+	complete := map[string]string{tags.Complete: time.Now().UTC().Format(time.RFC3339)}
 	b.st.tagging.Store(true)
 	for _, img := range finals {
 		if _, err := b.ec2(img.Region).CreateTags(ctx, &ec2.CreateTagsInput{
@@ -112,7 +112,7 @@ func (b *build) finalImages() []*imageRecord {
 func (b *build) newArtifact(images []artifact.Image) *artifact.Artifact {
 	src := b.st.source
 	a := &artifact.Artifact{
-		BuildName: b.env.BuildName, BuilderType: BuilderType, RunID: b.env.RunID,
+		BuildName: b.env.BuildName, BuilderType: b.cfg.BuilderType, RunID: b.env.RunID,
 		Source: artifact.Source{ImageID: src.ID, Name: src.Name, Owner: src.Owner, CreationDate: src.CreationDate, Tags: src.Tags},
 		Images: images, Started: b.started, Duration: time.Since(b.started),
 	}

@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
 )
@@ -155,7 +154,7 @@ func (n *createImage) decide(ctx context.Context, name string) (bool, error) {
 // copy (encrypt_boot), the build region keeps no image
 // (skip_save_build_region), or an old image of the same name must be
 // replaced only once the new one is available (force_deregister).
-func needsIntermediate(cfg *ebs.Config, oldExists bool) bool {
+func needsIntermediate(cfg *Config, oldExists bool) bool {
 	encrypt := cfg.AMIEncryptBootVolume != nil && *cfg.AMIEncryptBootVolume
 	return encrypt || cfg.AMISkipBuildRegion || (cfg.AMIForceDeregister && oldExists)
 }

@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"strings"
@@ -8,13 +8,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/imgbuild/imgbuild/builders/amazon"
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
-	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
-func testConfig() *ebs.Config {
-	cfg := &ebs.Config{}
+func testConfig() *Config {
+	cfg := &Config{}
 	cfg.Region = "us-east-1"
 	cfg.RunTags = map[string]string{"Team": "images", "Src": "{{ .SourceAMIName }}"}
 	cfg.Tags = map[string]string{"Region": "{{ .BuildRegion }}", "Team": "platform"}
@@ -23,32 +22,32 @@ func testConfig() *ebs.Config {
 	return cfg
 }
 
-func testTagger(cfg *ebs.Config) tagger {
-	return tagger{cfg: cfg, run: map[string]string{builder.TagRunID: "run-1", builder.TagBuild: "b"},
+func testTagger(cfg *Config) tagger {
+	return tagger{cfg: cfg, run: map[string]string{tags.RunID: "run-1", tags.Build: "b"},
 		data: interpolate.Data{SourceAMIName: "al2023"}}
 }
 
 func TestTagSets(t *testing.T) {
 	cfg := testConfig()
-	cfg.Tags[builder.TagRunID] = "forged" // run tags cannot be overridden
+	cfg.Tags[tags.RunID] = "forged" // run tags cannot be overridden
 	tg := testTagger(cfg)
 	tmp, err := tg.temporary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantTemp := map[string]string{"Team": "images", "Src": "al2023", builder.TagRunID: "run-1", builder.TagBuild: "b", builder.TagTemporary: "true"}
+	wantTemp := map[string]string{"Team": "images", "Src": "al2023", tags.RunID: "run-1", tags.Build: "b", tags.Temporary: "true"}
 	if !equal(tmp, wantTemp) {
 		t.Errorf("temporary tags %v, want %v", tmp, wantTemp)
 	}
 	vol, _ := tg.volume()
-	if vol["Vol"] != "us-east-1" || vol[builder.TagTemporary] != "true" || vol["Team"] != "" {
+	if vol["Vol"] != "us-east-1" || vol[tags.Temporary] != "true" || vol["Team"] != "" {
 		t.Errorf("volume tags %v", vol)
 	}
 	img, snap, err := tg.image("eu-west-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantImg := map[string]string{"Team": "platform", "Src": "al2023", "Region": "eu-west-1", builder.TagRunID: "run-1", builder.TagBuild: "b"}
+	wantImg := map[string]string{"Team": "platform", "Src": "al2023", "Region": "eu-west-1", tags.RunID: "run-1", tags.Build: "b"}
 	if !equal(img, wantImg) {
 		t.Errorf("image tags %v, want %v", img, wantImg)
 	}
@@ -58,7 +57,7 @@ func TestTagSets(t *testing.T) {
 	}
 	cfg.SkipAMIRunTags = true
 	img, _, _ = tg.image("us-east-1")
-	if img["Src"] != "" || img["Team"] != "platform" || img[builder.TagRunID] != "run-1" {
+	if img["Src"] != "" || img["Team"] != "platform" || img[tags.RunID] != "run-1" {
 		t.Errorf("image tags with skip_ami_run_tags %v", img)
 	}
 	cfg.Tags["Bad"] = "{{ .Nope }}"
@@ -124,7 +123,7 @@ func TestSourceCIDRs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := &ebs.Config{}
+			cfg := &Config{}
 			cfg.TemporarySGSourceCidrs, cfg.TemporarySGSourcePublicIP = tt.cidrs, tt.publicIP
 			got, err := sourceCIDRs(cfg, tt.endpoint)
 			s := strings.Join(got, ",")
@@ -154,7 +153,7 @@ func TestNeedsIntermediate(t *testing.T) {
 		{"skip_save_build_region", nil, true, false, false, true},
 	}
 	for _, tt := range tests {
-		cfg := &ebs.Config{}
+		cfg := &Config{}
 		cfg.AMIEncryptBootVolume, cfg.AMISkipBuildRegion, cfg.AMIForceDeregister = tt.encrypt, tt.skipSave, tt.force
 		if got := needsIntermediate(cfg, tt.old); got != tt.want {
 			t.Errorf("%s: needsIntermediate = %v, want %v", tt.name, got, tt.want)
@@ -164,7 +163,7 @@ func TestNeedsIntermediate(t *testing.T) {
 
 func TestCopyEncryption(t *testing.T) {
 	yes := true
-	cfg := &ebs.Config{}
+	cfg := &Config{}
 	cfg.Region = "us-east-1"
 	if enc, key := copyEncryption(cfg, "eu-west-1"); enc != nil || key != nil {
 		t.Errorf("unencrypted copy: %v %v", enc, key)
@@ -188,13 +187,13 @@ func TestSSHHost(t *testing.T) {
 		{"bastion.example", "", "bastion.example"},
 	}
 	for _, tt := range tests {
-		cfg := &ebs.Config{}
+		cfg := &Config{}
 		cfg.SSHHost, cfg.SSHInterface = tt.host, tt.iface
 		if got, err := sshHost(cfg, inst); err != nil || got != tt.want {
 			t.Errorf("sshHost(%q, %q) = %q, %v; want %q", tt.host, tt.iface, got, err, tt.want)
 		}
 	}
-	cfg := &ebs.Config{}
+	cfg := &Config{}
 	if got, _ := sshHost(cfg, instanceInfo{PrivateIP: "10.0.0.2"}); got != "10.0.0.2" {
 		t.Errorf("no public IP: %q, want the private IP", got)
 	}
@@ -222,7 +221,7 @@ func TestLaunchMappingsNoEphemeral(t *testing.T) {
 }
 
 func TestUnsupported(t *testing.T) {
-	cfg := &ebs.Config{}
+	cfg := &Config{}
 	if err := unsupported(cfg); err != nil {
 		t.Fatal(err)
 	}

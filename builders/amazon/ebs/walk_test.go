@@ -1,4 +1,4 @@
-package ebsbuild
+package ebs_test
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
 	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/dag"
 	"github.com/imgbuild/imgbuild/internal/journal"
@@ -43,14 +42,17 @@ func startCloud(t *testing.T, failImages string) *localcloud.Cloud {
 
 // walked is the outcome of one build walk.
 type walked struct {
-	build  *build
-	result *dag.Result
-	run    *journal.Run
-	out    *bytes.Buffer
+	build     builder.Build
+	runID     string
+	buildName string
+	result    *dag.Result
+	run       *journal.Run
+	out       *bytes.Buffer
 }
 
 // walkTemplate writes the template text to a directory, loads and plans
-// it, and walks its one build with this package's nodes. Provision steps
+// it, and walks its one build with the nodes of the builder the registry
+// names for it (this package's). Provision steps
 // run `echo hi > f` over the build's communicator; post-processors are
 // skipped.
 func walkTemplate(t *testing.T, text string) walked {
@@ -80,7 +82,7 @@ func walkTemplate(t *testing.T, text string) walked {
 		Say: func(format string, args ...any) { t.Logf("==> %s: %s", bp.Name, fmt.Sprintf(format, args...)) },
 	}
 	ctx := context.Background()
-	bld, err := NewBuild(ctx, env, bp.Use.Config.(*ebs.Config))
+	bld, err := bp.Use.Source.Component.Builder.Start(ctx, env, bp.Use.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func walkTemplate(t *testing.T, text string) walked {
 		case plan.Provision:
 			n = &echoNode{b: bld, out: out}
 		default:
-			if n, err = bld.Node(step); err != nil {
+			if n, err = bld.Node(&step.Step); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -109,7 +111,7 @@ func walkTemplate(t *testing.T, text string) walked {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return walked{build: bld.(*build), result: res, run: run, out: out}
+	return walked{build: bld, runID: jw.RunID(), buildName: bp.Name, result: res, run: run, out: out}
 }
 
 // echoNode is a stand-in provisioner: it writes and reads back a file on

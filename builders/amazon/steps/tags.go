@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"fmt"
@@ -8,23 +8,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
-	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
 // tagger computes the tags of every resource a build creates. The run tags
-// (builder.TagRunID, builder.TagBuild) are on everything and cannot be
+// (tags.RunID, tags.Build) are on everything and cannot be
 // overridden by user tags: cleanup finds resources by them.
 type tagger struct {
-	cfg  *ebs.Config
+	cfg  *Config
 	run  map[string]string // env.RunTags()
 	data interpolate.Data  // complete placeholder data, BuildRegion set per call
 }
 
 // temporary returns the tags of a temporary resource (key pair, security
 // group, instance): the user's run_tags rendered for the build region,
-// then builder.TagTemporary and the run tags.
+// then tags.Temporary and the run tags.
 func (t tagger) temporary() (map[string]string, error) {
 	tags, err := t.render(t.cfg.Region, t.cfg.RunTags)
 	if err != nil {
@@ -91,15 +90,15 @@ func (t tagger) render(region string, src map[string]string) (map[string]string,
 	return out, nil
 }
 
-// seal adds the run tags (and the temporary mark) over tags.
-func (t tagger) seal(tags map[string]string, temporary bool) map[string]string {
-	maps.Copy(tags, t.run)
+// seal adds the run tags (and the temporary mark) over set.
+func (t tagger) seal(set map[string]string, temporary bool) map[string]string {
+	maps.Copy(set, t.run)
 	if temporary {
-		tags[builder.TagTemporary] = "true"
+		set[tags.Temporary] = "true"
 	} else {
-		delete(tags, builder.TagTemporary)
+		delete(set, tags.Temporary)
 	}
-	return tags
+	return set
 }
 
 // tagSpec returns a TagSpecification for one resource type, keys sorted.

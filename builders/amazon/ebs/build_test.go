@@ -1,4 +1,4 @@
-package ebsbuild
+package ebs_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/localcloud"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
 var allRegions = []string{"us-east-1", "eu-west-1", "us-west-2"}
@@ -71,14 +71,14 @@ func TestBuildLocalCloud(t *testing.T) {
 	for _, im := range a.Images {
 		img := describeImage(t, ec2In(cloud, im.Region), im.ImageID)
 		checkImage(t, img, im.Region, w)
-		checkSnapshots(t, ec2In(cloud, im.Region), im.Snapshots, w.build.env.RunID)
+		checkSnapshots(t, ec2In(cloud, im.Region), im.Snapshots, w.runID)
 		perms, err := ec2In(cloud, im.Region).DescribeImageAttribute(ctx, &ec2.DescribeImageAttributeInput{
 			ImageId: aws.String(im.ImageID), Attribute: types.ImageAttributeNameLaunchPermission})
 		if err != nil || len(perms.LaunchPermissions) != 1 || aws.ToString(perms.LaunchPermissions[0].UserId) != "123456789012" {
 			t.Errorf("%s: launch permissions %+v, %v", im.Region, perms, err)
 		}
 	}
-	assertNothingTemporary(t, cloud, w.build.env.RunID)
+	assertNothingTemporary(t, cloud, w.runID)
 	if left := w.run.Leftovers(); len(left) > 0 {
 		t.Errorf("journal leftovers: %+v", left)
 	}
@@ -87,17 +87,17 @@ func TestBuildLocalCloud(t *testing.T) {
 func checkImage(t *testing.T, img types.Image, region string, w walked) {
 	t.Helper()
 	want := map[string]string{
-		"Base": w.build.st.source.Name, "Region": region, "Team": "images",
-		builder.TagRunID: w.build.env.RunID, builder.TagBuild: w.build.env.BuildName,
+		"Base": w.build.Data().SourceAMIName, "Region": region, "Team": "images",
+		tags.RunID: w.runID, tags.Build: w.buildName,
 	}
-	tags := tagMap(img.Tags)
+	got := tagMap(img.Tags)
 	for k, v := range want {
-		if tags[k] != v {
-			t.Errorf("%s: image tag %s = %q, want %q (tags %v)", region, k, tags[k], v, tags)
+		if got[k] != v {
+			t.Errorf("%s: image tag %s = %q, want %q (tags %v)", region, k, got[k], v, got)
 		}
 	}
-	if tags[builder.TagComplete] == "" || tags[builder.TagTemporary] != "" {
-		t.Errorf("%s: image tags %v: want %s and no %s", region, tags, builder.TagComplete, builder.TagTemporary)
+	if got[tags.Complete] == "" || got[tags.Temporary] != "" {
+		t.Errorf("%s: image tags %v: want %s and no %s", region, got, tags.Complete, tags.Temporary)
 	}
 	if aws.ToString(img.Name) != "web-"+region {
 		t.Errorf("%s: image name %q", region, aws.ToString(img.Name))
@@ -120,9 +120,9 @@ func checkSnapshots(t *testing.T, c *ec2.Client, ids []string, runID string) {
 		t.Fatal(err)
 	}
 	for _, s := range out.Snapshots {
-		tags := tagMap(s.Tags)
-		if tags["Kind"] != "snapshot" || tags["Team"] != "images" || tags[builder.TagRunID] != runID || tags[builder.TagComplete] == "" {
-			t.Errorf("%s: snapshot %s tags %v", c.Options().Region, aws.ToString(s.SnapshotId), tags)
+		got := tagMap(s.Tags)
+		if got["Kind"] != "snapshot" || got["Team"] != "images" || got[tags.RunID] != runID || got[tags.Complete] == "" {
+			t.Errorf("%s: snapshot %s tags %v", c.Options().Region, aws.ToString(s.SnapshotId), got)
 		}
 	}
 }
@@ -168,8 +168,8 @@ func checkFailed(t *testing.T, w walked, want string) {
 // leftovers.
 func assertNothingLeft(t *testing.T, cloud *localcloud.Cloud, w walked) {
 	t.Helper()
-	runID := w.build.env.RunID
-	filter := []types.Filter{{Name: aws.String("tag:" + builder.TagRunID), Values: []string{runID}}}
+	runID := w.runID
+	filter := []types.Filter{{Name: aws.String("tag:" + tags.RunID), Values: []string{runID}}}
 	for _, region := range allRegions {
 		c := ec2In(cloud, region)
 		images, err := c.DescribeImages(context.Background(), &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: filter})
@@ -192,7 +192,7 @@ func assertNothingLeft(t *testing.T, cloud *localcloud.Cloud, w walked) {
 func assertNothingTemporary(t *testing.T, cloud *localcloud.Cloud, runID string) {
 	t.Helper()
 	ctx := context.Background()
-	filter := []types.Filter{{Name: aws.String("tag:" + builder.TagRunID), Values: []string{runID}}}
+	filter := []types.Filter{{Name: aws.String("tag:" + tags.RunID), Values: []string{runID}}}
 	c := ec2In(cloud, localcloud.Region)
 	inst, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: filter})
 	if err != nil {
@@ -224,9 +224,9 @@ func describeImage(t *testing.T, c *ec2.Client, id string) types.Image {
 	return out.Images[0]
 }
 
-func tagMap(tags []types.Tag) map[string]string {
+func tagMap(set []types.Tag) map[string]string {
 	m := map[string]string{}
-	for _, tg := range tags {
+	for _, tg := range set {
 		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}
 	return m

@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
-	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/journal"
 	"github.com/imgbuild/imgbuild/internal/sweep"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
 // imageCall is one image-creating call (CreateImage or CopyImage) with
@@ -84,7 +84,7 @@ func (b *build) ownImagesNamed(ctx context.Context, region, name string) ([]type
 	}
 	var others []types.Image
 	for _, img := range out.Images {
-		if tagValue(img.Tags, builder.TagRunID) != b.env.RunID {
+		if tagValue(img.Tags, tags.RunID) != b.env.RunID {
 			others = append(others, img)
 		}
 	}
@@ -144,11 +144,11 @@ func (b *build) uncomplete(ctx context.Context, rec *imageRecord) error {
 		return nil
 	}
 	_, err := b.ec2(rec.Region).DeleteTags(ctx, &ec2.DeleteTagsInput{
-		Resources: append([]string{rec.ID}, rec.Snapshots...), Tags: []types.Tag{{Key: aws.String(builder.TagComplete)}},
+		Resources: append([]string{rec.ID}, rec.Snapshots...), Tags: []types.Tag{{Key: aws.String(tags.Complete)}},
 	})
 	if err != nil && !awsapi.IsGone(err) {
 		return fmt.Errorf("remove the %s tag of image %s in %s to delete it; it and its snapshots %v may be left behind: %w",
-			builder.TagComplete, rec.ID, rec.Region, rec.Snapshots, err)
+			tags.Complete, rec.ID, rec.Region, rec.Snapshots, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func (n *resolveSource) Run(ctx context.Context) error {
 	b.st.data = interpolate.Data{
 		SourceAMI: id, SourceAMIName: out.Name, SourceAMIOwner: out.Owner, SourceAMIOwnerName: out.OwnerName,
 		SourceAMICreationDate: out.CreationDate, SourceAMITags: tags,
-		BuildRegion: region, BuildName: b.env.BuildName, BuildType: BuilderType, Now: b.env.Now,
+		BuildRegion: region, BuildName: b.env.BuildName, BuildType: b.cfg.BuilderType, Now: b.env.Now,
 	}
 	b.say("source image %s (%s) in %s", id, out.Name, region)
 	return nil

@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
 	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/internal/communicator"
 	"github.com/imgbuild/imgbuild/internal/communicator/ssh"
@@ -112,7 +111,7 @@ func (n *connectInstance) signers() ([]gossh.Signer, error) {
 
 // sshHost picks the address to connect to: ssh_host, else by ssh_interface
 // (default: the public IP, falling back to the private IP).
-func sshHost(cfg *ebs.Config, inst instanceInfo) (string, error) {
+func sshHost(cfg *Config, inst instanceInfo) (string, error) {
 	if cfg.SSHHost != "" {
 		return cfg.SSHHost, nil
 	}

@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/communicator"
 	"github.com/imgbuild/imgbuild/internal/journal"
@@ -96,7 +95,7 @@ func (n *createSecurityGroup) create(ctx context.Context, c *ec2.Client, name, v
 // sourceCIDRs returns the CIDR blocks the temporary group admits. It never
 // defaults to the whole internet: without temporary_security_group_source_cidrs
 // only a loopback EC2 endpoint (the local cloud) gets a default.
-func sourceCIDRs(cfg *ebs.Config, endpoint string) ([]string, error) {
+func sourceCIDRs(cfg *Config, endpoint string) ([]string, error) {
 	switch {
 	case cfg.TemporarySGSourcePublicIP:
 		return nil, errors.New("temporary_security_group_source_public_ip is not supported yet: set temporary_security_group_source_cidrs")
@@ -128,7 +127,7 @@ func isLoopbackEndpoint(endpoint string) bool {
 }
 
 // communicatorPort returns the port the communicator connects to.
-func communicatorPort(cfg *ebs.Config) int {
+func communicatorPort(cfg *Config) int {
 	if cfg.Type == communicator.WinRM {
 		return cfg.WinRMPort
 	}

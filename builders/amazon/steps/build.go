@@ -1,4 +1,4 @@
-package ebsbuild
+package steps
 
 import (
 	"context"
@@ -8,25 +8,20 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/internal/dag"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
-	"github.com/imgbuild/imgbuild/internal/plan"
 	"github.com/imgbuild/imgbuild/internal/provision"
 )
 
-// BuilderType is the source type this package builds.
-const BuilderType = "amazon-ebs"
-
-// build is one running amazon-ebs build: its configuration, environment,
-// AWS session and typed state. It implements builder.Build.
+// build is one running build of an amazon builder: its configuration,
+// environment, AWS session and typed state. It implements builder.Build.
 type build struct {
 	env      *builder.Env
-	cfg      *ebs.Config
+	cfg      *Config
 	sess     *awsapi.Session
 	timeouts awsapi.Timeouts
 	started  time.Time
@@ -34,10 +29,11 @@ type build struct {
 	net      network // the subnet and VPC, resolved once (network.go)
 }
 
-// NewBuild returns the amazon-ebs build of cfg (already prepared) in env.
-// It creates the AWS session, sharing the process-wide rate limiter, and
-// refuses settings this builder does not implement yet.
-func NewBuild(ctx context.Context, env *builder.Env, cfg *ebs.Config) (builder.Build, error) {
+// NewBuild returns the build of cfg (already prepared) in env, whose nodes
+// run the steps PlanLaunch, PlanImage and PlanRegions add. It creates the
+// AWS session, sharing the process-wide rate limiter, and refuses settings
+// the shared steps do not implement yet.
+func NewBuild(ctx context.Context, env *builder.Env, cfg *Config) (builder.Build, error) {
 	if err := unsupported(cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", env.BuildName, err)
 	}
@@ -52,15 +48,15 @@ func NewBuild(ctx context.Context, env *builder.Env, cfg *ebs.Config) (builder.B
 	return newBuild(env, cfg, sess), nil
 }
 
-func newBuild(env *builder.Env, cfg *ebs.Config, sess *awsapi.Session) *build {
+func newBuild(env *builder.Env, cfg *Config, sess *awsapi.Session) *build {
 	b := &build{env: env, cfg: cfg, sess: sess, started: time.Now(), timeouts: effectiveTimeouts(cfg)}
-	b.st.init(cfg.Region, plan.TargetRegions(&cfg.SourceConfig))
+	b.st.init(cfg.Region, TargetRegions(&cfg.SourceConfig))
 	return b
 }
 
 // unsupported returns an error naming the first setting that is set but
 // not implemented, so it is never silently ignored.
-func unsupported(cfg *ebs.Config) error {
+func unsupported(cfg *Config) error {
 	var names []string
 	names = append(names, cfg.UnsupportedSettings()...)
 	for _, s := range []struct {
@@ -80,11 +76,11 @@ func unsupported(cfg *ebs.Config) error {
 	if len(names) == 0 {
 		return nil
 	}
-	return fmt.Errorf("not supported yet by amazon-ebs: %s", strings.Join(names, ", "))
+	return fmt.Errorf("not supported yet by %s: %s", cfg.BuilderType, strings.Join(names, ", "))
 }
 
 // effectiveTimeouts maps the timeouts {} and aws_polling {} blocks.
-func effectiveTimeouts(cfg *ebs.Config) awsapi.Timeouts {
+func effectiveTimeouts(cfg *Config) awsapi.Timeouts {
 	t := cfg.Timeouts
 	return awsapi.EffectiveTimeouts(cfg.Polling(), awsapi.Timeouts{
 		InstanceRunning:    check.DurationValue(t.InstanceRunning),
@@ -95,31 +91,31 @@ func effectiveTimeouts(cfg *ebs.Config) awsapi.Timeouts {
 	})
 }
 
-// Node returns the node of a builder step.
-func (b *build) Node(step *plan.Step) (dag.Node, error) {
+// Node returns the node of a step the shared planning functions added.
+func (b *build) Node(step *builder.Step) (dag.Node, error) {
 	switch step.Kind {
-	case plan.ResolveSource:
+	case ResolveSource:
 		return &resolveSource{b: b}, nil
-	case plan.KeyPair:
+	case KeyPair:
 		return &createKeyPair{b: b}, nil
-	case plan.SecurityGroup:
+	case SecurityGroup:
 		return &createSecurityGroup{b: b}, nil
-	case plan.Launch:
+	case Launch:
 		return &launchInstance{b: b}, nil
-	case plan.Connect:
+	case Connect:
 		return &connectInstance{b: b}, nil
-	case plan.Stop:
+	case Stop:
 		return &stopInstance{b: b}, nil
-	case plan.CreateImage:
+	case CreateImage:
 		return &createImage{b: b}, nil
-	case plan.CopyImage:
+	case CopyImage:
 		return b.copyNode(step.Region)
-	case plan.Finalize:
+	case Finalize:
 		return b.finalizeNode(step.Region)
-	case plan.Join:
+	case Join:
 		return &join{b: b}, nil
 	}
-	return nil, fmt.Errorf("%s: step %s (%s) is not an amazon-ebs builder step", b.env.BuildName, step.ID, step.Kind)
+	return nil, fmt.Errorf("%s: step %s (%s) is not an amazon builder step", b.env.BuildName, step.ID, step.Kind)
 }
 
 func (b *build) copyNode(region string) (dag.Node, error) {
