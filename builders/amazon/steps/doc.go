@@ -1,15 +1,19 @@
-// Package ebsbuild runs the amazon-ebs builder: it provides the DAG node of
-// every builder step of an amazon-ebs build plan (plan.planEBS) and the
-// typed state those nodes share.
+// Package steps holds the steps every amazon builder shares, which the
+// builders compose: planning functions that add the steps to a build's
+// plan (PlanLaunch, PlanStop, PlanCreateImage, PlanRegions, through a
+// builder.Planner), the running build (NewBuild) that gives the DAG node of
+// each of those steps, and the typed state the nodes share. A builder
+// (builders/amazon/ebs, ...) fills a Config from its own configuration,
+// plans its pipeline from these functions and its provisioners, and starts
+// the build with NewBuild; this package names no builder.
 //
-// It is a sub-package of builders/amazon/ebs only because internal/plan
-// imports the ebs package for its Config while the builder contract
-// (internal/builder) imports internal/plan: package ebs itself cannot
-// implement builder.Build without an import cycle.
+// amazon-ebs, for example, plans PlanLaunch, the provisioners, PlanStop
+// (unless no_reboot), PlanCreateImage and PlanRegions, then the
+// post-processors.
 //
 // # Pipeline
 //
-// One node per plan step, each in its own file named for its verb:
+// One node per step kind, each in its own file named for its verb:
 //
 //	resolveSource        describe source_ami or find source_ami_filter; fill the placeholder data
 //	createKeyPair        generate a key in memory, import it as a temporary key pair
