@@ -14,8 +14,12 @@ import (
 // notes records what a Cleaner reports.
 type notes struct{ lines []string }
 
-func (n *notes) Resource(ev Event) { n.lines = append(n.lines, fmt.Sprintf("%s %s", ev.Action, ev.Resource.ID)) }
-func (n *notes) Note(x Note)       { n.lines = append(n.lines, fmt.Sprintf("note %d %s", x.Kind, x.Run.RunID)) }
+func (n *notes) Resource(ev Event) {
+	n.lines = append(n.lines, fmt.Sprintf("%s %s", ev.Action, ev.Resource.ID))
+}
+func (n *notes) Note(x Note) {
+	n.lines = append(n.lines, fmt.Sprintf("note %d %s", x.Kind, x.Run.RunID))
+}
 func (n *notes) Remain(what string, err error) {
 	n.lines = append(n.lines, fmt.Sprintf("remain %s: %v", what, err))
 }
