@@ -5,15 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
 	"github.com/imgbuild/imgbuild/internal/awsapi"
-	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/journal"
 	"github.com/imgbuild/imgbuild/internal/sweep"
 )
@@ -88,196 +82,78 @@ func runCleanup(ctx context.Context, e *env, o cleanupOptions) int {
 		e.ui.Error("connect to AWS: %v", err)
 		return exitCodeFor(err)
 	}
-	c := &cleaner{e: e, sess: sess, dryRun: o.dryRun}
+	c := &sweep.Cleaner{Session: sess, DryRun: o.dryRun, Report: cleanupReport{e}}
 	if o.tags {
-		err = c.byTags(ctx, o)
+		err = c.ByTags(ctx, o.regions, o.runID, *o.olderThan)
 	} else {
-		err = c.byJournal(ctx, o)
+		err = c.ByJournal(ctx, o.stateDir, o.runID)
 	}
 	if err != nil {
 		e.ui.Error("%v", err)
-		if errors.Is(err, errUsage) {
+		var re *sweep.RequestError
+		if errors.As(err, &re) {
 			return exitUsage
 		}
 		return exitCodeFor(err)
 	}
-	return c.summary(ctx)
+	return cleanupSummary(ctx, e, o.dryRun, c.Result())
 }
 
-var errUsage = errors.New("usage")
+// cleanupReport prints what a cleanup does as it happens.
+type cleanupReport struct{ e *env }
 
-// byJournal cleans the orphaned runs of the state directory, or the one
-// named by --run.
-func (c *cleaner) byJournal(ctx context.Context, o cleanupOptions) error {
-	runs, err := journal.List(o.stateDir)
-	if err != nil {
-		return fmt.Errorf("state directory %s: %w", o.stateDir, err)
-	}
-	if o.runID != "" {
-		i := slices.IndexFunc(runs, func(r journal.RunInfo) bool { return r.RunID == o.runID })
-		if i < 0 {
-			return fmt.Errorf("no run %s in %s: %w", o.runID, o.stateDir, errUsage)
-		}
-		return c.cleanRun(ctx, o.stateDir, runs[i])
-	}
-	for _, info := range runs {
-		switch {
-		case info.Err != nil:
-			c.remain(fmt.Sprintf("journal %s", info.Path), info.Err)
-		case info.WriterAlive:
-			c.e.ui.Say("run %s is still running as pid %d on %s; skipped", info.RunID, info.Header.PID, info.Header.Hostname)
-		case info.Orphaned():
-			if err := c.cleanRun(ctx, o.stateDir, info); err != nil {
-				return err
-			}
-		default:
-			c.checkEnded(info)
-		}
-	}
-	return nil
-}
-
-// checkEnded reports an ended run that still lists leftovers, which only
-// --run cleans up.
-func (c *cleaner) checkEnded(info journal.RunInfo) {
-	run, err := journal.Read(info.Path)
-	if err != nil {
-		c.remain("journal "+info.Path, err)
-		return
-	}
-	if n := len(run.Leftovers()); n > 0 {
-		c.remain(fmt.Sprintf("run %s", info.RunID),
-			fmt.Errorf("ended (%s) with %d leftovers; run `imgbuild cleanup --run %s` to remove them", info.Outcome, n, info.RunID))
-	}
-}
-
-// cleanRun takes a run over, removes its leftovers and ends it when
-// nothing remains. A dry run only reads it.
-func (c *cleaner) cleanRun(ctx context.Context, dir string, info journal.RunInfo) error {
-	if c.dryRun {
-		run, err := journal.Read(info.Path)
-		if err != nil {
-			return err
-		}
-		c.sweep(ctx, run.Leftovers(), nil)
-		return nil
-	}
-	w, err := journal.Resume(dir, info.RunID)
-	if err != nil {
-		c.remain("run "+info.RunID, err)
-		return nil
-	}
-	defer w.Close()
-	run, err := journal.Read(info.Path)
-	if err != nil {
-		return err
-	}
-	c.e.ui.Say("run %s (started %s): %d leftovers", info.RunID, run.Header.Started.Format(time.RFC3339), len(run.Leftovers()))
-	if !c.sweep(ctx, run.Leftovers(), w) {
-		return nil
-	}
-	c.markComplete(ctx, run)
-	outcome := journal.OutcomeFailed
-	if info.Ended && info.Outcome != "" {
-		outcome = info.Outcome
-	}
-	if err := w.End(outcome); err != nil {
-		c.remain("run "+info.RunID, fmt.Errorf("everything removed, but ending the journal failed: %w", err))
-	}
-	return nil
-}
-
-// byTags sweeps resources found by their run tag.
-func (c *cleaner) byTags(ctx context.Context, o cleanupOptions) error {
-	regions := []string(o.regions)
-	if len(regions) == 0 {
-		if c.sess.Region() == "" {
-			return fmt.Errorf("no region: set AWS_REGION or pass --region: %w", errUsage)
-		}
-		var err error
-		if regions, err = sweep.Regions(ctx, c.sess); err != nil {
-			return err
-		}
-	}
-	rs, err := sweep.FindByTags(ctx, c.sess, regions, o.runID, *o.olderThan, time.Now())
-	if err != nil {
-		return err
-	}
-	c.e.ui.Say("found %d tagged leftovers older than %s in %d regions", len(rs), *o.olderThan, len(regions))
-	c.sweep(ctx, rs, nil)
-	return nil
-}
-
-// cleaner runs one cleanup and counts what it did.
-type cleaner struct {
-	e      *env
-	sess   *awsapi.Session
-	dryRun bool
-
-	removed, notCreated int
-	remains             []string // what remains, each with its region
-}
-
-// sweep removes rs in order, recording in rec when it is not nil, and
-// reports whether nothing remains of them.
-func (c *cleaner) sweep(ctx context.Context, rs []journal.Resource, rec *journal.Writer) bool {
-	o := sweep.Options{DryRun: c.dryRun, Report: c.report}
-	if rec != nil {
-		o.Recorder = rec
-	}
-	ok := true
-	for _, ev := range sweep.Sweep(ctx, c.sess, rs, o) {
-		ok = ok && ev.Action != sweep.Failed
-	}
-	return ok
-}
-
-// report prints one event as it happens; Sweep serialises the calls.
-func (c *cleaner) report(ev sweep.Event) {
+// Resource prints one resource's outcome.
+func (p cleanupReport) Resource(ev sweep.Event) {
 	r := ev.Resource
 	switch ev.Action {
 	case sweep.Removed:
-		c.removed++
-		c.e.ui.Say("%s: %s %s %s", r.Region, removedVerb(r.Type), r.Type, r.ID)
+		p.e.ui.Say("%s: %s %s %s", r.Region, removedVerb(r.Type), r.Type, r.ID)
 	case sweep.WouldRemove:
-		c.removed++
-		c.e.ui.Say("%s: would remove %s %s", r.Region, r.Type, r.ID)
+		p.e.ui.Say("%s: would remove %s %s", r.Region, r.Type, r.ID)
 	case sweep.NotCreated:
-		c.notCreated++
-		c.e.ui.Say("%s: %s %s was never created", r.Region, r.Type, nameOf(r))
+		p.e.ui.Say("%s: %s %s was never created", r.Region, r.Type, sweep.NameOf(r))
 	case sweep.Kept:
-		c.e.ui.Say("%s: kept %s %s: tagged imgbuild:complete by its finished build", r.Region, r.Type, r.ID)
-	case sweep.Failed:
-		c.remain(fmt.Sprintf("%s %s in %s", r.Type, nameOf(r), r.Region), ev.Err)
+		p.e.ui.Say("%s: kept %s %s: tagged imgbuild:complete by its finished build", r.Region, r.Type, r.ID)
 	}
 }
 
-// remain reports something that could not be removed.
-func (c *cleaner) remain(what string, err error) {
-	c.remains = append(c.remains, what)
-	c.e.ui.Error("%s remains: %v", what, err)
+// Note prints progress that concerns no one resource.
+func (p cleanupReport) Note(n sweep.Note) {
+	switch n.Kind {
+	case sweep.RunSkipped:
+		p.e.ui.Say("run %s is still running as pid %d on %s; skipped", n.Run.RunID, n.Run.Header.PID, n.Run.Header.Hostname)
+	case sweep.RunTakenOver:
+		p.e.ui.Say("run %s (started %s): %d leftovers", n.Run.RunID, n.Started.Format(time.RFC3339), n.Count)
+	case sweep.TagsFound:
+		p.e.ui.Say("found %d tagged leftovers older than %s in %d regions", n.Count, n.OlderThan, n.Regions)
+	}
 }
 
-// summary prints the final line and returns the exit code.
-func (c *cleaner) summary(ctx context.Context) int {
+// Remain prints something that could not be removed.
+func (p cleanupReport) Remain(what string, err error) {
+	p.e.ui.Error("%s remains: %v", what, err)
+}
+
+// cleanupSummary prints the final line and returns the exit code.
+func cleanupSummary(ctx context.Context, e *env, dryRun bool, res sweep.Result) int {
 	switch {
-	case c.dryRun:
-		c.e.ui.Say("dry run: would remove %d resources; nothing was changed", c.removed)
-	case len(c.remains) == 0 && c.removed+c.notCreated == 0:
-		c.e.ui.Say("nothing to clean up")
+	case dryRun:
+		e.ui.Say("dry run: would remove %d resources; nothing was changed", res.Removed)
+	case len(res.Remains) == 0 && res.Removed+res.NotCreated == 0:
+		e.ui.Say("nothing to clean up")
 	default:
-		c.e.ui.Say("removed %d resources, %d intents never created, %d remain", c.removed, c.notCreated, len(c.remains))
+		e.ui.Say("removed %d resources, %d intents never created, %d remain", res.Removed, res.NotCreated, len(res.Remains))
 	}
 	if ctx.Err() != nil {
 		return exitInterrupted
 	}
-	if len(c.remains) == 0 {
+	if len(res.Remains) == 0 {
 		return exitOK
 	}
-	for _, what := range c.remains {
-		c.e.ui.Error("remains: %s", what)
+	for _, what := range res.Remains {
+		e.ui.Error("remains: %s", what)
 	}
-	c.e.ui.Hint("fix the causes above and run `imgbuild cleanup` again (it only retries what remains), or remove these by hand")
+	e.ui.Hint("fix the causes above and run `imgbuild cleanup` again (it only retries what remains), or remove these by hand")
 	return exitFailed
 }
 
@@ -290,38 +166,4 @@ func removedVerb(t journal.Type) string {
 		return "deregistered"
 	}
 	return "deleted"
-}
-
-// nameOf names a resource by its ID, else its name or client token.
-func nameOf(r journal.Resource) string {
-	switch {
-	case r.ID != "":
-		return r.ID
-	case r.Name != "":
-		return fmt.Sprintf("%q", r.Name)
-	case r.ClientToken != "":
-		return "with client token " + r.ClientToken
-	}
-	return "(no id)"
-}
-
-// markComplete tags the images and snapshots the run journaled as kept
-// with imgbuild:complete: a build killed between committing its images in
-// the journal and tagging them would otherwise leave output that a later
-// "cleanup --tags" (which only sees tags) would take for leftovers.
-func (c *cleaner) markComplete(ctx context.Context, run *journal.Run) {
-	byRegion := map[string][]string{}
-	for _, r := range run.Resources {
-		if r.State == journal.StateKept && (r.Type == journal.Image || r.Type == journal.Snapshot) && r.ID != "" {
-			byRegion[r.Region] = append(byRegion[r.Region], r.ID)
-		}
-	}
-	now := time.Now().UTC().Format(time.RFC3339)
-	for region, ids := range byRegion {
-		_, err := c.sess.EC2(region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids,
-			Tags: []types.Tag{{Key: aws.String(builder.TagComplete), Value: aws.String(now)}}})
-		if err != nil {
-			c.remain(fmt.Sprintf("the %s tag on the kept images in %s", builder.TagComplete, region), err)
-		}
-	}
 }

@@ -1,9 +1,17 @@
-// Package builder is the contract between the runner, which executes the
-// plan of every build as one DAG, and the builders (amazon-ebs, ...), which
-// provide the nodes of their own steps.
+// Package builder is the contract between the engine and the builders
+// (amazon-ebs, ...). A builder plans the steps of a build from its Config
+// (Builder.Plan, through a Planner) and runs them (Builder.Start returns a
+// Build, which gives a DAG node per step). The registry's component table
+// names each builder's Builder; internal/plan and internal/runner reach
+// builders only through it, so they name none.
+//
+// The package imports no template, plan or builder package, so builders
+// can import it without a cycle (the registry imports the builders and the
+// template loader imports the registry).
 package builder
 
 import (
+	"context"
 	"io"
 	"time"
 
@@ -13,17 +21,39 @@ import (
 	"github.com/imgbuild/imgbuild/internal/dag"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
 	"github.com/imgbuild/imgbuild/internal/journal"
-	"github.com/imgbuild/imgbuild/internal/plan"
 	"github.com/imgbuild/imgbuild/internal/provision"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
-// Tag keys imgbuild puts on every resource it creates, at creation.
-const (
-	TagRunID     = "imgbuild:run-id"    // the run that created it
-	TagBuild     = "imgbuild:build"     // the full build name
-	TagTemporary = "imgbuild:temporary" // "true" on what the build deletes when done
-	TagComplete  = "imgbuild:complete"  // set on final images once the whole build succeeded
-)
+// Builder is one builder type. Its methods receive the prepared Config of
+// the builder's component (registry.Component.New) and refuse any other
+// type with an error.
+type Builder interface {
+	// Plan adds the steps of one build of cfg to p, or says why cfg
+	// cannot be built.
+	Plan(cfg any, p Planner) error
+	// Start returns the running build of cfg in env, whose nodes run the
+	// steps Plan added. It may set up clients but creates nothing.
+	Start(ctx context.Context, env *Env, cfg any) (Build, error)
+}
+
+// Build is one running build of a builder. The runner asks it for a node
+// per builder step, runs provisioner and post-processor steps itself with
+// what the build exposes, and reads the artifact at the end.
+type Build interface {
+	// Node returns the DAG node of a step the builder planned (every
+	// step except the provisioner and post-processor steps).
+	Node(step *Step) (dag.Node, error)
+	// Communicator is the connection to the instance, valid once the
+	// builder's connect step succeeded; nil when there is none.
+	Communicator() provision.Communicator
+	// Data is the placeholder data for this build ({{ .SourceAMI }}, ...),
+	// complete once the source is resolved.
+	Data() interpolate.Data
+	// Artifact is what the build produced, complete after its last
+	// builder step.
+	Artifact() *artifact.Artifact
+}
 
 // Env is what a build's nodes work with. One Env per build.
 type Env struct {
@@ -45,22 +75,5 @@ type Env struct {
 
 // RunTags returns the tags every resource of this build carries.
 func (e *Env) RunTags() map[string]string {
-	return map[string]string{TagRunID: e.RunID, TagBuild: e.BuildName}
-}
-
-// Build is one running build of a builder. The runner asks it for a node
-// per builder step, runs provisioner and post-processor steps itself with
-// what the build exposes, and reads the artifact at the end.
-type Build interface {
-	// Node returns the DAG node of a builder step (every kind except
-	// Provision and PostProcess).
-	Node(step *plan.Step) (dag.Node, error)
-	// Communicator is the connection to the instance, valid once the
-	// Connect step succeeded; nil with communicator "none".
-	Communicator() provision.Communicator
-	// Data is the placeholder data for this build ({{ .SourceAMI }}, ...),
-	// complete once the source is resolved.
-	Data() interpolate.Data
-	// Artifact is what the build produced, complete after the Join step.
-	Artifact() *artifact.Artifact
+	return map[string]string{tags.RunID: e.RunID, tags.Build: e.BuildName}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gobwas/glob"
 
+	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/template"
 )
 
@@ -20,38 +21,18 @@ type Selection struct {
 	Only, Except []string
 }
 
-// StepKind says what a step does.
-type StepKind string
-
-// The kinds of step.
+// The kinds of the steps the engine adds to every build: the template's
+// provisioners and post-processors. Builders name the kinds of their own
+// steps.
 const (
-	ResolveSource StepKind = "resolve-source"
-	KeyPair       StepKind = "key-pair"
-	SecurityGroup StepKind = "security-group"
-	Launch        StepKind = "launch"
-	Connect       StepKind = "connect"
-	Provision     StepKind = "provision"
-	Stop          StepKind = "stop"
-	CreateImage   StepKind = "create-image"
-	Bundle        StepKind = "bundle"
-	RegisterImage StepKind = "register-image"
-	CopyImage     StepKind = "copy"
-	Finalize      StepKind = "finalize" // tag, share, deprecate, protect in one region
-	Join          StepKind = "join"
-	PostProcess   StepKind = "post-process"
+	Provision   builder.StepKind = "provision"
+	PostProcess builder.StepKind = "post-process"
 )
 
-// Step is one node of a build's plan.
+// Step is one node of a build's plan: a builder step, or a provisioner or
+// post-processor step, which holds its template block.
 type Step struct {
-	ID      string // unique in the plan: "<build>/<kind>[:<detail>]"
-	Label   string // what a person reads
-	Kind    StepKind
-	Deps    []string
-	Region  string
-	Cleanup string // what the step's cleanup does; "" when it has none
-	// CleanupOnFailure says the cleanup only acts when the build did not
-	// succeed (it removes images a failed build made).
-	CleanupOnFailure bool
+	builder.Step
 
 	Provisioner   *template.Provisioner
 	PostProcessor *template.PostProcessor
@@ -131,16 +112,6 @@ func compileGlobs(patterns []string) ([]*glob.Pattern, error) {
 		out = append(out, g)
 	}
 	return out, nil
-}
-
-// add appends a step to the build plan, prefixing its ID and deps.
-func (bp *BuildPlan) add(s *Step) *Step {
-	s.ID = bp.Name + "/" + s.ID
-	for i, d := range s.Deps {
-		s.Deps[i] = bp.Name + "/" + d
-	}
-	bp.Steps = append(bp.Steps, s)
-	return s
 }
 
 // Step returns the step with the given ID.

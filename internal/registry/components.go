@@ -18,8 +18,8 @@ import (
 // components is the table of every component. Each entry names its kind,
 // HCL type, generated spec (package hcl2spec) and Config constructor.
 var components = []Component{
-	{Kind: Builder, Type: "amazon-ebs", Spec: hcl2spec.AmazonEBS, New: func() Config { return new(ebs.Config) }},
-	{Kind: Builder, Type: "amazon-instance", Spec: hcl2spec.AmazonInstance, New: func() Config { return new(instance.Config) }},
+	{Kind: Builder, Type: "amazon-ebs", Spec: hcl2spec.AmazonEBS, New: func() Config { return new(ebs.Config) }, Builder: ebs.Builder{}},
+	{Kind: Builder, Type: "amazon-instance", Spec: hcl2spec.AmazonInstance, New: func() Config { return new(instance.Config) }, Builder: instance.Builder{}},
 
 	{Kind: Provisioner, Type: "shell", Spec: hcl2spec.Shell, New: func() Config { return new(shell.Config) }},
 	{Kind: Provisioner, Type: "file", Spec: hcl2spec.File, New: func() Config { return new(file.Config) }},

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/check"
 )
 
@@ -36,6 +37,10 @@ type Component struct {
 	Type string      // the HCL type label, e.g. "amazon-ebs"
 	Spec hcldec.Spec // generated in package hcl2spec
 	New  func() Config
+
+	// Builder plans and runs the builds of a builder component; nil for
+	// other kinds.
+	Builder builder.Builder
 
 	// Output is the type of a data source's result object, so the engine
 	// can give data.<type>.<name> an unknown value of the right type at

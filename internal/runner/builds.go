@@ -5,31 +5,27 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
-	"github.com/imgbuild/imgbuild/builders/amazon/ebs/ebsbuild"
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/dag"
 	"github.com/imgbuild/imgbuild/internal/plan"
-	"github.com/imgbuild/imgbuild/internal/registry"
 )
 
-// newBuild starts the builder of one build. This is the one place that
-// knows which builder runs which source type.
-func newBuild(ctx context.Context, env *builder.Env, cfg registry.Config) (builder.Build, error) {
-	switch c := cfg.(type) {
-	case *ebs.Config:
-		return ebsbuild.NewBuild(ctx, env, c)
-	default:
-		return nil, fmt.Errorf("this version cannot run %T builds", cfg)
+// newBuild starts the build of one build plan with the builder of its
+// source's component.
+func newBuild(ctx context.Context, env *builder.Env, bp *plan.BuildPlan) (builder.Build, error) {
+	b := bp.Use.Source.Component.Builder
+	if b == nil {
+		return nil, fmt.Errorf("%s is not a builder", bp.Use.Type())
 	}
+	return b.Start(ctx, env, bp.Use.Config)
 }
 
 // addBuilds creates every build's builder and adds a node per plan step.
 func (r *run) addBuilds(ctx context.Context) error {
 	for _, bp := range r.opts.Plan.Builds {
 		env := r.buildEnv(bp)
-		b, err := newBuild(ctx, env, bp.Use.Config)
+		b, err := newBuild(ctx, env, bp)
 		if err != nil {
 			return fmt.Errorf("start build %s: %w", bp.Name, err)
 		}
@@ -69,6 +65,6 @@ func (r *run) node(br *buildRun, s *plan.Step) (dag.Node, error) {
 	case plan.PostProcess:
 		return &postProcessStep{br: br, step: s}, nil
 	default:
-		return br.build.Node(s)
+		return br.build.Node(&s.Step)
 	}
 }

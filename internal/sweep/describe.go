@@ -7,14 +7,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/imgbuild/imgbuild/internal/builder"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
 // The tags imgbuild puts on everything it creates.
 const (
-	tagRunID    = builder.TagRunID
-	tagBuild    = builder.TagBuild
-	tagComplete = builder.TagComplete
+	tagRunID    = tags.RunID
+	tagBuild    = tags.Build
+	tagComplete = tags.Complete
 )
 
 // filter is one EC2 Describe filter.

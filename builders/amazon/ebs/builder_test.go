@@ -1,0 +1,79 @@
+package ebs
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/imgbuild/imgbuild/internal/builder"
+)
+
+// recorder is a builder.Planner that records "id<-deps" per step, with
+// one provisioner step "prov" and a post-processor step "pp".
+type recorder struct{ steps []string }
+
+func (r *recorder) Add(s *builder.Step, after ...*builder.Step) *builder.Step {
+	var deps []string
+	for _, a := range after {
+		deps = append(deps, a.ID)
+	}
+	r.steps = append(r.steps, s.ID+"<-"+strings.Join(deps, ","))
+	return s
+}
+
+func (r *recorder) Provisioners(last *builder.Step) *builder.Step {
+	return r.Add(&builder.Step{ID: "prov"}, last)
+}
+
+func (r *recorder) PostProcessors(last *builder.Step) { r.Add(&builder.Step{ID: "pp"}, last) }
+
+// TestPlanComposesSharedSteps checks the amazon-ebs pipeline built from
+// the shared steps for the settings that change its shape.
+func TestPlanComposesSharedSteps(t *testing.T) {
+	for name, tc := range map[string]struct {
+		set  func(c *Config)
+		want []string
+	}{
+		"default": {func(*Config) {}, []string{
+			"resolve-source<-", "key-pair<-resolve-source", "security-group<-resolve-source",
+			"launch<-resolve-source,key-pair,security-group", "connect<-launch", "prov<-connect", "stop<-prov",
+			"create-image<-stop", "finalize:us-east-1<-create-image", "copy:eu-west-1<-create-image",
+			"finalize:eu-west-1<-copy:eu-west-1", "join<-finalize:us-east-1,finalize:eu-west-1", "pp<-join",
+		}},
+		"no_reboot, communicator none": {func(c *Config) { c.NoReboot, c.Type = true, "none" }, []string{
+			"resolve-source<-", "launch<-resolve-source", "prov<-launch", "create-image<-prov",
+			"finalize:us-east-1<-create-image", "copy:eu-west-1<-create-image",
+			"finalize:eu-west-1<-copy:eu-west-1", "join<-finalize:us-east-1,finalize:eu-west-1", "pp<-join",
+		}},
+		"skip_create_ami, own key pair and group": {func(c *Config) {
+			c.SkipCreateAMI, c.SSHKeyPairName, c.SSHPrivateKeyFile, c.SecurityGroupID = true, "k", "k.pem", "sg-1"
+		}, []string{"resolve-source<-", "launch<-resolve-source", "connect<-launch", "prov<-connect", "pp<-prov"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := &Config{}
+			c.Region, c.AMIRegions, c.Type, c.SSHUsername = "us-east-1", []string{"eu-west-1"}, "ssh", "ec2-user"
+			tc.set(c)
+			r := &recorder{}
+			if err := (Builder{}).Plan(c, r); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(r.steps, tc.want) {
+				t.Errorf("steps\n%q\nwant\n%q", r.steps, tc.want)
+			}
+		})
+	}
+}
+
+// TestBuilderRefusesOtherConfigs checks that the builder does not run on
+// another builder's configuration.
+func TestBuilderRefusesOtherConfigs(t *testing.T) {
+	type other struct{}
+	want := "amazon-ebs builder: got a *ebs.other configuration, want *ebs.Config"
+	if err := (Builder{}).Plan(&other{}, &recorder{}); err == nil || err.Error() != want {
+		t.Errorf("Plan: %v", err)
+	}
+	if _, err := (Builder{}).Start(context.Background(), &builder.Env{}, &other{}); err == nil || err.Error() != want {
+		t.Errorf("Start: %v", err)
+	}
+}

@@ -1,0 +1,189 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/imgbuild/imgbuild/internal/awsapi"
+	"github.com/imgbuild/imgbuild/internal/interpolate"
+)
+
+// createImage creates the image from the (stopped) instance in the build
+// region, tagged at creation, journals it and its snapshots, and waits
+// until it is available. It creates the image under a temporary name when
+// the final image must be made by finalizeRegion (see needsIntermediate).
+// Cleanup removes the image when the build did not succeed or when it is
+// intermediate.
+type createImage struct {
+	b *build
+	// tagSnapshotsLater is set when the image had to be created without
+	// its snapshots' tags.
+	tagSnapshotsLater bool
+}
+
+// Run creates the image.
+func (n *createImage) Run(ctx context.Context) error {
+	b := n.b
+	region := b.cfg.Region
+	name, desc, err := b.imageNameFor(region)
+	if err != nil {
+		return err
+	}
+	if b.cfg.NoReboot {
+		if err := b.setInstanceFeatures(ctx); err != nil {
+			return err
+		}
+	}
+	intermediate, err := n.decide(ctx, name)
+	if err != nil {
+		return err
+	}
+	create := name
+	if intermediate {
+		create = intermediateName(name, b.env.RunID)
+	}
+	in, imgTags, snapTags, err := n.input(create, desc)
+	if err != nil {
+		return fmt.Errorf("create image %q in %s: %w", name, region, err)
+	}
+	rec := &b.st.built
+	rec.Intermediate = intermediate
+	b.say("creating image %q from instance %s in %s", create, b.st.instance.ID, region)
+	err = b.makeImage(ctx, imageCall{
+		what:   fmt.Sprintf("create image %q in %s", create, region),
+		region: region, name: create, tags: imgTags,
+		create: func(ctx context.Context) (string, error) { return n.create(ctx, in, imgTags) },
+		wait:   b.waiter(region).ImageAvailable,
+	}, rec)
+	if err != nil {
+		return err
+	}
+	if n.tagSnapshotsLater {
+		if err := b.tagResources(ctx, region, rec.Snapshots, snapTags); err != nil {
+			return fmt.Errorf("tag snapshots of %s in %s: %w", rec.ID, region, err)
+		}
+	}
+	b.say("image %s (%s) available in %s", rec.ID, create, region)
+	return nil
+}
+
+// create calls CreateImage. Some EC2-compatible endpoints (moto_server
+// among them) fail with a server error when asked to tag snapshots at
+// creation: unless the image exists after all, it is created again
+// without that, and Run tags its snapshots once known.
+func (n *createImage) create(ctx context.Context, in *ec2.CreateImageInput, imgTags map[string]string) (string, error) {
+	b, region, name := n.b, n.b.cfg.Region, aws.ToString(in.Name)
+	out, err := b.ec2(region).CreateImage(ctx, in, fewAttempts)
+	if err != nil && serverError(err) {
+		id, ferr := b.ownImage(ctx, region, name)
+		if id != "" {
+			return id, nil
+		}
+		if ferr == nil {
+			b.env.Logger.Warn("CreateImage failed with snapshot tags; retrying without them", "error", err)
+			in.TagSpecifications = []types.TagSpecification{tagSpec(types.ResourceTypeImage, imgTags)}
+			n.tagSnapshotsLater = true
+			out, err = b.ec2(region).CreateImage(ctx, in, fewAttempts)
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("create image %q from instance %s in %s: %w", name, b.st.instance.ID, region, err)
+	}
+	return aws.ToString(out.ImageId), nil
+}
+
+// fewAttempts bounds the SDK's retries of CreateImage, which has no client
+// token: makeImage adopts an image a lost answer created instead.
+func fewAttempts(o *ec2.Options) { o.RetryMaxAttempts = 3 }
+
+// serverError reports whether err is an HTTP 5xx answer.
+func serverError(err error) bool {
+	var re *smithyhttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() >= 500
+}
+
+// tagResources adds tags to resources that could not be tagged at creation.
+func (b *build) tagResources(ctx context.Context, region string, ids []string, tags map[string]string) error {
+	if len(ids) == 0 || len(tags) == 0 {
+		return nil
+	}
+	_, err := b.ec2(region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: ec2Tags(tags)}, awsapi.RetryEventual)
+	return err
+}
+
+// input returns the CreateImage request and the image's and snapshots' tags.
+func (n *createImage) input(name, desc string) (*ec2.CreateImageInput, map[string]string, map[string]string, error) {
+	b := n.b
+	imgTags, snapTags, err := b.tagger().image(b.cfg.Region)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return &ec2.CreateImageInput{
+		InstanceId: aws.String(b.st.instance.ID), Name: aws.String(name), Description: optional(desc),
+		NoReboot: aws.Bool(b.cfg.NoReboot), BlockDeviceMappings: mappings(b.cfg.AMIBlockDevices),
+		TagSpecifications: tagSpecs(imgTags, snapTags),
+	}, imgTags, snapTags, nil
+}
+
+// decide looks for an image already named name in the build region and
+// returns whether the new image must be intermediate.
+func (n *createImage) decide(ctx context.Context, name string) (bool, error) {
+	b := n.b
+	if b.cfg.AMISkipBuildRegion {
+		return true, nil
+	}
+	olds, err := b.ownImagesNamed(ctx, b.cfg.Region, name)
+	if err != nil {
+		return false, err
+	}
+	if len(olds) > 0 && !b.cfg.AMIForceDeregister {
+		return false, fmt.Errorf("an image named %q already exists in %s (%s); set force_deregister = true to replace it",
+			name, b.cfg.Region, aws.ToString(olds[0].ImageId))
+	}
+	return needsIntermediate(b.cfg, len(olds) > 0), nil
+}
+
+// needsIntermediate reports whether the image made in the build region is
+// only a step towards the final images: the final image is an encrypted
+// copy (encrypt_boot), the build region keeps no image
+// (skip_save_build_region), or an old image of the same name must be
+// replaced only once the new one is available (force_deregister).
+func needsIntermediate(cfg *Config, oldExists bool) bool {
+	encrypt := cfg.AMIEncryptBootVolume != nil && *cfg.AMIEncryptBootVolume
+	return encrypt || cfg.AMISkipBuildRegion || (cfg.AMIForceDeregister && oldExists)
+}
+
+// imageNameFor renders ami_name and ami_description for region.
+func (b *build) imageNameFor(region string) (name, desc string, err error) {
+	d := b.dataFor(region)
+	if name, err = interpolate.Render(b.cfg.AMIName, d); err != nil {
+		return "", "", fmt.Errorf("ami_name for %s: %w", region, err)
+	}
+	if desc, err = interpolate.Render(b.cfg.AMIDescription, d); err != nil {
+		return "", "", fmt.Errorf("ami_description for %s: %w", region, err)
+	}
+	return name, desc, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+// Cleanup removes the image when the build did not succeed or when it was
+// only intermediate.
+func (n *createImage) Cleanup(ctx context.Context) error {
+	rec := &n.b.st.built
+	if n.b.st.succeeded.Load() && !rec.Intermediate {
+		return nil
+	}
+	return n.b.cleanupImage(ctx, rec)
+}

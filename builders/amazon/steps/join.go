@@ -1,0 +1,121 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/imgbuild/imgbuild/internal/artifact"
+	"github.com/imgbuild/imgbuild/internal/awsapi"
+	"github.com/imgbuild/imgbuild/internal/journal"
+	"github.com/imgbuild/imgbuild/internal/tags"
+)
+
+// join runs once every region is final: the whole build succeeded. It
+// commits the final images, in an order that a crash at any point leaves
+// either uncommitted (cleanup removes everything) or committed (the
+// journal keeps them, and a tag sweep sees the complete tag on at least
+// one of them, which keeps them all):
+//
+//  1. enable deregistration protection on every final image;
+//  2. journal every final image and its snapshots as kept: the commit;
+//  3. tag every final image and its snapshots tags.Complete, the
+//     mirror of the commit for cleanups without the journal;
+//  4. mark the build as succeeded, so that no cleanup removes them.
+//
+// A failure or an interrupt before the build is marked succeeded fails
+// the build, and the cleanups remove the images, lifting the complete
+// tag when join may have set it. join creates nothing.
+type join struct{ b *build }
+
+// Run completes the build.
+func (n *join) Run(ctx context.Context) error {
+	b := n.b
+	finals := b.finalImages()
+	for _, img := range finals {
+		if err := n.protect(ctx, img); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: do not commit
+	}
+	for _, img := range finals {
+		if err := n.keep(img); err != nil {
+			return err
+		}
+	}
+	complete := map[string]string{tags.Complete: time.Now().UTC().Format(time.RFC3339)}
+	b.st.tagging.Store(true)
+	for _, img := range finals {
+		if _, err := b.ec2(img.Region).CreateTags(ctx, &ec2.CreateTagsInput{
+			Resources: append([]string{img.ID}, img.Snapshots...), Tags: ec2Tags(complete),
+		}, awsapi.RetryEventual); err != nil {
+			return fmt.Errorf("tag image %s in %s complete: %w", img.ID, img.Region, err)
+		}
+	}
+	b.st.succeeded.Store(true)
+	images := make([]artifact.Image, 0, len(finals))
+	for _, img := range finals {
+		images = append(images, artifact.Image{Region: img.Region, ImageID: img.ID, Snapshots: slices.Clone(img.Snapshots)})
+	}
+	b.st.artifact = b.newArtifact(images)
+	return nil
+}
+
+// protect enables deregistration protection on a final image when the
+// template asks for it.
+func (n *join) protect(ctx context.Context, img *imageRecord) error {
+	p := n.b.cfg.DeregistrationProtection
+	if !p.Enabled {
+		return nil
+	}
+	if _, err := n.b.ec2(img.Region).EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{
+		ImageId: aws.String(img.ID), WithCooldown: aws.Bool(p.WithCooldown),
+	}, awsapi.RetryEventual); err != nil {
+		return fmt.Errorf("protect image %s in %s from deregistration: %w", img.ID, img.Region, err)
+	}
+	return nil
+}
+
+// keep journals a final image and its snapshots as kept.
+func (n *join) keep(img *imageRecord) error {
+	j := n.b.env.Journal
+	if err := j.Kept(journal.Image, img.Region, img.ID); err != nil {
+		return err
+	}
+	for _, s := range img.Snapshots {
+		if err := j.Kept(journal.Snapshot, img.Region, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finalImages returns the final image of every region, sorted by region.
+func (b *build) finalImages() []*imageRecord {
+	var out []*imageRecord
+	for _, r := range slices.Sorted(maps.Keys(b.st.finals)) {
+		if img := b.st.finals[r]; img.valid() {
+			out = append(out, img)
+		}
+	}
+	return out
+}
+
+// newArtifact returns the artifact with images.
+func (b *build) newArtifact(images []artifact.Image) *artifact.Artifact {
+	src := b.st.source
+	a := &artifact.Artifact{
+		BuildName: b.env.BuildName, BuilderType: b.cfg.BuilderType, RunID: b.env.RunID,
+		Source: artifact.Source{ImageID: src.ID, Name: src.Name, Owner: src.Owner, CreationDate: src.CreationDate, Tags: src.Tags},
+		Images: images, Started: b.started, Duration: time.Since(b.started),
+	}
+	a.Sort()
+	return a
+}

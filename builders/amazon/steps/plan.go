@@ -1,0 +1,130 @@
+package steps
+
+import (
+	"fmt"
+
+	"github.com/imgbuild/imgbuild/builders/amazon"
+	"github.com/imgbuild/imgbuild/internal/builder"
+	"github.com/imgbuild/imgbuild/internal/communicator"
+)
+
+// The kinds of the shared steps; Node gives each its node.
+const (
+	ResolveSource builder.StepKind = "resolve-source"
+	KeyPair       builder.StepKind = "key-pair"
+	SecurityGroup builder.StepKind = "security-group"
+	Launch        builder.StepKind = "launch"
+	Connect       builder.StepKind = "connect"
+	Stop          builder.StepKind = "stop"
+	CreateImage   builder.StepKind = "create-image"
+	CopyImage     builder.StepKind = "copy"
+	Finalize      builder.StepKind = "finalize" // tag, share, deprecate, protect in one region
+	Join          builder.StepKind = "join"
+)
+
+// PlanLaunch adds the steps up to a running, reachable instance: resolve
+// the source, create access (key pair and security group, in parallel,
+// after the source: their tags may use {{ .SourceAMIName }}), launch, and
+// connect unless the communicator is "none". It returns the last step.
+func PlanLaunch(p builder.Planner, src *amazon.SourceConfig) *builder.Step {
+	resolve := p.Add(&builder.Step{ID: string(ResolveSource), Kind: ResolveSource, Region: src.Region, Label: describeSource(src)})
+	launchAfter := []*builder.Step{resolve}
+	if NeedsTemporaryKeyPair(src) {
+		launchAfter = append(launchAfter, p.Add(&builder.Step{ID: string(KeyPair), Kind: KeyPair, Region: src.Region,
+			Label: "create temporary key pair (" + src.TemporaryKeyPairType + ")", Cleanup: "delete temporary key pair"}, resolve))
+	}
+	if NeedsTemporarySecurityGroup(src) {
+		launchAfter = append(launchAfter, p.Add(&builder.Step{ID: string(SecurityGroup), Kind: SecurityGroup, Region: src.Region,
+			Label: "create temporary security group", Cleanup: "delete temporary security group"}, resolve))
+	}
+	last := p.Add(&builder.Step{ID: string(Launch), Kind: Launch, Region: src.Region,
+		Label: "launch " + src.InstanceType + " instance and wait until running", Cleanup: "terminate instance and wait until terminated"},
+		launchAfter...)
+	if src.Type != communicator.None {
+		last = p.Add(&builder.Step{ID: string(Connect), Kind: Connect, Label: "connect over " + commName(src.Type)}, last)
+	}
+	return last
+}
+
+// PlanStop adds the step that stops the instance (or waits for it to stop
+// itself, with disable_stop_instance) after last, and returns it.
+func PlanStop(p builder.Planner, src *amazon.SourceConfig, last *builder.Step) *builder.Step {
+	label := "stop instance"
+	if src.DisableStopInstance {
+		label = "wait for the instance to stop itself"
+	}
+	return p.Add(&builder.Step{ID: string(Stop), Kind: Stop, Region: src.Region, Label: label}, last)
+}
+
+// PlanCreateImage adds the step that creates an image from the instance's
+// volumes in the build region after last, and returns it.
+func PlanCreateImage(p builder.Planner, src *amazon.SourceConfig, last *builder.Step) *builder.Step {
+	return p.Add(&builder.Step{ID: string(CreateImage), Kind: CreateImage, Region: src.Region,
+		Label:   fmt.Sprintf("create image %q in %s and wait until available", src.AMIName, src.Region),
+		Cleanup: "deregister image and delete its snapshots if the build did not succeed", CleanupOnFailure: true}, last)
+}
+
+// PlanRegions adds, after the step that made the image in the build
+// region, one copy step per target region and one finalise step per
+// region that keeps the image, then a join, which it returns.
+func PlanRegions(p builder.Planner, src *amazon.SourceConfig, image *builder.Step) *builder.Step {
+	var finals []*builder.Step
+	if !src.AMISkipBuildRegion {
+		finals = append(finals, p.Add(&builder.Step{ID: string(Finalize) + ":" + src.Region, Kind: Finalize, Region: src.Region,
+			Label: "tag, share, deprecate and protect the image in " + src.Region}, image))
+	}
+	for _, r := range TargetRegions(src) {
+		cp := p.Add(&builder.Step{ID: string(CopyImage) + ":" + r, Kind: CopyImage, Region: r,
+			Label:   "copy image to " + r + " and wait until available",
+			Cleanup: "deregister the copy in " + r + " and delete its snapshots if the build did not succeed", CleanupOnFailure: true}, image)
+		finals = append(finals, p.Add(&builder.Step{ID: string(Finalize) + ":" + r, Kind: Finalize, Region: r,
+			Label: "tag, share, deprecate and protect the image in " + r}, cp))
+	}
+	return p.Add(&builder.Step{ID: string(Join), Kind: Join, Label: "image ready in every region"}, finals...)
+}
+
+// TargetRegions returns the regions an image is copied to: ami_regions
+// without duplicates and without the build region.
+func TargetRegions(src *amazon.SourceConfig) []string {
+	seen := map[string]bool{src.Region: true}
+	var out []string
+	for _, r := range src.AMIRegions {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// NeedsTemporaryKeyPair reports whether the build creates its own key pair.
+func NeedsTemporaryKeyPair(src *amazon.SourceConfig) bool {
+	switch {
+	case src.Type == communicator.None:
+		return false
+	case src.Type == communicator.WinRM:
+		return src.WinRMPassword == ""
+	}
+	return src.SSHKeyPairName == "" && src.SSHPrivateKeyFile == "" && src.SSHPassword == "" && !src.SSHAgentAuth
+}
+
+// NeedsTemporarySecurityGroup reports whether the build creates its own
+// security group.
+func NeedsTemporarySecurityGroup(src *amazon.SourceConfig) bool {
+	return src.Type != communicator.None && src.SecurityGroupID == "" && len(src.SecurityGroupIDs) == 0 &&
+		len(src.SecurityGroupFilter.Filters) == 0
+}
+
+func describeSource(src *amazon.SourceConfig) string {
+	if src.SourceAMI != "" {
+		return "resolve source image " + src.SourceAMI
+	}
+	return "find source image by filter"
+}
+
+func commName(t string) string {
+	if t == communicator.WinRM {
+		return "WinRM"
+	}
+	return "SSH"
+}

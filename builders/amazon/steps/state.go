@@ -1,0 +1,93 @@
+package steps
+
+import (
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/imgbuild/imgbuild/internal/artifact"
+	"github.com/imgbuild/imgbuild/internal/interpolate"
+)
+
+// state is what the nodes of one build hand each other. Each field has
+// exactly one writer, named in its comment; readers run downstream of the
+// writer in the DAG (or in cleanup, after every Run returned), so the
+// walker's ordering is the synchronisation. The per-region maps are filled
+// with one entry per region by init and never change shape afterwards:
+// each node writes only through the pointer of its own region.
+type state struct {
+	// resolveSource
+	source sourceImage
+	data   interpolate.Data
+
+	// createKeyPair
+	keyName string
+	signer  gossh.Signer
+
+	// createSecurityGroup
+	groupID string
+
+	// launchInstance
+	instance instanceInfo
+
+	// connectInstance
+	comm *sshComm
+
+	// createImage
+	built imageRecord
+
+	// copyImage, one entry per target region
+	copies map[string]*imageRecord
+
+	// finalizeRegion, one entry per region that keeps an image
+	finals map[string]*imageRecord
+
+	// join
+	// tagging is set before join tags the final images complete: a
+	// cleanup that removes them (join failed after it) lifts the tag.
+	tagging   atomic.Bool
+	succeeded atomic.Bool
+	artifact  *artifact.Artifact
+}
+
+// sourceImage is the resolved source AMI.
+type sourceImage struct {
+	ID, Name, Owner, OwnerName, CreationDate string
+	Tags                                     map[string]string
+	VirtualizationType                       types.VirtualizationType
+	Mappings                                 []types.BlockDeviceMapping
+}
+
+// instanceInfo is the build instance and its addresses.
+type instanceInfo struct {
+	ID                    string
+	PublicIP, PrivateIP   string
+	PublicDNS, PrivateDNS string
+}
+
+// imageRecord is one image the build created in one region.
+type imageRecord struct {
+	Region, ID, Name string
+	Snapshots        []string
+	// Intermediate images are never kept: their creator's cleanup removes
+	// them whatever the outcome.
+	Intermediate bool
+	// pending is the create call when its outcome is unknown (ID empty):
+	// the creator's cleanup resolves it.
+	pending *pendingCreate
+}
+
+func (r *imageRecord) valid() bool { return r != nil && r.ID != "" }
+
+// init creates the per-region entries: a copy per target region, a final
+// image per region that keeps one.
+func (s *state) init(buildRegion string, targets []string) {
+	s.copies = make(map[string]*imageRecord, len(targets))
+	s.finals = make(map[string]*imageRecord, len(targets)+1)
+	s.finals[buildRegion] = &imageRecord{}
+	for _, r := range targets {
+		s.copies[r] = &imageRecord{}
+		s.finals[r] = &imageRecord{}
+	}
+}

@@ -1,0 +1,73 @@
+package plan
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/imgbuild/imgbuild/internal/builder"
+)
+
+// planBuild fills in the steps of one build: its builder, looked up by the
+// source's component, adds its own steps and says where the provisioners
+// and post-processors go.
+func planBuild(bp *BuildPlan) error {
+	b := bp.Use.Source.Component.Builder
+	if b == nil {
+		return fmt.Errorf("%s is not a builder", bp.Use.Type())
+	}
+	return b.Plan(bp.Use.Config, &planner{bp: bp})
+}
+
+// planner is the builder.Planner of one build plan.
+type planner struct{ bp *BuildPlan }
+
+// Add appends a builder step.
+func (p *planner) Add(s *builder.Step, after ...*builder.Step) *builder.Step {
+	return &p.add(&Step{Step: *s}, after...).Step
+}
+
+// add appends s, prefixing its ID with the build name, after the steps in
+// after.
+func (p *planner) add(s *Step, after ...*builder.Step) *Step {
+	s.ID = p.bp.Name + "/" + s.ID
+	s.Deps = make([]string, len(after))
+	for i, a := range after {
+		s.Deps[i] = a.ID
+	}
+	p.bp.Steps = append(p.bp.Steps, s)
+	return s
+}
+
+// Provisioners appends a step per provisioner that applies to the build.
+func (p *planner) Provisioners(last *builder.Step) *builder.Step {
+	use := p.bp.Use.UseName()
+	for i, prov := range p.bp.Build.Provisioners {
+		if !prov.AppliesTo(use) {
+			continue
+		}
+		label := "provisioner " + prov.Type
+		if prov.Name != "" {
+			label += " " + strconv.Quote(prov.Name)
+		}
+		s := &Step{Step: builder.Step{ID: fmt.Sprintf("%s:%d", Provision, i+1), Kind: Provision, Label: label}, Provisioner: prov}
+		last = &p.add(s, last).Step
+	}
+	return last
+}
+
+// PostProcessors appends every chain of post-processors that apply to the
+// build, each chain after last.
+func (p *planner) PostProcessors(last *builder.Step) {
+	use := p.bp.Use.UseName()
+	for ci, chain := range p.bp.Build.PostProcessors {
+		prev := last
+		for i, pp := range chain {
+			if !pp.AppliesTo(use) {
+				continue
+			}
+			s := &Step{Step: builder.Step{ID: fmt.Sprintf("%s:%d.%d", PostProcess, ci+1, i+1), Kind: PostProcess,
+				Label: "post-processor " + pp.Type}, PostProcessor: pp}
+			prev = &p.add(s, prev).Step
+		}
+	}
+}

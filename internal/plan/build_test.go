@@ -1,0 +1,142 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/imgbuild/imgbuild/internal/builder"
+	"github.com/imgbuild/imgbuild/internal/check"
+	"github.com/imgbuild/imgbuild/internal/registry"
+	"github.com/imgbuild/imgbuild/internal/template"
+)
+
+// fakeBuilder plans two steps around the provisioners, then the
+// post-processors, the way a builder composes its pipeline.
+type fakeBuilder struct{ err error }
+
+func (f fakeBuilder) Plan(cfg any, p builder.Planner) error {
+	if f.err != nil {
+		return f.err
+	}
+	if _, ok := cfg.(*fakeConfig); !ok {
+		return errors.New("wrong config")
+	}
+	up := p.Add(&builder.Step{ID: "up", Kind: "up", Label: "start", Cleanup: "stop"})
+	last := p.Provisioners(up)
+	done := p.Add(&builder.Step{ID: "done:r1", Kind: "done", Region: "r1", Label: "finish"}, last, up)
+	p.PostProcessors(done)
+	return nil
+}
+
+func (fakeBuilder) Start(context.Context, *builder.Env, any) (builder.Build, error) {
+	return nil, errors.New("not started in this test")
+}
+
+type fakeConfig struct{}
+
+func (*fakeConfig) Prepare(*check.Context) {}
+
+// testTemplate builds a template by hand whose one source is of a fake
+// builder type, with two provisioners (one only for another source) and
+// two post-processor chains.
+func testTemplate(b builder.Builder) *template.Template {
+	src := &template.Source{Type: "fake", Name: "a", Component: registry.Component{Kind: registry.Builder, Type: "fake", Builder: b}}
+	use := &template.SourceUse{Source: src, Name: "a", Config: &fakeConfig{}}
+	return &template.Template{Builds: []*template.Build{{
+		Name:    "b",
+		Sources: []*template.SourceUse{use},
+		Provisioners: []*template.Provisioner{
+			{Type: "shell"}, {Type: "shell", Name: "other", Only: []string{"fake.other"}}, {Type: "file", Name: "f"},
+		},
+		PostProcessors: [][]*template.PostProcessor{{{Type: "manifest"}}, {{Type: "shell-local"}, {Type: "manifest"}}},
+	}}}
+}
+
+// TestBuilderPlansThroughContract checks that a build's steps come from
+// the builder its component names, with the provisioners and
+// post-processors where the builder puts them.
+func TestBuilderPlansThroughContract(t *testing.T) {
+	p, err := New(testTemplate(fakeBuilder{}), Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range p.Builds[0].Steps {
+		got = append(got, s.ID+" <- "+strings.Join(s.Deps, ","))
+	}
+	want := []string{
+		"b.fake.a/up <- ",
+		"b.fake.a/provision:1 <- b.fake.a/up",
+		"b.fake.a/provision:3 <- b.fake.a/provision:1",
+		"b.fake.a/done:r1 <- b.fake.a/provision:3,b.fake.a/up",
+		"b.fake.a/post-process:1.1 <- b.fake.a/done:r1",
+		"b.fake.a/post-process:2.1 <- b.fake.a/done:r1",
+		"b.fake.a/post-process:2.2 <- b.fake.a/post-process:2.1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if s := p.Step("b.fake.a/provision:3"); s == nil || s.Kind != Provision || s.Provisioner.Name != "f" || s.Label != `provisioner file "f"` {
+		t.Errorf("provision:3 = %+v", s)
+	}
+	if s := p.Step("b.fake.a/post-process:2.2"); s == nil || s.Kind != PostProcess || s.PostProcessor.Type != "manifest" {
+		t.Errorf("post-process:2.2 = %+v", s)
+	}
+	if s := p.Step("b.fake.a/done:r1"); s == nil || s.Region != "r1" || s.Kind != "done" {
+		t.Errorf("done:r1 = %+v", s)
+	}
+}
+
+// TestBuilderRefuses checks that a builder's refusal, or a component
+// without a builder, fails the plan naming the build.
+func TestBuilderRefuses(t *testing.T) {
+	_, err := New(testTemplate(fakeBuilder{err: errors.New("fake builds are not implemented yet")}), Selection{})
+	if err == nil || err.Error() != "plan b.fake.a: fake builds are not implemented yet" {
+		t.Errorf("refusing builder: %v", err)
+	}
+	_, err = New(testTemplate(nil), Selection{})
+	if err == nil || err.Error() != "plan b.fake.a: fake is not a builder" {
+		t.Errorf("no builder: %v", err)
+	}
+}
+
+// TestAmazonInstanceRefused loads an amazon-instance template: the
+// registry's builder refuses to plan it.
+func TestAmazonInstanceRefused(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"key.pem": "x",
+		"build.pkr.hcl": `
+source "amazon-instance" "i" {
+  region         = "us-east-1"
+  instance_type  = "m3.medium"
+  ssh_username   = "ec2-user"
+  source_ami     = "ami-12345678"
+  ami_name       = "instance-image"
+  account_id     = "1234-5678-9012"
+  s3_bucket      = "bucket"
+  x509_cert_path = "key.pem"
+  x509_key_path  = "key.pem"
+}
+build {
+  sources = ["source.amazon-instance.i"]
+}
+`} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tpl, diags := template.Load(filepath.Join(dir, "build.pkr.hcl"), template.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	_, err := New(tpl, Selection{})
+	if err == nil || err.Error() != "plan amazon-instance.i: amazon-instance builds are not implemented yet" {
+		t.Errorf("plan amazon-instance: %v", err)
+	}
+}
