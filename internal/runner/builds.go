@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/builder"
@@ -29,7 +28,7 @@ func (r *run) addBuilds(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("start build %s: %w", bp.Name, err)
 		}
-		br := &buildRun{plan: bp, build: b, env: env, started: time.Now(), chains: map[int]*artifact.Artifact{}}
+		br := &buildRun{plan: bp, build: b, env: env, chains: map[int]*artifact.Artifact{}}
 		r.builds[bp.Name] = br
 		for _, s := range bp.Steps {
 			n, err := r.node(br, s)

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
+	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/dag"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
 	"github.com/imgbuild/imgbuild/internal/plan"
@@ -23,7 +24,7 @@ import (
 // fakeBuild is a builder.Build whose artifact is empty.
 type fakeBuild struct{ name string }
 
-func (b fakeBuild) Node(*plan.Step) (dag.Node, error)    { return nil, errors.New("no builder nodes") }
+func (b fakeBuild) Node(*builder.Step) (dag.Node, error) { return nil, errors.New("no builder nodes") }
 func (b fakeBuild) Communicator() provision.Communicator { return nil }
 func (b fakeBuild) Data() interpolate.Data               { return interpolate.Data{} }
 func (b fakeBuild) Artifact() *artifact.Artifact {
@@ -64,8 +65,8 @@ func fakeRun(t *testing.T, opts Options, builds map[string]fakeNode) (*run, *byt
 			continue
 		}
 		bp := &plan.BuildPlan{Name: name, Steps: []*plan.Step{
-			{ID: name + "/key", Kind: plan.KeyPair, Label: "key pair", Cleanup: "delete key pair"},
-			{ID: name + "/launch", Kind: plan.Launch, Deps: []string{name + "/key"}, Label: "launch", Cleanup: "terminate"},
+			{Step: builder.Step{ID: name + "/key", Kind: "key-pair", Label: "key pair", Cleanup: "delete key pair"}},
+			{Step: builder.Step{ID: name + "/launch", Kind: "launch", Deps: []string{name + "/key"}, Label: "launch", Cleanup: "terminate"}},
 		}}
 		opts.Plan.Builds = append(opts.Plan.Builds, bp)
 		r.builds[name] = &buildRun{plan: bp, build: fakeBuild{name}}

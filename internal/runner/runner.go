@@ -135,10 +135,9 @@ type run struct {
 
 // buildRun ties a plan to the builder running it.
 type buildRun struct {
-	plan    *plan.BuildPlan
-	build   builder.Build
-	env     *builder.Env
-	started time.Time
+	plan  *plan.BuildPlan
+	build builder.Build
+	env   *builder.Env
 	// chains holds the artifact each post-processor chain passes on;
 	// chains of one build run concurrently.
 	mu     sync.Mutex

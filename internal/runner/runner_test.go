@@ -26,7 +26,7 @@ func (unknownConfig) Prepare(*check.Context) {}
 func TestRunShowsRunIDFirst(t *testing.T) {
 	out := &bytes.Buffer{}
 	dir := t.TempDir()
-	p := &plan.Plan{Builds: []*plan.BuildPlan{{Name: "web", Use: &template.SourceUse{Config: unknownConfig{}}}}}
+	p := &plan.Plan{Builds: []*plan.BuildPlan{{Name: "web", Use: &template.SourceUse{Config: unknownConfig{}, Source: &template.Source{Type: "unknown"}}}}}
 	_, err := Run(context.Background(), Options{
 		Template: &template.Template{Path: "x.pkr.hcl", Dir: dir}, Plan: p, StateDir: dir,
 		UI: ui.New(out, out), Logger: hclog.NewNullLogger(),
