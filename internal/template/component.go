@@ -41,6 +41,9 @@ func (l *loader) decodeComponentWith(comp registry.Component, body hcl.Body, ctx
 		l.decodeErrors(comp, fields, err)
 		return nil
 	}
+	// Attributes tagged sensitive (secret_key, ssh_password, ...) are
+	// masked wherever their values appear, as sensitive variables are.
+	l.t.Secrets = append(l.t.Secrets, registry.SensitiveValues(cfg)...)
 	cc := &check.Context{Fields: fields, BaseDir: l.t.Dir, Unknown: map[string]bool{}}
 	for _, p := range hcl2spec.UnknownPaths(val) {
 		cc.Unknown[p] = true

@@ -181,6 +181,10 @@ func (l *loader) evalData(ds *DataSource, ctx *hcl.EvalContext) {
 		ds.Value = cty.UnknownVal(ds.Component.Output)
 		return
 	}
+	// A data source marks its secret outputs (a decrypted SecureString);
+	// they are masked in all output and the value goes on unmarked.
+	val, secrets := registry.UnmarkSensitive(val)
+	l.t.Secrets = append(l.t.Secrets, secrets...)
 	ds.Value, ds.Evaluated = val, true
 }
 

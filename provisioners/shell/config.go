@@ -27,10 +27,16 @@ type Config struct {
 	script.Env
 
 	// ExecuteCommand runs the uploaded script. Placeholders: {{.Path}}
-	// (remote script path), {{.Vars}} (environment assignments) and
-	// {{.EnvVarFile}} (with use_env_var_file). Default:
-	// "chmod +x {{.Path}}; {{.Vars}} {{.Path}}", or
-	// "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}" with use_env_var_file.
+	// (remote script path), {{.Vars}} and {{.EnvVarFile}}. The environment
+	// (environment_vars, env, PACKER_BUILD_NAME, PACKER_BUILDER_TYPE) is
+	// always uploaded to a file in remote_folder, readable by its owner
+	// only and removed after the run, so no value appears on a command
+	// line: {{.EnvVarFile}} is the file's path, to source, and {{.Vars}}
+	// is "sh <file> ", which runs what follows it with the environment
+	// (so Packer commands such as "sudo -E sh -c '{{.Vars}} {{.Path}}'"
+	// keep working). Default: "chmod +x {{.Path}}; {{.Vars}} {{.Path}}",
+	// or "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}" with
+	// use_env_var_file.
 	ExecuteCommand string `hcl:"execute_command"`
 	// InlineShebang is the interpreter line of the inline script.
 	// Default: "/bin/sh -e".
@@ -47,7 +53,8 @@ type Config struct {
 	ExpectDisconnect bool `hcl:"expect_disconnect"`
 	// ValidExitCodes are the exit codes that mean success. Default: [0].
 	ValidExitCodes []int `hcl:"valid_exit_codes"`
-	// SkipClean leaves the uploaded script on the instance. Default: false.
+	// SkipClean leaves the uploaded scripts on the instance (never the
+	// environment file). Default: false.
 	SkipClean bool `hcl:"skip_clean"`
 	// StartRetryTimeout is how long to retry starting the script while the
 	// connection is unavailable (e.g. after a reboot). Default: "5m".
@@ -55,11 +62,15 @@ type Config struct {
 	// Binary uploads the scripts without converting line endings.
 	// Default: false.
 	Binary bool `hcl:"binary"`
-	// UseEnvVarFile writes the environment to a file that execute_command
-	// sources, instead of putting it on the command line. Default: false.
+	// UseEnvVarFile selects Packer's defaults for a sourced environment
+	// file: execute_command sources {{.EnvVarFile}}, env_var_format is one
+	// export a line. The environment travels in a file either way.
+	// Default: false.
 	UseEnvVarFile bool `hcl:"use_env_var_file"`
-	// EnvVarFormat is the Printf format of one variable, with two %s (name,
-	// value). Default: "%s='%s' ", or "export %s='%s'\n" with use_env_var_file.
+	// EnvVarFormat is the Printf format of one variable in the environment
+	// file, with two %s (name, value); the value is escaped for single
+	// quotes, and every assignment is exported. Default: "%s='%s' ", or
+	// "export %s='%s'\n" with use_env_var_file.
 	EnvVarFormat string `hcl:"env_var_format"`
 }
 

@@ -18,15 +18,12 @@ import (
 
 var _ provision.Provisioner = (*Config)(nil)
 
-// EnvVarFileName is the name, in remote_folder, of the file that holds the
-// environment with use_env_var_file.
-const EnvVarFileName = "imgbuild-shell-vars.sh"
-
-// execData holds the placeholders of execute_command.
+// execData holds the placeholders of execute_command. Neither holds an
+// environment value: the values travel in the environment file.
 type execData struct {
 	Path       string // remote path of the uploaded script
-	Vars       string // environment assignments, formatted with env_var_format
-	EnvVarFile string // remote path of the environment file (use_env_var_file)
+	Vars       string // runs the rest of the command with the environment: "sh <env file> "
+	EnvVarFile string // remote path of the environment file, to source
 }
 
 // localScript is one script to upload, read before anything runs.
@@ -85,21 +82,24 @@ func remotePath(p string, i int) string {
 	return fmt.Sprintf("%s-%d%s", strings.TrimSuffix(p, ext), i, ext)
 }
 
-// run uploads the environment file when asked to, then runs the scripts
-// in order.
+// run uploads the environment file, runs the scripts in order, then
+// removes the file.
 func (s *session) run(ctx context.Context, scripts []localScript, vars string) (err error) {
-	data := execData{Vars: vars}
-	if s.c.UseEnvVarFile {
-		data.EnvVarFile = strings.TrimSuffix(s.c.RemoteFolder, "/") + "/" + EnvVarFileName
-		if err := s.upload(ctx, "environment file", data.EnvVarFile, []byte(vars), 0o600); err != nil {
-			return err
-		}
-		if !s.c.SkipClean {
-			defer func() {
-				err = errors.Join(err, s.remove(ctx, "environment file", data.EnvVarFile))
-			}()
-		}
+	file, err := envFilePath(s.c.RemoteFolder)
+	if err != nil {
+		return err
 	}
+	if err := s.upload(ctx, "environment file", file, envFileBody(vars), 0o600); err != nil {
+		return err
+	}
+	// The file holds the values, so it goes even with skip_clean, and even
+	// when ctx is done (an interrupt) if the instance still answers.
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
+		defer cancel()
+		err = errors.Join(err, s.remove(rctx, "environment file", file))
+	}()
+	data := execData{Vars: "sh " + shellWord(file) + " ", EnvVarFile: file}
 	for i, sc := range scripts {
 		data.Path = remotePath(s.c.RemotePath, i)
 		if err := s.runScript(ctx, sc, data); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -97,22 +98,80 @@ func TestProvisionRuns(t *testing.T) {
 	}
 }
 
+// TestExecuteCommand checks the placeholders of a custom execute_command:
+// {{.Vars}} runs the rest of the command with the environment file, and
+// the command holds no value.
 func TestExecuteCommand(t *testing.T) {
 	f := newFake(t)
 	var c Config
-	c.Inline = []string{"true"}
+	c.Inline = []string{`printf '%s\n' "$TRICKY"`}
 	c.ExecuteCommand = "{{.Vars}}sh {{.Path}}"
 	c.Env.Env = map[string]string{"TRICKY": secret}
-	if _, err := runShell(t, f, &c, ""); err != nil {
+	out, err := runShell(t, f, &c, "")
+	if err != nil {
 		t.Fatal(err)
 	}
-	want := `PACKER_BUILDER_TYPE='amazon-ebs' PACKER_BUILD_NAME='web.amazon-ebs.al2023' ` +
-		`TRICKY='it'"'"'s $HOME "q" s3cr3t' sh ` + f.root + "/imgbuild-shell.sh"
-	if f.commands[0] != want {
-		t.Errorf("command\n got %s\nwant %s", f.commands[0], want)
+	want := regexp.MustCompile(`^sh ` + regexp.QuoteMeta(f.root) + `/imgbuild-env-[0-9a-f]{16}\.sh sh ` +
+		regexp.QuoteMeta(f.root) + `/imgbuild-shell\.sh$`)
+	if !want.MatchString(f.commands[0]) {
+		t.Errorf("command %q does not match %s", f.commands[0], want)
+	}
+	if !strings.Contains(out, secret+"\n") {
+		t.Errorf("the script did not see TRICKY: output %q", out)
 	}
 	if mode := f.uploads[f.root+"/imgbuild-shell.sh"]; mode != 0o755 {
 		t.Errorf("script uploaded with mode %v, want 0755", mode)
+	}
+	for p, mode := range f.uploads {
+		if strings.Contains(p, EnvFilePrefix) && mode != 0o600 {
+			t.Errorf("environment file uploaded with mode %v, want 0600", mode)
+		}
+	}
+}
+
+// TestEnvironmentOffCommandLine runs a script with a tricky value under
+// the execute_command forms Packer templates use: the script sees every
+// variable, no command sent to the instance holds a value, and the
+// environment file is gone afterwards.
+func TestEnvironmentOffCommandLine(t *testing.T) {
+	tests := []struct {
+		name    string
+		exec    string
+		envFile bool
+		format  string
+	}{
+		{"default", "", false, ""},
+		{"use_env_var_file default", "", true, ""},
+		{"vars inside sh -c quotes", "chmod +x {{.Path}}; sh -c '{{ .Vars }} {{ .Path }}'", false, ""},
+		{"vars in a pipeline", "chmod +x {{.Path}}; echo pw | {{.Vars}}sh {{.Path}}", false, ""},
+		{"sourced file", ". {{.EnvVarFile}} && sh {{.Path}}", false, ""},
+		{"file with one-line format", "", true, "%s='%s' "},
+		{"vars with export format", "", false, "export %s='%s'\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			var c Config
+			c.Inline = []string{`printf 'tricky=%s|name=%s|plain=%s\n' "$TRICKY" "$PACKER_BUILD_NAME" "$PLAIN"`}
+			c.ExecuteCommand, c.UseEnvVarFile, c.EnvVarFormat = tt.exec, tt.envFile, tt.format
+			c.EnvironmentVars = []string{"PLAIN=p1ainvalue"}
+			c.Env.Env = map[string]string{"TRICKY": secret}
+			out, err := runShell(t, f, &c, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "tricky=" + secret + "|name=web.amazon-ebs.al2023|plain=p1ainvalue\n"; !strings.Contains(out, want) {
+				t.Errorf("output %q, want %q", out, want)
+			}
+			for _, cmd := range f.commands {
+				if strings.Contains(cmd, "s3cr3t") || strings.Contains(cmd, "p1ainvalue") || strings.Contains(cmd, "web.amazon-ebs") {
+					t.Errorf("a command sent to the instance holds an environment value: %s", cmd)
+				}
+			}
+			if left, _ := os.ReadDir(f.root); len(left) != 0 {
+				t.Errorf("files left on the instance: %v", left)
+			}
+		})
 	}
 }
 
@@ -201,6 +260,10 @@ func TestSkipClean(t *testing.T) {
 				t.Errorf("skip_clean = %t: %s exists = %t", skip, p, exists)
 			}
 		}
+		// The environment file holds the values: it never stays.
+		if envFiles, _ := filepath.Glob(filepath.Join(f.root, EnvFilePrefix+"*")); len(envFiles) != 0 {
+			t.Errorf("skip_clean = %t: environment file left: %v", skip, envFiles)
+		}
 	}
 }
 
@@ -214,7 +277,7 @@ func TestStartRetry(t *testing.T) {
 		wantErr string
 	}{
 		{"recovers", 2, "1m", ""},
-		{"gives up", 1000, "20ms", "upload script inline script: gave up after start_retry_timeout 20ms: connection lost"},
+		{"gives up", 1000, "20ms", "upload environment file: gave up after start_retry_timeout 20ms: connection lost"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
-	"sort"
 	"strings"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -23,12 +21,10 @@ type Cmd struct {
 	// They may be the same writer only if it is safe for concurrent use
 	// (a [LineWriter] is).
 	Stdout, Stderr io.Writer
-	// Env is exported to the command by prefixing it with a POSIX shell
-	// "export" (sshd refuses most variables sent as "env" requests).
-	Env map[string]string
+	// There is no environment: a value put on the command line would show
+	// in the remote process list. Callers upload it in a file and source
+	// it (as the shell provisioner does).
 }
-
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Run runs cmd and returns its exit status. A non-zero status is not an
 // error: err reports transport failures only. A command killed by a
@@ -36,10 +32,6 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // KILL to the remote command, closes the session and returns ctx's error.
 // When the connection is lost the error matches [ErrDisconnected].
 func (c *Client) Run(ctx context.Context, cmd Cmd) (int, error) {
-	command, err := cmd.commandLine()
-	if err != nil {
-		return -1, fmt.Errorf("run command on %s: %w", c.opts.addr(), err)
-	}
 	client, err := c.current()
 	if err != nil {
 		return -1, fmt.Errorf("run command on %s: %w", c.opts.addr(), err)
@@ -56,8 +48,8 @@ func (c *Client) Run(ctx context.Context, cmd Cmd) (int, error) {
 			return -1, fmt.Errorf("request pty on %s: %w", c.opts.addr(), lostErr(client, err))
 		}
 	}
-	c.log.Debug("ssh run", "addr", c.opts.addr(), "env_vars", len(cmd.Env))
-	if err := sess.Start(command); err != nil {
+	c.log.Debug("ssh run", "addr", c.opts.addr())
+	if err := sess.Start(cmd.Command); err != nil {
 		return -1, fmt.Errorf("start command on %s: %w", c.opts.addr(), lostErr(client, err))
 	}
 	waited := make(chan error, 1)
@@ -96,27 +88,6 @@ func lostErr(client *gossh.Client, err error) error {
 		return fmt.Errorf("%w: %w", ErrDisconnected, err)
 	}
 	return err
-}
-
-// commandLine prefixes Command with an export of Env, sorted by name.
-func (cmd Cmd) commandLine() (string, error) {
-	if len(cmd.Env) == 0 {
-		return cmd.Command, nil
-	}
-	names := make([]string, 0, len(cmd.Env))
-	for name := range cmd.Env {
-		if !envName.MatchString(name) {
-			return "", fmt.Errorf("environment variable name %q is not a shell identifier", name)
-		}
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("export")
-	for _, name := range names {
-		fmt.Fprintf(&b, " %s=%s", name, shellQuote(cmd.Env[name]))
-	}
-	return b.String() + "; " + cmd.Command, nil
 }
 
 // shellQuote quotes s as one POSIX shell word.

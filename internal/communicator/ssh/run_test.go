@@ -36,7 +36,6 @@ func TestRunExitStatusAndOutput(t *testing.T) {
 		{name: "success", cmd: Cmd{Command: "echo hello"}, wantOut: "hello\n"},
 		{name: "exit 3 is a status, not an error", cmd: Cmd{Command: "echo out; echo err >&2; exit 3"}, wantStatus: 3, wantOut: "out\n", wantErr: "err\n"},
 		{name: "stdin", cmd: Cmd{Command: "tr a-z A-Z", Stdin: strings.NewReader("shout")}, wantOut: "SHOUT"},
-		{name: "env quoted", cmd: Cmd{Command: `sh -c 'echo "$A|$B"'`, Env: map[string]string{"A": "it's", "B": "$HOME; x"}}, wantOut: "it's|$HOME; x\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,14 +50,6 @@ func TestRunExitStatusAndOutput(t *testing.T) {
 					status, out.String(), errOut.String(), tt.wantStatus, tt.wantOut, tt.wantErr)
 			}
 		})
-	}
-}
-
-func TestRunRejectsBadEnvName(t *testing.T) {
-	_, c := startConnected(t, serverOpts{})
-	_, err := c.Run(context.Background(), Cmd{Command: "true", Env: map[string]string{"A;rm": "x"}})
-	if err == nil || !strings.Contains(err.Error(), "not a shell identifier") {
-		t.Fatalf("Run error = %v, want a bad name error", err)
 	}
 }
 

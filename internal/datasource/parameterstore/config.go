@@ -6,6 +6,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/imgbuild/imgbuild/builders/amazon"
+	"github.com/imgbuild/imgbuild/hcl2spec"
 	"github.com/imgbuild/imgbuild/internal/check"
 )
 
@@ -32,6 +33,9 @@ type Output struct {
 	Value   string // value: the parameter's value
 	Version string // version: the parameter's version, as a string (Packer's type)
 	ARN     string // arn: the parameter's ARN
+	// Secure is set for a SecureString parameter: its value is marked
+	// hcl2spec.SensitiveMark, so it is masked in all output.
+	Secure bool
 }
 
 // OutputType is the cty type of Output's value.
@@ -41,10 +45,15 @@ var OutputType = cty.Object(map[string]cty.Type{
 	"arn":     cty.String,
 })
 
-// CtyValue returns o as a value of OutputType.
+// CtyValue returns o as a value of OutputType, with the value of a
+// SecureString marked hcl2spec.SensitiveMark.
 func (o Output) CtyValue() cty.Value {
+	value := cty.StringVal(o.Value)
+	if o.Secure {
+		value = value.Mark(hcl2spec.SensitiveMark)
+	}
 	return cty.ObjectVal(map[string]cty.Value{
-		"value":   cty.StringVal(o.Value),
+		"value":   value,
 		"version": cty.StringVal(o.Version),
 		"arn":     cty.StringVal(o.ARN),
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/imgbuild/imgbuild/builders/amazon"
+	"github.com/imgbuild/imgbuild/hcl2spec"
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
 	"github.com/imgbuild/imgbuild/internal/localcloud"
@@ -50,11 +51,12 @@ func TestEvaluateLocalCloud(t *testing.T) {
 		name, param string
 		decrypt     bool
 		value, ver  string
+		secure      bool
 		wantErr     string
 	}{
-		{"string, second version", "/images/base", false, "ami-0000000000000002", "2", ""},
-		{"secure string decrypted", "/images/secret", true, "hunter2", "1", ""},
-		{"missing", "/images/none", false, "", "", "parameter /images/none not found in us-east-1"},
+		{"string, second version", "/images/base", false, "ami-0000000000000002", "2", false, ""},
+		{"secure string decrypted", "/images/secret", true, "hunter2", "1", true, ""},
+		{"missing", "/images/none", false, "", "", false, "parameter /images/none not found in us-east-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,6 +70,11 @@ func TestEvaluateLocalCloud(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A SecureString's value is marked for masking, a String's is not.
+			if v.GetAttr("value").HasMark(hcl2spec.SensitiveMark) != tt.secure {
+				t.Errorf("value marked sensitive = %v, want %v", !tt.secure, tt.secure)
+			}
+			v, _ = v.UnmarkDeep()
 			if !v.Type().Equals(parameterstore.OutputType) || v.GetAttr("value").AsString() != tt.value ||
 				v.GetAttr("version").AsString() != tt.ver || !strings.Contains(v.GetAttr("arn").AsString(), tt.param) {
 				t.Errorf("value %#v", v)

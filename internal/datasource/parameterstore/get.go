@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
@@ -38,6 +39,7 @@ func Get(ctx context.Context, client GetParameterAPI, name string, decrypt bool,
 		Value:   aws.ToString(p.Value),
 		Version: strconv.FormatInt(p.Version, 10),
 		ARN:     aws.ToString(p.ARN),
+		Secure:  p.Type == types.ParameterTypeSecureString,
 	}, nil
 }
 

@@ -27,7 +27,8 @@ func (f *fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ .
 }
 
 func TestGet(t *testing.T) {
-	param := &types.Parameter{Value: aws.String("ami-0123456789abcdef0"), Version: 7, ARN: aws.String("arn:aws:ssm:eu-west-1:1:parameter/base")}
+	param := &types.Parameter{Value: aws.String("ami-0123456789abcdef0"), Version: 7, ARN: aws.String("arn:aws:ssm:eu-west-1:1:parameter/base"), Type: types.ParameterTypeString}
+	secure := &types.Parameter{Value: aws.String("hunter2"), Version: 1, ARN: aws.String("arn:aws:ssm:eu-west-1:1:parameter/pw"), Type: types.ParameterTypeSecureString}
 	tests := []struct {
 		name    string
 		fake    *fakeSSM
@@ -37,6 +38,7 @@ func TestGet(t *testing.T) {
 	}{
 		{"found", &fakeSSM{p: param}, false, Output{Value: "ami-0123456789abcdef0", Version: "7", ARN: "arn:aws:ssm:eu-west-1:1:parameter/base"}, ""},
 		{"decrypted", &fakeSSM{p: param}, true, Output{Value: "ami-0123456789abcdef0", Version: "7", ARN: "arn:aws:ssm:eu-west-1:1:parameter/base"}, ""},
+		{"secure string", &fakeSSM{p: secure}, true, Output{Value: "hunter2", Version: "1", ARN: "arn:aws:ssm:eu-west-1:1:parameter/pw", Secure: true}, ""},
 		{"not found", &fakeSSM{err: &smithy.GenericAPIError{Code: "ParameterNotFound"}}, false, Output{}, "parameter /base not found in eu-west-1; check the name and the region"},
 		{"denied", &fakeSSM{err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "no"}}, false, Output{}, "get parameter /base in eu-west-1: api error AccessDeniedException"},
 		{"empty answer", &fakeSSM{}, false, Output{}, "empty answer"},
