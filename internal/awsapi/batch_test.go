@@ -262,10 +262,14 @@ func TestSessionsWithTheSameCredentialsShareBatches(t *testing.T) {
 			`<item><imageId>ami-2</imageId><imageState>available</imageState></item>`+
 			`</imagesSet></DescribeImagesResponse>`))
 		bs := NewWaitBatches()
-		errs := waitAll([]string{"ami-1", "ami-2"}, func(id string) error {
+		waiters := map[string]Waiter{}
+		for _, id := range []string{"ami-1", "ami-2"} {
 			w := NewWaiter(inProcessSession(t, f, testAccess()).EC2(""), Timeouts{})
 			w.Batches = bs
-			_, err := w.ImageAvailable(context.Background(), id)
+			waiters[id] = w
+		}
+		errs := waitAll([]string{"ami-1", "ami-2"}, func(id string) error {
+			_, err := waiters[id].ImageAvailable(context.Background(), id)
 			return err
 		})
 		if errs["ami-1"] != nil || errs["ami-2"] != nil {
