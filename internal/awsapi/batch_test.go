@@ -307,3 +307,28 @@ func TestCadence(t *testing.T) {
 		}
 	}
 }
+
+func TestStaggeredWaitsStillShareTicks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFleet()
+		w := fleetWaiter(f)
+		var wg sync.WaitGroup
+		for i := range 20 {
+			id := fmt.Sprintf("ami-%02d", i)
+			start := time.Duration(i) * time.Second // one build's copy a second
+			f.add(id, fakeRes{ready: start + time.Minute, pending: "pending", final: "available"})
+			wg.Go(func() {
+				time.Sleep(start)
+				if _, err := w.CopyAvailable(context.Background(), id); err != nil {
+					t.Errorf("%s: %v", id, err)
+				}
+			})
+		}
+		wg.Wait()
+		calls := f.callCount("DescribeImages")
+		t.Logf("20 copies started 1s apart, 60s each: %d DescribeImages calls", calls)
+		if calls > 40 {
+			t.Errorf("%d DescribeImages calls, want at most 40", calls)
+		}
+	})
+}
