@@ -216,42 +216,6 @@ func TestCloseEndsPendingWaits(t *testing.T) {
 	})
 }
 
-func TestImageProgressFromSnapshots(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newFleet()
-		f.add("ami-1", fakeRes{ready: 100 * time.Second, pending: "pending", final: "available",
-			snapshots: []string{"snap-root", "snap-data"}})
-		f.add("snap-root", fakeRes{ready: 40 * time.Second, pending: "pending", final: "completed", size: 10})
-		f.add("snap-data", fakeRes{ready: 80 * time.Second, pending: "pending", final: "completed", size: 30})
-		w := fleetWaiter(f)
-		var got []int
-		w.Progress = func(region, id string, pct int) {
-			if region != "eu-west-1" || id != "ami-1" {
-				t.Errorf("progress for %s %s", region, id)
-			}
-			got = append(got, pct)
-		}
-		if _, err := w.ImageAvailable(context.Background(), "ami-1"); err != nil {
-			t.Fatal(err)
-		}
-		if len(got) < 5 || got[len(got)-1] != 100 || got[len(got)-2] != 99 {
-			t.Fatalf("progress reports %v, want several rising to 99, then 100", got)
-		}
-		for i := 1; i < len(got); i++ {
-			if got[i] <= got[i-1] {
-				t.Errorf("progress %v is not rising", got)
-			}
-		}
-		// At 2s: root 5%, data 2% weighted 10:30 gives 2.75%.
-		if got[0] != 2 {
-			t.Errorf("first report %d%%, want 2%% (snapshots weighted by size)", got[0])
-		}
-		if img, snap := f.callCount("DescribeImages"), f.callCount("DescribeSnapshots"); snap >= img || snap == 0 {
-			t.Errorf("%d DescribeSnapshots for %d DescribeImages: want one per tick while the image is pending", snap, img)
-		}
-	})
-}
-
 func TestSessionsWithTheSameCredentialsShareBatches(t *testing.T) {
 	isolateEnv(t)
 	synctest.Test(t, func(t *testing.T) {
@@ -282,53 +246,6 @@ func TestSessionsWithTheSameCredentialsShareBatches(t *testing.T) {
 		form := url.Values(calls[0].form)
 		if form.Get("Filter.1.Name") != "image-id" || form.Get("Filter.1.Value.1") == "" || form.Get("Filter.1.Value.2") == "" {
 			t.Errorf("DescribeImages form %v, want both IDs in an image-id filter", form)
-		}
-	})
-}
-
-func TestCadence(t *testing.T) {
-	tests := []struct {
-		c       Cadence
-		elapsed time.Duration
-		want    time.Duration
-	}{
-		{InstanceCadence, 0, time.Second},
-		{InstanceCadence, 10 * time.Second, 2 * time.Second},
-		{InstanceCadence, time.Hour, 5 * time.Second},
-		{ImageCadence, 3 * time.Second, time.Second},
-		{ImageCadence, 100 * time.Second, 20 * time.Second},
-		{ImageCadence, time.Hour, 30 * time.Second},
-		{ImageCadence.capped(10 * time.Second), time.Hour, 10 * time.Second},
-		{ImageCadence.capped(500 * time.Millisecond), 0, 500 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		if got := tt.c.next(tt.elapsed); got != tt.want {
-			t.Errorf("%+v.next(%v) = %v, want %v", tt.c, tt.elapsed, got, tt.want)
-		}
-	}
-}
-
-func TestStaggeredWaitsStillShareTicks(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newFleet()
-		w := fleetWaiter(f)
-		var wg sync.WaitGroup
-		for i := range 20 {
-			id := fmt.Sprintf("ami-%02d", i)
-			start := time.Duration(i) * time.Second // one build's copy a second
-			f.add(id, fakeRes{ready: start + time.Minute, pending: "pending", final: "available"})
-			wg.Go(func() {
-				time.Sleep(start)
-				if _, err := w.CopyAvailable(context.Background(), id); err != nil {
-					t.Errorf("%s: %v", id, err)
-				}
-			})
-		}
-		wg.Wait()
-		calls := f.callCount("DescribeImages")
-		t.Logf("20 copies started 1s apart, 60s each: %d DescribeImages calls", calls)
-		if calls > 40 {
-			t.Errorf("%d DescribeImages calls, want at most 40", calls)
 		}
 	})
 }
