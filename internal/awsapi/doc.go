@@ -35,16 +35,34 @@
 // and IsCredentialError are the only code in imgbuild that looks at AWS
 // error codes.
 //
+// Every call is logged at trace level (IMGBUILD_LOG=trace): service,
+// action, region, duration, attempts and error code. Every retry is logged
+// at debug level, and a retry that waits longer than RetryNotifyAfter is
+// reported, before its wait, to the function given with WithRetryObserver:
+// a RetryEvent says why, which attempt comes next, in how long, and how
+// long the call may keep trying.
+//
 // # Waits
 //
 // Wait polls a Check function adaptively: at once, then after 250 ms,
-// backing off to a cap of 2 s, so readiness is noticed within about two
-// seconds. NotFound within WaitSpec.Grace counts as pending (EC2 is
-// eventually consistent). On timeout it returns a *TimeoutError naming what
-// it waited for, how long and the last state seen. Waiter builds the typed
-// waits (InstanceRunning, InstanceStopped, InstanceTerminated,
-// ImageAvailable, CopyAvailable, SnapshotCompleted) on it; they fail at once
-// on a terminal state and quote the resource's StateReason. Deadlines come
-// from Timeouts, computed by EffectiveTimeouts from the template's
-// timeouts {} and aws_polling {} blocks.
+// backing off to a cap of 2 s. NotFound within WaitSpec.Grace counts as
+// pending (EC2 is eventually consistent). On timeout it returns a
+// *TimeoutError naming what it waited for, how long and the last state
+// seen.
+//
+// Waiter's typed waits (InstanceRunning, InstanceStopped,
+// InstanceTerminated, ImageAvailable, CopyAvailable, SnapshotCompleted) are
+// batched instead: WaitBatches runs one loop per endpoint, credentials and
+// region, shared by every build of the process, and each tick describes
+// every pending ID of a kind in one filtered call (image-id, instance-id,
+// snapshot-id; 200 IDs per call), so an ID not visible yet does not fail
+// the others. The cadence suits the kind (InstanceCadence, ImageCadence,
+// SnapshotCadence): a first check after a second or two, then every fifth
+// of the time waited, up to a cap of 5 s for instances and 30 s for images
+// and snapshots. The waits fail at once on a terminal state and quote the
+// resource's StateReason; an ID absent from the answer is pending within
+// Timeouts.NotFoundGrace and NotFound after. ImageAvailable and
+// CopyAvailable report the image's snapshot progress to Waiter.Progress.
+// Deadlines come from Timeouts, computed by EffectiveTimeouts from the
+// template's timeouts {} and aws_polling {} blocks.
 package awsapi

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
@@ -59,15 +58,19 @@ func (w Waiter) InstanceTerminated(ctx context.Context, id string) error {
 func (w Waiter) instance(ctx context.Context, id, want string, timeout time.Duration,
 	states map[types.InstanceStateName]outcome) (types.Instance, error) {
 	var inst types.Instance
-	err := w.wait(ctx, "instance "+id, want, timeout, func(ctx context.Context) (bool, string, error) {
-		found, err := w.describeInstance(ctx, id)
+	wt := w.watch(kindInstance, id, InstanceCadence)
+	err := w.await(ctx, wt, "instance "+id, want, timeout, func(o observation) (bool, string, error) {
+		err := o.err
+		if err == nil && !o.found {
+			err = notVisible("InvalidInstanceID.NotFound", id)
+		}
 		if err != nil && IsNotFound(err) && want == "terminated" {
 			return true, "gone", nil
 		}
 		if err != nil {
 			return false, "", err
 		}
-		inst = found
+		inst = o.instance
 		var name types.InstanceStateName
 		if inst.State != nil {
 			name = inst.State.Name
@@ -82,18 +85,6 @@ func (w Waiter) instance(ctx context.Context, id, want string, timeout time.Dura
 			id, name, want, reason(inst.StateReason), transition(inst))
 	})
 	return inst, err
-}
-
-// describeInstance describes one instance by ID.
-func (w Waiter) describeInstance(ctx context.Context, id string) (types.Instance, error) {
-	out, err := w.Client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		return types.Instance{}, err
-	}
-	if len(out.Reservations) == 0 || len(out.Reservations[0].Instances) == 0 {
-		return types.Instance{}, notVisible("InvalidInstanceID.NotFound", id)
-	}
-	return out.Reservations[0].Instances[0], nil
 }
 
 // transition adds the StateTransitionReason when EC2 gives one.

@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"context"
+	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -10,7 +11,7 @@ import (
 )
 
 const (
-	classifyID  = "imgbuild.ClassifyRequest"
+	observeID   = "imgbuild.ObserveCall"
 	rateLimitID = "imgbuild.RateLimit"
 )
 
@@ -18,22 +19,19 @@ const (
 // charges to its smaller unfiltered bucket.
 type unfilteredKey struct{}
 
-// limitMiddleware returns the API option that makes every attempt of every
-// operation on a client wait for a token from l. The token is taken in the
-// Finalize step right after the SDK's Retry middleware, so each attempt,
-// retries included, takes one, and before signing, so a long wait does not
-// age the signature.
+// limitMiddleware returns the API option that observes every call (see
+// observeCall) and makes every attempt of every operation on a client wait
+// for a token from l. The token is taken in the Finalize step right after
+// the SDK's Retry middleware, so each attempt, retries included, takes
+// one, and before signing, so a long wait does not age the signature.
 func limitMiddleware(l *Limiter, region string, log hclog.Logger) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
-		classify := middleware.InitializeMiddlewareFunc(classifyID, func(
+		observe := middleware.InitializeMiddlewareFunc(observeID, func(
 			ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler,
 		) (middleware.InitializeOutput, middleware.Metadata, error) {
-			if unfilteredDescribe(in.Parameters) {
-				ctx = middleware.WithStackValue(ctx, unfilteredKey{}, true)
-			}
-			return next.HandleInitialize(ctx, in)
+			return observeCall(ctx, in, next, region, log)
 		})
-		if err := stack.Initialize.Add(classify, middleware.After); err != nil {
+		if err := stack.Initialize.Add(observe, middleware.Before); err != nil {
 			return err
 		}
 		limit := &rateLimit{limiter: l, region: region, log: log}
@@ -43,6 +41,33 @@ func limitMiddleware(l *Limiter, region string, log hclog.Logger) func(*middlewa
 		}
 		return nil
 	}
+}
+
+// observeCall runs one call with a callState, marking Describe calls that
+// EC2 charges to its unfiltered bucket, and logs it at trace level: service,
+// action, region, duration, attempts (1 + retries) and error code.
+func observeCall(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler,
+	region string, log hclog.Logger,
+) (middleware.InitializeOutput, middleware.Metadata, error) {
+	if unfilteredDescribe(in.Parameters) {
+		ctx = middleware.WithStackValue(ctx, unfilteredKey{}, true)
+	}
+	st := &callState{}
+	ctx = middleware.WithStackValue(ctx, callStateKey{}, st)
+	start := time.Now()
+	out, md, err := next.HandleInitialize(ctx, in)
+	if log.IsTrace() {
+		if r := awsmiddleware.GetRegion(ctx); r != "" {
+			region = r
+		}
+		args := []any{"service", awsmiddleware.GetServiceID(ctx), "action", middleware.GetOperationName(ctx),
+			"region", region, "duration", time.Since(start), "attempts", st.attempts, "code", ErrorCode(err)}
+		if err != nil && ErrorCode(err) == "" {
+			args = append(args, "error", err)
+		}
+		log.Trace("aws request", args...)
+	}
+	return out, md, err
 }
 
 type rateLimit struct {

@@ -26,7 +26,9 @@ func TestMotoBuildFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := s.EC2("")
-	w := NewWaiter(c, Timeouts{})
+	w := NewWaiter(c, Timeouts{NotFoundGrace: 5 * time.Second})
+	var progress []int
+	w.Progress = func(_, _ string, pct int) { progress = append(progress, pct) }
 
 	images, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}, MaxResults: aws.Int32(5)})
 	if err != nil || len(images.Images) == 0 {
@@ -45,9 +47,28 @@ func TestMotoBuildFlow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateImage: %v", err)
 	}
+	// A missing ID in the same batch does not fail the others' Describe.
+	missing := make(chan error)
+	go func() {
+		_, err := NewWaiter(c, Timeouts{NotFoundGrace: 5 * time.Second}).ImageAvailable(ctx, "ami-0123456789abcdef0")
+		missing <- err
+	}()
 	img, err := w.ImageAvailable(ctx, aws.ToString(created.ImageId))
 	if err != nil || img.State != types.ImageStateAvailable {
 		t.Fatalf("ImageAvailable = %v, %v", img.State, err)
+	}
+	if err := <-missing; !IsNotFound(err) {
+		t.Errorf("wait for a missing image: %v, want NotFound after the grace", err)
+	}
+	if len(progress) == 0 || progress[len(progress)-1] != 100 {
+		t.Errorf("progress reports %v, want the last at 100", progress)
+	}
+	snaps := imageSnapshotIDs(img)
+	if len(snaps) == 0 {
+		t.Fatalf("image %s has no snapshots", aws.ToString(img.ImageId))
+	}
+	if _, err := w.SnapshotCompleted(ctx, snaps[0]); err != nil {
+		t.Errorf("SnapshotCompleted: %v", err)
 	}
 	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 		t.Fatal(err)

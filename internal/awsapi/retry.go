@@ -48,17 +48,22 @@ type jitterBackoff struct {
 	throttle retry.IsErrorThrottle
 }
 
-// BackoffDelay returns a random delay in [0, min(cap, base*2^attempt)).
+// BackoffDelay returns a random delay in [0, backoffCeiling(attempt)).
 func (b jitterBackoff) BackoffDelay(attempt int, err error) (time.Duration, error) {
+	return rand.N(backoffCeiling(attempt, b.throttle.IsErrorThrottle(err).Bool())) + 1, nil
+}
+
+// backoffCeiling is the longest delay after the given failed attempt:
+// base*2^attempt capped at MaxBackoff.
+func backoffCeiling(attempt int, throttle bool) time.Duration {
 	base := baseBackoff
-	if b.throttle.IsErrorThrottle(err).Bool() {
+	if throttle {
 		base = throttleBackoff
 	}
-	ceiling := MaxBackoff
 	if attempt < 16 && base<<attempt < MaxBackoff {
-		ceiling = base << attempt
+		return base << attempt
 	}
-	return rand.N(ceiling) + 1, nil
+	return MaxBackoff
 }
 
 // RetryEventual is a per-call EC2 option that also retries the

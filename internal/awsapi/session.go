@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -20,6 +21,7 @@ type Session struct {
 	identity       Identity
 	limiter        *Limiter
 	log            hclog.Logger
+	onRetry        func(RetryEvent)
 
 	ec2 clientCache[*ec2.Client]
 	ssm clientCache[*ssm.Client]
@@ -33,6 +35,7 @@ type sessionOptions struct {
 	limiter    *Limiter
 	log        hclog.Logger
 	httpClient aws.HTTPClient
+	onRetry    func(RetryEvent)
 }
 
 // WithLimiter makes the Session's clients wait on l instead of
@@ -41,6 +44,14 @@ func WithLimiter(l *Limiter) Option { return func(o *sessionOptions) { o.limiter
 
 // WithLogger sets the logger for session setup and throttling events.
 func WithLogger(l hclog.Logger) Option { return func(o *sessionOptions) { o.log = l } }
+
+// WithRetryObserver makes fn hear of every retry of an AWS call that waits
+// longer than RetryNotifyAfter before its next attempt, before that wait,
+// so the user learns why a step is slow. fn is called on the goroutine of
+// the call and must not block.
+func WithRetryObserver(fn func(RetryEvent)) Option {
+	return func(o *sessionOptions) { o.onRetry = fn }
+}
 
 // WithHTTPClient replaces the SDK's HTTP client, for tests.
 func WithHTTPClient(c aws.HTTPClient) Option {
@@ -59,7 +70,8 @@ func NewSession(ctx context.Context, a Access, opts ...Option) (*Session, error)
 	if err != nil {
 		return nil, a.scrubError(err)
 	}
-	s := &Session{cfg: cfg, customEndpoint: a.CustomEndpointEC2, limiter: o.limiter, log: o.log}
+	s := &Session{cfg: cfg, customEndpoint: a.CustomEndpointEC2, limiter: o.limiter, log: o.log,
+		onRetry: o.onRetry}
 	if !a.SkipCredentialValidation {
 		if s.identity, err = a.validate(ctx, cfg); err != nil {
 			return nil, err
@@ -106,7 +118,7 @@ func (s *Session) EC2(region string) *ec2.Client {
 			if s.customEndpoint != "" {
 				o.BaseEndpoint = aws.String(s.customEndpoint)
 			}
-			o.APIOptions = append(o.APIOptions, limitMiddleware(s.limiter, region, s.log))
+			s.instrument(&o.APIOptions, &o.Retryer, region)
 		})
 	})
 }
@@ -117,7 +129,7 @@ func (s *Session) SSM(region string) *ssm.Client {
 	return s.ssm.get(region, func() *ssm.Client {
 		return ssm.NewFromConfig(s.cfg, func(o *ssm.Options) {
 			o.Region = region
-			o.APIOptions = append(o.APIOptions, limitMiddleware(s.limiter, region, s.log))
+			s.instrument(&o.APIOptions, &o.Retryer, region)
 		})
 	})
 }
@@ -131,9 +143,16 @@ func (s *Session) S3(region string) *s3.Client {
 		return s3.NewFromConfig(s.cfg, func(o *s3.Options) {
 			o.Region = region
 			o.UsePathStyle = o.BaseEndpoint != nil
-			o.APIOptions = append(o.APIOptions, limitMiddleware(s.limiter, region, s.log))
+			s.instrument(&o.APIOptions, &o.Retryer, region)
 		})
 	})
+}
+
+// instrument adds the rate limit and call logging middleware to a
+// client's options and makes its retryer report retries.
+func (s *Session) instrument(apiOptions *[]func(*middleware.Stack) error, retryer *aws.Retryer, region string) {
+	*apiOptions = append(*apiOptions, limitMiddleware(s.limiter, region, s.log))
+	*retryer = observeRetries(*retryer, s.onRetry, s.log)
 }
 
 // clientCache holds one client per region.

@@ -61,22 +61,36 @@ func Wait(ctx context.Context, spec WaitSpec) error {
 		maxDelay = DefaultMaxDelay
 	}
 	first = min(first, maxDelay)
-	start := time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	delay := time.Duration(0)
+	return run(ctx, spec, func(wctx context.Context) error {
+		timer.Reset(delay)
+		delay = min(max(first, delay*3/2), maxDelay)
+		select {
+		case <-wctx.Done():
+			return wctx.Err()
+		case <-timer.C:
+			return nil
+		}
+	})
+}
+
+// run is the loop of a wait: pace (nil for a Check that blocks until
+// there is something to check) returns when the next check is due, or an
+// error when the wait's context ends.
+func run(ctx context.Context, spec WaitSpec, pace func(context.Context) error) error {
 	wctx, cancel := ctx, context.CancelFunc(func() {})
 	if spec.Timeout > 0 {
 		wctx, cancel = context.WithTimeout(ctx, spec.Timeout)
 	}
 	defer cancel()
-
-	p := poller{spec: spec, start: start, lastState: "not checked yet"}
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for delay := time.Duration(0); ; delay = min(max(first, delay*3/2), maxDelay) {
-		timer.Reset(delay)
-		select {
-		case <-wctx.Done():
-			return p.stopped(ctx)
-		case <-timer.C:
+	p := poller{spec: spec, start: time.Now(), lastState: "not checked yet"}
+	for {
+		if pace != nil {
+			if err := pace(wctx); err != nil {
+				return p.stopped(ctx)
+			}
 		}
 		done, err := p.check(wctx)
 		if done {

@@ -18,20 +18,36 @@ type EC2Describer interface {
 	DescribeSnapshots(context.Context, *ec2.DescribeSnapshotsInput, ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
 }
 
-// Waiter waits for EC2 resources in one region, polling by ID (so every
-// Describe is filtered and charged to the large bucket) with Wait.
+// Waiter waits for EC2 resources in one region. Its waits are polled in
+// batches (see WaitBatches): each tick one filtered Describe covers every
+// pending ID of the region, whichever Waiter or build it belongs to, at the
+// kind's Cadence. A wait holds no parallelism slot while it waits (see
+// waiting).
 type Waiter struct {
 	Client EC2Describer
 	// Region names the region in errors.
 	Region string
-	// Timeouts bound each wait; zero fields take DefaultTimeouts.
+	// Timeouts bound each wait; zero fields take DefaultTimeouts, except
+	// MaxPollDelay: zero means each kind's Cadence, set it caps them.
 	Timeouts Timeouts
+	// Progress, when set, is called from ImageAvailable and CopyAvailable
+	// with the image's completion in percent, as EC2 reports it for the
+	// image's snapshots (weighted by volume size), whenever it changes;
+	// 100 means available.
+	Progress func(region, imageID string, pct int)
+	// Batches runs the polls; nil means ProcessWaitBatches().
+	Batches *WaitBatches
 }
 
 // NewWaiter returns a Waiter on c's region with timeouts t.
 func NewWaiter(c *ec2.Client, t Timeouts) Waiter {
 	return Waiter{Client: c, Region: c.Options().Region, Timeouts: t}
 }
+
+// waiting runs one wait; it lets the caller's scheduler know that fn only
+// waits on AWS, so it holds no parallelism slot meanwhile.
+// integrator: set to dag.Waiting
+var waiting = func(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
 
 // outcome is what a waiter makes of one observed state; the zero value,
 // for states a table does not list, is failure.
@@ -43,18 +59,42 @@ const (
 	success
 )
 
-// wait runs Wait for "<what> in <region> <want>", e.g.
-// "image ami-123 in eu-west-1 available".
-func (w Waiter) wait(ctx context.Context, what, want string, timeout time.Duration,
-	check func(context.Context) (bool, string, error)) error {
-	t := w.Timeouts.withDefaults()
-	return Wait(ctx, WaitSpec{
-		What:     what + " in " + w.Region + " " + want,
-		Timeout:  timeout,
-		Grace:    t.NotFoundGrace,
-		MaxDelay: t.MaxPollDelay,
-		Check:    check,
+// await registers w with the batches and runs the wait for
+// "<what> in <region> <want>" (e.g. "image ami-123 in eu-west-1
+// available") on the observations the batcher delivers: check says what
+// each means, with Wait's rules for timeouts and NotFound grace.
+func (w Waiter) await(ctx context.Context, wt *watch, what, want string, timeout time.Duration,
+	check func(observation) (bool, string, error)) error {
+	spec := WaitSpec{
+		What:    what + " in " + w.Region + " " + want,
+		Timeout: timeout,
+		Grace:   w.Timeouts.withDefaults().NotFoundGrace,
+		Check: func(ctx context.Context) (bool, string, error) {
+			select {
+			case o := <-wt.out:
+				return check(o)
+			case <-ctx.Done():
+				return false, "", ctx.Err()
+			}
+		},
+	}
+	return waiting(ctx, func(ctx context.Context) error {
+		bs := w.Batches
+		if bs == nil {
+			bs = ProcessWaitBatches()
+		}
+		unregister, err := bs.register(ctx, w.Client, w.Region, wt)
+		if err != nil {
+			return fmt.Errorf("wait for %s: %w", spec.What, err)
+		}
+		defer unregister()
+		return run(ctx, spec, nil)
 	})
+}
+
+// watch returns a new watch of id at c, capped by Timeouts.MaxPollDelay.
+func (w Waiter) watch(k kind, id string, c Cadence) *watch {
+	return newWatch(k, id, c.capped(w.Timeouts.MaxPollDelay))
 }
 
 // notVisible is the NotFound error for an ID missing from a Describe
@@ -86,15 +126,18 @@ func (w Waiter) CopyAvailable(ctx context.Context, id string) (types.Image, erro
 
 func (w Waiter) image(ctx context.Context, id string, timeout time.Duration) (types.Image, error) {
 	var img types.Image
-	err := w.wait(ctx, "image "+id, "available", timeout, func(ctx context.Context) (bool, string, error) {
-		out, err := w.Client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
-		if err != nil {
-			return false, "", err
+	wt := w.watch(kindImage, id, ImageCadence)
+	wt.progress = w.Progress != nil
+	last := -1
+	err := w.await(ctx, wt, "image "+id, "available", timeout, func(o observation) (bool, string, error) {
+		if o.err != nil {
+			return false, "", o.err
 		}
-		if len(out.Images) == 0 {
+		if !o.found {
 			return false, "", notVisible("InvalidAMIID.NotFound", id)
 		}
-		img = out.Images[0]
+		img = o.image
+		w.report(id, &last, img, o.snapshots)
 		state := string(img.State)
 		switch img.State {
 		case types.ImageStateAvailable:
@@ -112,15 +155,15 @@ func (w Waiter) image(ctx context.Context, id string, timeout time.Duration) (ty
 func (w Waiter) SnapshotCompleted(ctx context.Context, id string) (types.Snapshot, error) {
 	var snap types.Snapshot
 	timeout := w.Timeouts.withDefaults().SnapshotCompleted
-	err := w.wait(ctx, "snapshot "+id, "completed", timeout, func(ctx context.Context) (bool, string, error) {
-		out, err := w.Client.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{id}})
-		if err != nil {
-			return false, "", err
+	wt := w.watch(kindSnapshot, id, SnapshotCadence)
+	err := w.await(ctx, wt, "snapshot "+id, "completed", timeout, func(o observation) (bool, string, error) {
+		if o.err != nil {
+			return false, "", o.err
 		}
-		if len(out.Snapshots) == 0 {
+		if !o.found {
 			return false, "", notVisible("InvalidSnapshot.NotFound", id)
 		}
-		snap = out.Snapshots[0]
+		snap = o.snapshot
 		state := string(snap.State)
 		if p := aws.ToString(snap.Progress); p != "" {
 			state += " " + p

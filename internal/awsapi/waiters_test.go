@@ -20,6 +20,9 @@ type fakeDescriber struct {
 	calls   int
 }
 
+// filterID returns the one ID a batched Describe asks for.
+func filterID(fs []types.Filter) string { return fs[0].Values[0] }
+
 func (f *fakeDescriber) next() string {
 	f.calls++
 	return f.answers[min(f.calls, len(f.answers))-1]
@@ -33,7 +36,7 @@ func (f *fakeDescriber) DescribeImages(_ context.Context, in *ec2.DescribeImages
 		return &ec2.DescribeImagesOutput{}, nil
 	default:
 		return &ec2.DescribeImagesOutput{Images: []types.Image{{
-			ImageId: aws.String(in.ImageIds[0]), State: types.ImageState(a), StateReason: f.reason}}}, nil
+			ImageId: aws.String(filterID(in.Filters)), State: types.ImageState(a), StateReason: f.reason}}}, nil
 	}
 }
 
@@ -44,7 +47,7 @@ func (f *fakeDescriber) DescribeInstances(_ context.Context, in *ec2.DescribeIns
 	case "empty":
 		return &ec2.DescribeInstancesOutput{}, nil
 	default:
-		inst := types.Instance{InstanceId: aws.String(in.InstanceIds[0]), StateReason: f.reason,
+		inst := types.Instance{InstanceId: aws.String(filterID(in.Filters)), StateReason: f.reason,
 			State: &types.InstanceState{Name: types.InstanceStateName(a)}, PublicIpAddress: aws.String("192.0.2.1")}
 		return &ec2.DescribeInstancesOutput{Reservations: []types.Reservation{{Instances: []types.Instance{inst}}}}, nil
 	}
@@ -55,7 +58,7 @@ func (f *fakeDescriber) DescribeSnapshots(_ context.Context, in *ec2.DescribeSna
 	case "notfound":
 		return nil, apiErr("InvalidSnapshot.NotFound")
 	default:
-		return &ec2.DescribeSnapshotsOutput{Snapshots: []types.Snapshot{{SnapshotId: aws.String(in.SnapshotIds[0]),
+		return &ec2.DescribeSnapshotsOutput{Snapshots: []types.Snapshot{{SnapshotId: aws.String(filterID(in.Filters)),
 			State: types.SnapshotState(a), Progress: aws.String("50%"), StateMessage: aws.String("disk on fire")}}}, nil
 	}
 }

@@ -16,6 +16,9 @@ type UI struct {
 	masker *Masker
 	// machine switches to machine-readable output (see machine.go).
 	machine bool
+	// above, while progress bars are live, takes the lines meant for out
+	// and prints them above the bars (see progress.go).
+	above io.Writer
 }
 
 // New returns a UI writing normal output to out and errors to errOut.
@@ -65,7 +68,17 @@ func (u *UI) line(w io.Writer, s string) {
 func (u *UI) write(w io.Writer, s string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	if w == u.out && u.above != nil {
+		w = u.above
+	}
 	fmt.Fprintln(w, s)
+}
+
+// setAbove sets (or with nil, clears) the writer that takes out's lines.
+func (u *UI) setAbove(w io.Writer) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.above = w
 }
 
 // Out returns the normal output stream (for bulk output such as a graph).
