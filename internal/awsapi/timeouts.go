@@ -95,9 +95,10 @@ type Timeouts struct {
 }
 
 // DefaultTimeouts returns imgbuild's defaults: the operations table,
-// DefaultNotFoundGrace and adaptive polling capped at DefaultMaxDelay.
+// DefaultNotFoundGrace, and no polling cap: each kind of wait polls at its
+// own Cadence (InstanceCadence, ImageCadence, SnapshotCadence).
 func DefaultTimeouts() Timeouts {
-	t := Timeouts{NotFoundGrace: DefaultNotFoundGrace, MaxPollDelay: DefaultMaxDelay}
+	t := Timeouts{NotFoundGrace: DefaultNotFoundGrace}
 	for _, op := range operations {
 		*op.field(&t) = op.timeout
 	}

@@ -16,7 +16,7 @@ func TestEffectiveTimeouts(t *testing.T) {
 	}{
 		{"defaults", nil, Timeouts{}, func(got Timeouts) bool {
 			return got == def && got.ImageAvailable == time.Hour && got.CopyAvailable == 90*time.Minute &&
-				got.InstanceRunning == 10*time.Minute && got.MaxPollDelay == 2*time.Second
+				got.InstanceRunning == 10*time.Minute && got.MaxPollDelay == 0 && got.PollDelay == 0
 		}},
 		{"aws_polling attempts x delay", &Polling{MaxAttempts: 120, DelaySeconds: 30}, Timeouts{}, func(got Timeouts) bool {
 			return got.ImageAvailable == time.Hour && got.CopyAvailable == time.Hour &&

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/imgbuild/imgbuild/internal/dag"
 )
 
 // EC2Describer is the part of *ec2.Client that Waiter uses.
@@ -46,8 +48,7 @@ func NewWaiter(c *ec2.Client, t Timeouts) Waiter {
 
 // waiting runs one wait; it lets the caller's scheduler know that fn only
 // waits on AWS, so it holds no parallelism slot meanwhile.
-// integrator: set to dag.Waiting
-var waiting = func(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
+var waiting = dag.Waiting
 
 // outcome is what a waiter makes of one observed state; the zero value,
 // for states a table does not list, is failure.
@@ -92,8 +93,13 @@ func (w Waiter) await(ctx context.Context, wt *watch, what, want string, timeout
 	})
 }
 
-// watch returns a new watch of id at c, capped by Timeouts.MaxPollDelay.
+// watch returns a new watch of id at c, capped by Timeouts.MaxPollDelay;
+// with Timeouts.PollDelay (aws_polling delay_seconds) the checks come at
+// that fixed interval instead, as in Packer.
 func (w Waiter) watch(k kind, id string, c Cadence) *watch {
+	if d := w.Timeouts.PollDelay; d > 0 {
+		c = Cadence{First: min(c.First, d), Min: d, Max: d}
+	}
 	return newWatch(k, id, c.capped(w.Timeouts.MaxPollDelay))
 }
 
