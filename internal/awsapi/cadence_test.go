@@ -55,3 +55,25 @@ func TestStaggeredWaitsStillShareTicks(t *testing.T) {
 		}
 	})
 }
+
+// TestWatchCadenceFromTimeouts: aws_polling delay_seconds (PollDelay) is a
+// fixed interval, as in Packer; without it each kind keeps its cadence,
+// capped by a set MaxPollDelay.
+func TestWatchCadenceFromTimeouts(t *testing.T) {
+	tests := []struct {
+		name string
+		t    Timeouts
+		want Cadence
+	}{
+		{"kind cadence", Timeouts{}, ImageCadence},
+		{"capped", Timeouts{MaxPollDelay: 10 * time.Second}, Cadence{First: 2 * time.Second, Min: time.Second, Max: 10 * time.Second}},
+		{"fixed delay_seconds", Timeouts{PollDelay: 15 * time.Second, MaxPollDelay: 15 * time.Second},
+			Cadence{First: 2 * time.Second, Min: 15 * time.Second, Max: 15 * time.Second}},
+	}
+	for _, tt := range tests {
+		w := Waiter{Timeouts: tt.t}
+		if got := w.watch(kindImage, "ami-1", ImageCadence).cadence; got != tt.want {
+			t.Errorf("%s: cadence %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
