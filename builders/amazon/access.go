@@ -22,18 +22,21 @@ type AccessConfig struct {
 	// AssumeRole assumes an IAM role with the credentials above.
 	AssumeRole AssumeRole `hcl:"assume_role,block"`
 	// VaultAWSEngine obtains credentials from HashiCorp Vault's AWS engine.
+	// Not implemented yet: validate refuses it.
 	VaultAWSEngine VaultAWSEngine `hcl:"vault_aws_engine,block"`
 	// MFACode is the current MFA token code, for profiles that require
-	// MFA. Sensitive.
+	// MFA. Sensitive. Not implemented yet: validate refuses it.
 	MFACode string `hcl:"mfa_code" sensitive:"true"`
 	// CustomEndpointEC2 overrides the EC2 endpoint URL. The standard
 	// AWS_ENDPOINT_URL_EC2 variable does the same.
 	CustomEndpointEC2 string `hcl:"custom_endpoint_ec2"`
 	// DecodeAuthorizationMessages decodes encoded authorization failure
-	// messages with STS (needs sts:DecodeAuthorizationMessage). Default: false.
+	// messages with STS (needs sts:DecodeAuthorizationMessage). Not
+	// implemented yet: validate refuses it.
 	DecodeAuthorizationMessages bool `hcl:"decode_authorization_messages"`
 	// InsecureSkipTLSVerify disables TLS certificate verification of AWS
-	// endpoints. Default: false.
+	// endpoints. Not implemented yet: validate refuses it (AWS_CA_BUNDLE
+	// trusts a private CA).
 	InsecureSkipTLSVerify bool `hcl:"insecure_skip_tls_verify"`
 	// SkipMetadataAPICheck stops the credential chain from asking the EC2
 	// instance metadata service. Default: false.
@@ -92,6 +95,7 @@ type AWSPolling struct {
 
 // Prepare fills defaults and checks the access configuration.
 func (c *AccessConfig) Prepare(ctx *check.Context) {
+	c.refuseUnimplemented(ctx)
 	setInt(&c.MaxRetries, 10)
 	if c.Region != "" {
 		ctx.Check(check.Path("region"), "Invalid region", check.Region(c.Region))

@@ -20,7 +20,10 @@ type AMIConfig struct {
 	// AMIDescription is the description of the AMI; it may hold legacy
 	// placeholders.
 	AMIDescription string `hcl:"ami_description"`
-	// AMIVirtType is "hvm" or "paravirtual". Default: that of the source AMI.
+	// AMIVirtType is "hvm" or "paravirtual". An amazon-ebs image always
+	// has its source AMI's type: when set, the build checks the source has
+	// it before launching. "paravirtual" cannot go with ena_support = true
+	// or sriov_support. Default: that of the source AMI.
 	AMIVirtType string `hcl:"ami_virtualization_type"`
 	// AMIUsers are account IDs (12 digits) allowed to launch the AMI.
 	AMIUsers []string `hcl:"ami_users"`

@@ -16,7 +16,8 @@ type RunConfig struct {
 	SubnetFilter SubnetFilter `hcl:"subnet_filter,block"`
 	// VpcID is the VPC to launch in; needed with a subnet_filter spanning VPCs.
 	VpcID string `hcl:"vpc_id"`
-	// VpcFilter finds the VPC by filters instead of by ID.
+	// VpcFilter finds the VPC by filters instead of by ID. Not
+	// implemented yet: validate refuses it.
 	VpcFilter Filter `hcl:"vpc_filter,block"`
 	// SecurityGroupID is one security group to attach; it is added to
 	// security_group_ids. Default: a temporary group opening the
@@ -25,7 +26,8 @@ type RunConfig struct {
 	// SecurityGroupIDs are the security groups to attach. Not with
 	// security_group_filter.
 	SecurityGroupIDs []string `hcl:"security_group_ids"`
-	// SecurityGroupFilter finds the security groups by filters.
+	// SecurityGroupFilter finds the security groups by filters. Not
+	// implemented yet: validate refuses it.
 	SecurityGroupFilter Filter `hcl:"security_group_filter,block"`
 	// AssociatePublicIPAddress gives the instance a public IP (true) or not
 	// (false). Default: unset, the subnet's setting.
@@ -41,26 +43,31 @@ type RunConfig struct {
 	TemporarySGSourcePublicIP bool `hcl:"temporary_security_group_source_public_ip"`
 	// IamInstanceProfile is the instance profile to launch with.
 	IamInstanceProfile string `hcl:"iam_instance_profile"`
-	// SkipProfileValidation skips checking that iam_instance_profile
-	// exists and may be passed. Default: false.
+	// SkipProfileValidation is Packer's switch to skip looking
+	// iam_instance_profile up before the launch. imgbuild never looks it
+	// up, so it is not implemented: validate refuses it.
 	SkipProfileValidation bool `hcl:"skip_profile_validation"`
 	// RunTags are applied to the instance; values may hold legacy placeholders.
 	RunTags map[string]string `hcl:"run_tags"`
 	// RunTag blocks add run tags like the run_tags map.
 	RunTag []KeyValue `hcl:"run_tag,block"`
-	// SpotTags are applied to the spot request.
+	// SpotTags are applied to the spot request. Not implemented yet:
+	// validate refuses it.
 	SpotTags map[string]string `hcl:"spot_tags"`
-	// FleetTags are applied to the EC2 fleet of a spot request.
+	// FleetTags are applied to the EC2 fleet of a spot request. Not
+	// implemented yet: validate refuses it.
 	FleetTags map[string]string `hcl:"fleet_tags"`
 	// SpotPrice is the maximum hourly spot price in USD, e.g. "0.05", or
 	// "auto" for the on-demand price. Default: "" (on-demand instance).
+	// Not implemented yet: validate refuses it.
 	SpotPrice string `hcl:"spot_price"`
 	// SpotInstanceTypes are instance types a spot request may choose from,
-	// in addition to instance_type. Needs spot_price.
+	// in addition to instance_type. Not implemented yet: validate refuses it.
 	SpotInstanceTypes []string `hcl:"spot_instance_types"`
 	// SpotAllocationStrategy is the fleet allocation strategy:
 	// lowest-price, diversified, capacity-optimized,
-	// capacity-optimized-prioritized or price-capacity-optimized.
+	// capacity-optimized-prioritized or price-capacity-optimized. Not
+	// implemented yet: validate refuses it.
 	SpotAllocationStrategy string `hcl:"spot_allocation_strategy"`
 	// UserData is user data for the build instance, at most 16 KB. Not
 	// with user_data_file.
@@ -76,34 +83,42 @@ type RunConfig struct {
 	DisableStopInstance bool `hcl:"disable_stop_instance"`
 	// EbsOptimized launches an EBS-optimized instance. Default: false.
 	EbsOptimized bool `hcl:"ebs_optimized"`
-	// EnableNitroEnclave enables Nitro Enclaves. Default: false.
+	// EnableNitroEnclave launches the instance with Nitro Enclaves
+	// enabled; not with burstable (t*) instance types. Default: false.
 	EnableNitroEnclave bool `hcl:"enable_nitro_enclave"`
-	// EnableUnlimitedCredits launches burstable instances in unlimited
-	// mode. Default: false.
+	// EnableUnlimitedCredits launches the instance with CPU credits
+	// "unlimited"; only for T2, T3, T3a and T4g instance types.
+	// Default: false.
 	EnableUnlimitedCredits bool `hcl:"enable_unlimited_credits"`
-	// CapacityReservationPreference is "open" or "none". Default: unset.
+	// CapacityReservationPreference is "open" (run in any matching open
+	// capacity reservation) or "none". Not with capacity_reservation_id or
+	// capacity_reservation_group_arn. Default: "none" unless one of those
+	// targets a reservation, as in Packer.
 	CapacityReservationPreference string `hcl:"capacity_reservation_preference"`
-	// CapacityReservationID targets one capacity reservation.
+	// CapacityReservationID targets one capacity reservation. Not with
+	// capacity_reservation_group_arn.
 	CapacityReservationID string `hcl:"capacity_reservation_id"`
-	// CapacityReservationGroupArn targets a capacity reservation group.
+	// CapacityReservationGroupArn targets a capacity reservation group
+	// (a resource group ARN). Not with capacity_reservation_id.
 	CapacityReservationGroupArn string `hcl:"capacity_reservation_group_arn"`
 	// Placement sets the tenancy and host of the instance.
 	Placement Placement `hcl:"placement,block"`
 	// MetadataOptions sets the instance metadata service options.
 	MetadataOptions MetadataOptions `hcl:"metadata_options,block"`
 	// SSHInterface is how to reach the instance: public_ip, private_ip,
-	// public_dns, private_dns or session_manager (needs
-	// iam_instance_profile). Default: public address when there is one,
+	// public_dns or private_dns ("session_manager" is not implemented yet:
+	// validate refuses it). Default: public address when there is one,
 	// else private.
 	SSHInterface string `hcl:"ssh_interface"`
 	// PauseBeforeSSM waits this long before opening a Session Manager
-	// session, e.g. "30s". Default: no pause.
+	// session. Not implemented yet: validate refuses it.
 	PauseBeforeSSM string `hcl:"pause_before_ssm"`
 	// SessionManagerPort is the local port of the Session Manager tunnel.
-	// Default: 0, a free port.
+	// Not implemented yet: validate refuses it.
 	SessionManagerPort int `hcl:"session_manager_port"`
 	// WindowsPasswordTimeout is how long to wait for the Windows
-	// administrator password. Default: "20m".
+	// administrator password (WinRM). Not implemented yet: validate
+	// refuses it.
 	WindowsPasswordTimeout string `hcl:"windows_password_timeout"`
 }
 

@@ -2,37 +2,26 @@ package amazon
 
 import (
 	"os"
+	"regexp"
 	"slices"
-	"strconv"
+	"strings"
 
 	"github.com/imgbuild/imgbuild/internal/check"
 )
 
-// Prepare fills defaults and checks the run configuration.
+// Prepare fills defaults and checks the run configuration. The settings
+// refused by refuseUnimplemented get no further checks.
 func (c *RunConfig) Prepare(ctx *check.Context) {
 	setString(&c.InstanceInitiatedShutdownBehavior, "stop")
-	setString(&c.WindowsPasswordTimeout, "20m")
 	c.prepareSource(ctx)
 	c.prepareNetwork(ctx)
 	c.prepareUserData(ctx)
 	c.prepareMetadata(ctx)
+	c.prepareFeatures(ctx)
 	c.RunTags = MergeTags(ctx, "run_tags", c.RunTags, c.RunTag)
 	ctx.Enum(check.Path("shutdown_behavior"), c.InstanceInitiatedShutdownBehavior, "stop", "terminate")
 	ctx.Enum(check.Path("placement", "tenancy"), c.Placement.Tenancy, "default", "dedicated", "host")
-	ctx.Enum(check.Path("capacity_reservation_preference"), c.CapacityReservationPreference, "open", "none")
-	ctx.Enum(check.Path("spot_allocation_strategy"), c.SpotAllocationStrategy,
-		"lowest-price", "diversified", "capacity-optimized", "capacity-optimized-prioritized", "price-capacity-optimized")
 	ctx.Enum(check.Path("ssh_interface"), c.SSHInterface, "public_ip", "private_ip", "public_dns", "private_dns", "session_manager")
-	if c.SSHInterface == "session_manager" && c.IamInstanceProfile == "" && !ctx.IsUnknown("iam_instance_profile") {
-		ctx.Errorf(check.Path("ssh_interface"), "session_manager needs an instance profile",
-			"ssh_interface = \"session_manager\" needs iam_instance_profile naming a profile with the AmazonSSMManagedInstanceCore policy.")
-	}
-	ctx.DurationAttr(check.Path("pause_before_ssm"), c.PauseBeforeSSM)
-	ctx.DurationAttr(check.Path("windows_password_timeout"), c.WindowsPasswordTimeout)
-	if p := c.SessionManagerPort; p < 0 || p > 65535 {
-		ctx.Errorf(check.Path("session_manager_port"), "Invalid value for session_manager_port", "session_manager_port must be from 0 to 65535, got %d", p)
-	}
-	c.prepareSpot(ctx)
 }
 
 func (c *RunConfig) prepareSource(ctx *check.Context) {
@@ -58,9 +47,6 @@ func (c *RunConfig) prepareSource(ctx *check.Context) {
 func (c *RunConfig) prepareNetwork(ctx *check.Context) {
 	if c.SecurityGroupID != "" && !slices.Contains(c.SecurityGroupIDs, c.SecurityGroupID) {
 		c.SecurityGroupIDs = append([]string{c.SecurityGroupID}, c.SecurityGroupIDs...)
-	}
-	if len(c.SecurityGroupIDs) > 0 && len(c.SecurityGroupFilter.Filters) > 0 {
-		ctx.Errorf(check.Path("security_group_filter"), "Conflicting security groups", "Set security_group_ids (or security_group_id) or security_group_filter, not both.")
 	}
 	if c.SubnetFilter.MostFree && c.SubnetFilter.Random {
 		ctx.Errorf(check.Path("subnet_filter", "random"), "Conflicting subnet choice", "Set most_free or random in subnet_filter, not both.")
@@ -113,13 +99,38 @@ func (c *RunConfig) prepareMetadata(ctx *check.Context) {
 	}
 }
 
-func (c *RunConfig) prepareSpot(ctx *check.Context) {
-	if c.SpotPrice != "" && c.SpotPrice != "auto" {
-		if p, err := strconv.ParseFloat(c.SpotPrice, 64); err != nil || p <= 0 {
-			ctx.Errorf(check.Path("spot_price"), "Invalid value for spot_price", "spot_price must be \"auto\" or a positive price in USD such as \"0.05\", got %q", c.SpotPrice)
-		}
+// burstableRE matches the instance types that accept unlimited CPU
+// credits (T2, T3, T3a, T4g), as Packer checks them.
+var burstableRE = regexp.MustCompile(`^t(2|3a?|4g)\.`)
+
+// prepareFeatures checks the RunInstances options capacity_reservation_*,
+// enable_unlimited_credits and enable_nitro_enclave against each other and
+// the instance type, with Packer's rules. Like Packer, a build that names
+// no capacity reservation launches with the preference "none", so it never
+// uses capacity reserved for other workloads.
+func (c *RunConfig) prepareFeatures(ctx *check.Context) {
+	hasTarget := c.CapacityReservationID != "" || c.CapacityReservationGroupArn != ""
+	if c.CapacityReservationID != "" && c.CapacityReservationGroupArn != "" {
+		ctx.Errorf(check.Path("capacity_reservation_group_arn"), "Conflicting capacity reservations",
+			"Set capacity_reservation_id or capacity_reservation_group_arn, not both.")
 	}
-	if len(c.SpotInstanceTypes) > 0 && c.SpotPrice == "" && !ctx.IsUnknown("spot_price") {
-		ctx.Errorf(check.Path("spot_instance_types"), "spot_instance_types needs spot_price", "Set spot_price (\"auto\" or a price) to launch a spot instance.")
+	if hasTarget && c.CapacityReservationPreference != "" {
+		ctx.Errorf(check.Path("capacity_reservation_preference"), "Conflicting capacity reservation settings",
+			"capacity_reservation_preference cannot go with capacity_reservation_id or capacity_reservation_group_arn, which target a reservation.")
+	}
+	if !hasTarget && !ctx.IsUnknown("capacity_reservation_id") && !ctx.IsUnknown("capacity_reservation_group_arn") {
+		setString(&c.CapacityReservationPreference, "none")
+	}
+	ctx.Enum(check.Path("capacity_reservation_preference"), c.CapacityReservationPreference, "open", "none")
+	if ctx.IsUnknown("instance_type") {
+		return
+	}
+	if c.EnableUnlimitedCredits && !burstableRE.MatchString(c.InstanceType) {
+		ctx.Errorf(check.Path("enable_unlimited_credits"), "Unlimited credits need a burstable instance type",
+			"enable_unlimited_credits needs a T2, T3, T3a or T4g instance type, not %q.", c.InstanceType)
+	}
+	if c.EnableNitroEnclave && strings.HasPrefix(c.InstanceType, "t") {
+		ctx.Errorf(check.Path("enable_nitro_enclave"), "Nitro Enclaves need a non-burstable instance type",
+			"enable_nitro_enclave cannot go with the burstable instance type %q; choose for example an m5 or c6i type.", c.InstanceType)
 	}
 }

@@ -19,16 +19,34 @@ type SourceConfig struct {
 	Timeouts Timeouts `hcl:"timeouts,block"`
 }
 
-// Prepare fills defaults and checks the shared configuration.
+// Prepare fills defaults and checks the shared configuration. Settings
+// this version cannot honour are refused first, before any default hides
+// whether a template set them.
 func (c *SourceConfig) Prepare(ctx *check.Context) {
+	c.RunConfig.refuseUnimplemented(ctx)
+	winrm := refuseCommunicator(ctx, &c.Config)
 	c.AccessConfig.Prepare(ctx)
 	c.AMIConfig.Prepare(ctx, c.Region)
 	c.RunConfig.Prepare(ctx)
 	c.BlockDevices.Prepare(ctx)
-	c.Config.Prepare(ctx)
-	comm := c.SSHTimeout
-	if c.Type == communicator.WinRM {
-		comm = c.WinRMTimeout
+	if !winrm {
+		// The WinRM checks would only ask for more winrm_* settings,
+		// which are refused too.
+		c.Config.Prepare(ctx)
 	}
-	c.Timeouts.Prepare(ctx, comm)
+	c.Timeouts.Prepare(ctx, c.SSHTimeout)
+	c.prepareVirtualization(ctx)
+}
+
+// prepareVirtualization applies Packer's rule for amazon-ebs: enhanced
+// networking (ena_support = true or sriov_support) needs an HVM image, so
+// it cannot go with ami_virtualization_type = "paravirtual". The image's
+// type itself comes from the source AMI, which the build checks against
+// ami_virtualization_type before launching.
+func (c *SourceConfig) prepareVirtualization(ctx *check.Context) {
+	ena := c.AMIENASupport != nil && *c.AMIENASupport
+	if c.AMIVirtType == "paravirtual" && (ena || c.AMISriovNetSupport) {
+		ctx.Errorf(check.Path("ami_virtualization_type"), "Enhanced networking needs hvm",
+			"ena_support = true and sriov_support need an HVM image; ami_virtualization_type is \"paravirtual\".")
+	}
 }

@@ -37,7 +37,7 @@ func TestSourceConfigDefaults(t *testing.T) {
 		{"http_endpoint", c.MetadataOptions.HTTPEndpoint, "enabled"},
 		{"hop limit", c.MetadataOptions.HTTPPutResponseHopLimit, 1},
 		{"shutdown_behavior", c.InstanceInitiatedShutdownBehavior, "stop"},
-		{"windows_password_timeout", c.WindowsPasswordTimeout, "20m"},
+		{"capacity_reservation_preference", c.CapacityReservationPreference, "none"},
 		{"ssh_timeout", c.SSHTimeout, "5m"},
 		{"temporary_key_pair_type", c.TemporaryKeyPairType, "ed25519"},
 		{"timeouts.ssh", c.Timeouts.SSH, "5m"},
@@ -121,19 +121,53 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"hop limit", func(c *SourceConfig) { c.MetadataOptions.HTTPPutResponseHopLimit = 65 }, "", "http_put_response_hop_limit"},
 		{"tenancy", func(c *SourceConfig) { c.Placement.Tenancy = "shared" }, "", "tenancy"},
 		{"ssh_interface", func(c *SourceConfig) { c.SSHInterface = "ipv6" }, "", "ssh_interface"},
-		{"session manager needs profile", func(c *SourceConfig) { c.SSHInterface = "session_manager" }, "", "instance profile"},
-		{"pause_before_ssm", func(c *SourceConfig) { c.PauseBeforeSSM = "1 minute" }, "", "pause_before_ssm"},
+		{"session manager", func(c *SourceConfig) { c.SSHInterface = "session_manager" }, "", `ssh_interface = "session_manager" is not implemented yet`},
+		{"pause_before_ssm", func(c *SourceConfig) { c.PauseBeforeSSM = "30s" }, "", "pause_before_ssm is not implemented yet"},
+		{"session_manager_port", func(c *SourceConfig) { c.SessionManagerPort = 8022 }, "", "session_manager_port is not implemented yet"},
+		{"windows_password_timeout", func(c *SourceConfig) { c.WindowsPasswordTimeout = "20m" }, "", "windows_password_timeout is not implemented yet"},
+		{"skip_profile_validation", func(c *SourceConfig) { c.SkipProfileValidation = true }, "", "skip_profile_validation is not implemented yet"},
+		{"vpc_filter", func(c *SourceConfig) { c.VpcFilter.Filters = map[string]string{"tag:Name": "build"} }, "", "vpc_filter is not implemented yet"},
 		{"cidr", func(c *SourceConfig) { c.TemporarySGSourceCidrs = []string{"10.0.0.1"} }, "", "Invalid CIDR"},
 		{"cidr and public ip", func(c *SourceConfig) {
 			c.TemporarySGSourceCidrs = []string{"10.0.0.0/8"}
 			c.TemporarySGSourcePublicIP = true
 		}, "", "Conflicting temporary security group"},
-		{"sg ids and filter", func(c *SourceConfig) {
+		{"security_group_filter", func(c *SourceConfig) {
 			c.SecurityGroupIDs = []string{"sg-1"}
 			c.SecurityGroupFilter.Filters = map[string]string{"a": "b"}
-		}, "", "Conflicting security groups"},
-		{"spot price", func(c *SourceConfig) { c.SpotPrice = "cheap" }, "", "spot_price"},
-		{"spot types need price", func(c *SourceConfig) { c.SpotInstanceTypes = []string{"t3.small"} }, "", "spot_price"},
+		}, "", "security_group_filter is not implemented yet"},
+		{"spot price", func(c *SourceConfig) { c.SpotPrice = "auto" }, "", "spot_price is not implemented yet"},
+		{"spot types", func(c *SourceConfig) { c.SpotInstanceTypes = []string{"t3.small"} }, "", "spot_instance_types is not implemented yet"},
+		{"spot strategy", func(c *SourceConfig) { c.SpotAllocationStrategy = "lowest-price" }, "", "spot_allocation_strategy is not implemented yet"},
+		{"spot tags", func(c *SourceConfig) { c.SpotTags = map[string]string{"a": "b"} }, "", "spot_tags is not implemented yet"},
+		{"fleet tags", func(c *SourceConfig) { c.FleetTags = map[string]string{"a": "b"} }, "", "fleet_tags is not implemented yet"},
+		{"capacity open", func(c *SourceConfig) { c.CapacityReservationPreference = "open" }, "", ""},
+		{"capacity preference", func(c *SourceConfig) { c.CapacityReservationPreference = "always" }, "", "Invalid value for capacity_reservation_preference"},
+		{"capacity id", func(c *SourceConfig) { c.CapacityReservationID = "cr-1" }, "", ""},
+		{"capacity id and group", func(c *SourceConfig) {
+			c.CapacityReservationID = "cr-1"
+			c.CapacityReservationGroupArn = "arn:g"
+		}, "", "Conflicting capacity reservations"},
+		{"capacity id and preference", func(c *SourceConfig) {
+			c.CapacityReservationID = "cr-1"
+			c.CapacityReservationPreference = "open"
+		}, "", "Conflicting capacity reservation settings"},
+		{"unlimited credits t3", func(c *SourceConfig) { c.EnableUnlimitedCredits = true }, "", ""},
+		{"unlimited credits t4g", func(c *SourceConfig) { c.InstanceType = "t4g.small"; c.EnableUnlimitedCredits = true }, "", ""},
+		{"unlimited credits m5", func(c *SourceConfig) { c.InstanceType = "m5.large"; c.EnableUnlimitedCredits = true }, "", "burstable"},
+		{"unlimited credits unknown type", func(c *SourceConfig) { c.InstanceType = ""; c.EnableUnlimitedCredits = true }, "instance_type", ""},
+		{"nitro enclave m5", func(c *SourceConfig) { c.InstanceType = "m5.xlarge"; c.EnableNitroEnclave = true }, "", ""},
+		{"nitro enclave t3", func(c *SourceConfig) { c.EnableNitroEnclave = true }, "", "Nitro Enclaves need a non-burstable"},
+		{"paravirtual with ena", func(c *SourceConfig) { c.AMIVirtType = "paravirtual"; c.AMIENASupport = ptr(true) }, "", "Enhanced networking needs hvm"},
+		{"paravirtual with sriov", func(c *SourceConfig) { c.AMIVirtType = "paravirtual"; c.AMISriovNetSupport = true }, "", "Enhanced networking needs hvm"},
+		{"hvm with ena", func(c *SourceConfig) { c.AMIVirtType = "hvm"; c.AMIENASupport = ptr(true) }, "", ""},
+		{"winrm", func(c *SourceConfig) { c.Type = "winrm" }, "", `communicator = "winrm" is not implemented yet`},
+		{"winrm setting with ssh", func(c *SourceConfig) { c.WinRMUseSSL = true }, "", "winrm_use_ssl is not implemented yet"},
+		{"ssh_clear_authorized_keys", func(c *SourceConfig) { c.SSHClearAuthorizedKeys = true }, "", "ssh_clear_authorized_keys is not implemented yet"},
+		{"vault", func(c *SourceConfig) { c.VaultAWSEngine.Name = "builder" }, "", "vault_aws_engine is not implemented yet"},
+		{"mfa", func(c *SourceConfig) { c.MFACode = "123456" }, "", "mfa_code is not implemented yet"},
+		{"insecure tls", func(c *SourceConfig) { c.InsecureSkipTLSVerify = true }, "", "insecure_skip_tls_verify is not implemented yet"},
+		{"decode messages", func(c *SourceConfig) { c.DecodeAuthorizationMessages = true }, "", "decode_authorization_messages is not implemented yet"},
 		{"kms without encrypt", func(c *SourceConfig) { c.AMIKmsKeyID = "k" }, "", "kms_key_id needs encrypt_boot"},
 		{"kms with encrypt", func(c *SourceConfig) { c.AMIKmsKeyID = "k"; c.AMIEncryptBootVolume = ptr(true) }, "", ""},
 		{"region kms not in regions", func(c *SourceConfig) { c.AMIRegionKMSKeyIDs = map[string]string{"eu-west-1": "k"} }, "", "Region not in ami_regions"},

@@ -19,7 +19,7 @@ type Timeouts struct {
 	// CopyAvailable bounds the wait for each regional copy. Default: "60m".
 	CopyAvailable string `hcl:"copy_available"`
 	// SSH bounds the wait for the communicator to connect. Default: the
-	// communicator's ssh_timeout or winrm_timeout.
+	// communicator's ssh_timeout.
 	SSH string `hcl:"ssh"`
 }
 

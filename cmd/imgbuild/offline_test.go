@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,27 +15,7 @@ import (
 // template with data sources and an invalid body; -evaluate-datasources
 // does call out (proving the listener would notice).
 func TestValidateIsOffline(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var conns atomic.Int32
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			c.Close()
-		}
-	}()
-	url := "http://" + l.Addr().String()
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y",
-		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_MAX_ATTEMPTS": "1"} {
-		t.Setenv(k, v)
-	}
+	conns := listenAsAWS(t)
 	dir := t.TempDir()
 	tpl := `data "amazon-ami" "base" {
   region  = "us-east-1"
@@ -81,5 +62,81 @@ build {
 	}
 	if conns.Load() == 0 {
 		t.Fatal("-evaluate-datasources made no connection: the listener cannot tell")
+	}
+}
+
+// listenAsAWS points every AWS endpoint of the test's environment at a
+// loopback listener and returns the count of connections it accepts.
+func listenAsAWS(t *testing.T) *atomic.Int32 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	conns := new(atomic.Int32)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close()
+		}
+	}()
+	url := "http://" + l.Addr().String()
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y",
+		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_MAX_ATTEMPTS": "1"} {
+		t.Setenv(k, v)
+	}
+	return conns
+}
+
+// TestValidateRefusesUnimplemented: a template using features this version
+// does not implement fails validate (and build) with exit status 2, each
+// feature named at its line, and no AWS endpoint is ever contacted.
+func TestValidateRefusesUnimplemented(t *testing.T) {
+	conns := listenAsAWS(t)
+	dir := t.TempDir()
+	tpl := `source "amazon-ebs" "win" {
+  region        = "us-east-1"
+  source_ami    = "ami-0123456789abcdef0"
+  instance_type = "m5.large"
+  ami_name      = "win-{{timestamp}}"
+  communicator  = "winrm"
+  spot_price    = "auto"
+}
+build {
+  sources = ["source.amazon-ebs.win"]
+  provisioner "powershell" {
+    inline = ["Write-Host hi"]
+    layer  = "os"
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.pkr.hcl"), []byte(tpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"Error: communicator = \"winrm\" is not implemented yet", "main.pkr.hcl line 6",
+		"Error: spot_price is not implemented yet", "main.pkr.hcl line 7",
+		"Error: provisioner \"powershell\" is not implemented yet", "main.pkr.hcl line 11",
+		"Error: layer is not implemented yet", "main.pkr.hcl line 13",
+		"not implemented yet in this version of imgbuild",
+	}
+	for _, cmd := range []string{"validate", "build"} {
+		var out, errOut bytes.Buffer
+		if code := realMain([]string{cmd, dir}, &out, &errOut, os.Getenv); code != exitUsage {
+			t.Fatalf("%s: exit %d, want %d\n%s", cmd, code, exitUsage, errOut.String())
+		}
+		for _, w := range want {
+			if !strings.Contains(errOut.String(), w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", cmd, w, errOut.String())
+			}
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Fatalf("refused templates opened %d connections", n)
 	}
 }

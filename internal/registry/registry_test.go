@@ -150,36 +150,47 @@ func TestSensitiveAttrs(t *testing.T) {
 	}
 }
 
-// TestMinimalConfigsPrepare runs the engine's path on a minimal valid
-// body of every component: decode, hcl2spec.Decode, Prepare.
-func TestMinimalConfigsPrepare(t *testing.T) {
+// minimalBodies are a minimal valid body of every component; the files
+// they name exist in minimalDir.
+var minimalBodies = map[string]string{
+	"amazon-ebs":            minimalEBS,
+	"amazon-instance":       minimalEBS + "\naccount_id = \"1234-5678-9012\"\ns3_bucket = \"b\"\nx509_cert_path = \"cert.pem\"\nx509_key_path = \"key.pem\"",
+	"shell":                 `script = "setup.sh"`,
+	"file":                  `source = "setup.sh"` + "\n" + `destination = "/tmp/setup.sh"`,
+	"shell-local":           `command = "echo hi"`,
+	"powershell":            `inline = ["Write-Host hi"]`,
+	"windows-restart":       ``,
+	"manifest":              ``,
+	"amazon-ami":            `region = "us-east-1"` + "\n" + `filters = { name = "ubuntu/*" }` + "\n" + `owners = ["self"]`,
+	"amazon-parameterstore": `region = "us-east-1"` + "\n" + `name = "/x"`,
+}
+
+const minimalEBS = `region = "us-east-1"
+ami_name = "web-{{timestamp}}"
+instance_type = "t3.micro"
+source_ami = "ami-0123456789abcdef0"
+ssh_username = "ubuntu"`
+
+// minimalDir returns a directory holding the files minimalBodies name.
+func minimalDir(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	for _, f := range []string{"cert.pem", "key.pem", "setup.sh"} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ebs := `region = "us-east-1"
-ami_name = "web-{{timestamp}}"
-instance_type = "t3.micro"
-source_ami = "ami-0123456789abcdef0"
-ssh_username = "ubuntu"
-`
-	bodies := map[string]string{
-		"amazon-ebs":            ebs,
-		"amazon-instance":       ebs + "account_id = \"1234-5678-9012\"\ns3_bucket = \"b\"\nx509_cert_path = \"cert.pem\"\nx509_key_path = \"key.pem\"\n",
-		"shell":                 `script = "setup.sh"`,
-		"file":                  `source = "setup.sh"` + "\n" + `destination = "/tmp/setup.sh"`,
-		"shell-local":           `command = "echo hi"`,
-		"powershell":            `inline = ["Write-Host hi"]`,
-		"windows-restart":       ``,
-		"manifest":              ``,
-		"amazon-ami":            `region = "us-east-1"` + "\n" + `filters = { name = "ubuntu/*" }` + "\n" + `owners = ["self"]`,
-		"amazon-parameterstore": `region = "us-east-1"` + "\n" + `name = "/x"`,
-	}
+	return dir
+}
+
+// TestMinimalConfigsPrepare runs the engine's path on a minimal valid
+// body of every component: decode, hcl2spec.Decode, Prepare. A component
+// refused whole reports that refusal and nothing else.
+func TestMinimalConfigsPrepare(t *testing.T) {
+	dir := minimalDir(t)
 	for _, c := range components {
 		t.Run(c.Type, func(t *testing.T) {
-			src, ok := bodies[c.Type]
+			src, ok := minimalBodies[c.Type]
 			if !ok {
 				t.Fatal("no minimal body for this component; add one")
 			}
@@ -194,8 +205,18 @@ ssh_username = "ubuntu"
 			}
 			ctx := &check.Context{Fields: check.BodyFields(body), BaseDir: dir}
 			cfg.Prepare(ctx)
-			if ctx.HasErrors() {
-				t.Errorf("Prepare: %v", fmt.Sprint(ctx.Diags))
+			diags = ctx.Diags
+			if refused, ok := refusedComponents[string(c.Kind)+"/"+c.Type]; ok {
+				if len(diags) == 0 {
+					t.Fatalf("Prepare accepts %s, which validate must refuse", refused)
+				}
+				if name, _ := check.UnimplementedName(diags[0]); name != refused {
+					t.Fatalf("first diagnostic %v, want %s refused", diags[0], refused)
+				}
+				diags = diags[1:]
+			}
+			if diags.HasErrors() {
+				t.Errorf("Prepare: %v", fmt.Sprint(diags))
 			}
 		})
 	}

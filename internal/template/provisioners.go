@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/internal/registry"
 )
 
@@ -21,9 +22,6 @@ var provisionerMeta = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 var postProcessorMeta = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "name"}, {Name: "only"}, {Name: "except"}, {Name: "keep_input_artifact"},
 }}
-
-// Layers a provisioner may declare with layer = "...".
-var layers = []string{"os", "prereqs", "app"}
 
 func (l *loader) decodeProvisioners(b *Build, blocks hcl.Blocks) {
 	for _, blk := range blocks {
@@ -61,9 +59,9 @@ func (l *loader) decodeProvisioner(b *Build, blk *hcl.Block) *Provisioner {
 	l.decodeString(meta, "layer", ctx, &p.Layer)
 	p.Only = l.decodeUseList(b, meta, "only", ctx)
 	p.Except = l.decodeUseList(b, meta, "except", ctx)
-	if a, ok := meta.Attributes["layer"]; ok && !contains(layers, p.Layer) {
-		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid layer",
-			Detail: fmt.Sprintf("layer must be one of %q, %q or %q.%s", "os", "prereqs", "app", suggest(p.Layer, layers)), Subject: a.Expr.Range().Ptr()})
+	if a, ok := meta.Attributes["layer"]; ok {
+		l.diags = append(l.diags, check.NotImplementedDiag(a.Expr.Range().Ptr(), "layer",
+			"Image strategies that use layers do not exist yet; provisioners run in the order they are written: remove it."))
 	}
 	overrides := l.decodeOverrides(b, meta, ctx)
 	refsOK := l.checkRefsIn(bodyVariables(rest, comp.Spec), refContext{inBuild: true})
@@ -117,7 +115,14 @@ func (l *loader) decodePostProcessor(b *Build, blk *hcl.Block) *PostProcessor {
 	pp.Only = l.decodeUseList(b, meta, "only", ctx)
 	pp.Except = l.decodeUseList(b, meta, "except", ctx)
 	if a, ok := meta.Attributes["keep_input_artifact"]; ok {
-		l.diags = append(l.diags, gohcl.DecodeExpression(a.Expr, ctx, &pp.KeepInputArtifact)...)
+		diags := gohcl.DecodeExpression(a.Expr, ctx, &pp.KeepInputArtifact)
+		l.diags = append(l.diags, diags...)
+		if !diags.HasErrors() && !pp.KeepInputArtifact {
+			// imgbuild never deletes a build's images after a
+			// post-processor, so true is what always happens.
+			l.diags = append(l.diags, check.NotImplementedDiag(a.Expr.Range().Ptr(), "keep_input_artifact = false",
+				"imgbuild always keeps the images a build makes: remove it, or set it to true."))
+		}
 	}
 	if l.checkRefsIn(bodyVariables(rest, comp.Spec), refContext{inBuild: true}) {
 		pp.Config = l.decodeComponent(comp, rest, l.buildContext(b, b.Sources[0]))

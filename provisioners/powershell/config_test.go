@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/imgbuild/imgbuild/internal/check"
 )
 
@@ -28,17 +30,31 @@ func TestPowerShell(t *testing.T) {
 			tt.edit(&c)
 			ctx := &check.Context{}
 			c.Prepare(ctx)
+			diags := withoutRefusal(t, ctx.Diags)
 			if tt.want == "" {
-				if ctx.HasErrors() {
-					t.Fatalf("unexpected diagnostics: %v", ctx.Diags)
+				if diags.HasErrors() {
+					t.Fatalf("unexpected diagnostics: %v", diags)
 				}
 				return
 			}
-			if len(ctx.Diags) != 1 || !strings.Contains(ctx.Diags[0].Summary, tt.want) {
-				t.Errorf("diagnostics = %v, want one containing %q", ctx.Diags, tt.want)
+			if len(diags) != 1 || !strings.Contains(diags[0].Summary, tt.want) {
+				t.Errorf("diagnostics = %v, want one containing %q", diags, tt.want)
 			}
 		})
 	}
+}
+
+// withoutRefusal checks that diags refuse the provisioner as not
+// implemented, first, and returns the other diagnostics.
+func withoutRefusal(t *testing.T, diags hcl.Diagnostics) hcl.Diagnostics {
+	t.Helper()
+	if len(diags) == 0 {
+		t.Fatal("no diagnostics; want the powershell provisioner refused")
+	}
+	if name, ok := check.UnimplementedName(diags[0]); !ok || name != Refused {
+		t.Fatalf("first diagnostic %v; want %s refused as not implemented", diags[0], Refused)
+	}
+	return diags[1:]
 }
 
 func TestPowerShellDefaults(t *testing.T) {

@@ -33,7 +33,8 @@ type Config struct {
 	// names such as "linux", "darwin", "windows"); elsewhere it is skipped.
 	// Default: every system.
 	OnlyOn []string `hcl:"only_on"`
-	// UseLinuxPathing converts script paths for WSL on Windows. Default: false.
+	// UseLinuxPathing converts script paths for WSL on Windows hosts. Not
+	// implemented yet: validate refuses it.
 	UseLinuxPathing bool `hcl:"use_linux_pathing"`
 	// ValidExitCodes are the exit codes that mean success. Default: [0].
 	ValidExitCodes []int `hcl:"valid_exit_codes"`
@@ -41,6 +42,8 @@ type Config struct {
 
 // Prepare fills defaults and checks the configuration offline.
 func (c *Config) Prepare(ctx *check.Context) {
+	ctx.RefuseSet(check.Path("use_linux_pathing"), c.UseLinuxPathing,
+		"Converting script paths for WSL on Windows hosts is not implemented yet: remove it.")
 	c.setDefaults(runtime.GOOS)
 	c.Source.Prepare(ctx, script.Alternative{Name: "command", Set: c.Command != ""})
 	c.Env.Prepare(ctx)

@@ -18,6 +18,7 @@ func TestShellLocal(t *testing.T) {
 		{"command and inline", func() Config { c := Config{Command: "x"}; c.Inline = []string{"y"}; return c }(), "Conflicting scripts"},
 		{"only_on", Config{Command: "x", OnlyOn: []string{"linux", "macos"}}, "only_on"},
 		{"execute_command", Config{Command: "x", ExecuteCommand: []string{"sh", "{{.Path}}"}}, "execute_command"},
+		{"use_linux_pathing", Config{Command: "x", UseLinuxPathing: true}, "use_linux_pathing is not implemented yet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

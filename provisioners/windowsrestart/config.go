@@ -1,5 +1,7 @@
-// Package windowsrestart is the windows-restart provisioner: it restarts a
-// Windows instance and waits until it is back.
+// Package windowsrestart is the configuration of the windows-restart
+// provisioner, which will restart a Windows instance and wait until it is
+// back. It needs the WinRM communicator, which is not implemented yet, so
+// validate refuses every windows-restart provisioner.
 package windowsrestart
 
 import (
@@ -42,8 +44,16 @@ type Config struct {
 	RegistryKeys []string `hcl:"registry_keys"`
 }
 
-// Prepare fills defaults and checks the configuration offline.
+// Refused is the name under which validate refuses every windows-restart
+// provisioner until the WinRM communicator exists.
+const Refused = `provisioner "windows-restart"`
+
+// Prepare fills defaults and checks the configuration offline. Every
+// provisioner is refused (Refused) before anything is created; the other
+// checks still run so all problems are reported at once.
 func (c *Config) Prepare(ctx *check.Context) {
+	ctx.NotImplemented(nil, Refused,
+		"It needs the WinRM communicator, which is not implemented yet: remove it.")
 	if c.RestartCommand == "" {
 		c.RestartCommand = DefaultRestartCommand
 	}

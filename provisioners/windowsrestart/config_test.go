@@ -23,8 +23,14 @@ func TestWindowsRestart(t *testing.T) {
 			c := tt.c
 			ctx := &check.Context{}
 			c.Prepare(ctx)
-			if ctx.HasErrors() == tt.ok {
-				t.Errorf("diagnostics = %v, want ok=%v", ctx.Diags, tt.ok)
+			if len(ctx.Diags) == 0 {
+				t.Fatal("no diagnostics; want the windows-restart provisioner refused")
+			}
+			if name, ok := check.UnimplementedName(ctx.Diags[0]); !ok || name != Refused {
+				t.Fatalf("first diagnostic %v; want %s refused as not implemented", ctx.Diags[0], Refused)
+			}
+			if rest := ctx.Diags[1:]; rest.HasErrors() == tt.ok {
+				t.Errorf("diagnostics = %v, want ok=%v", rest, tt.ok)
 			}
 		})
 	}

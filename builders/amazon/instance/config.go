@@ -1,6 +1,8 @@
-// Package instance is the amazon-instance builder: it launches an
-// instance-store instance, provisions it, bundles its root volume to S3 with
-// the EC2 AMI tools and registers the bundle as an AMI. Linux only.
+// Package instance is the configuration of the amazon-instance builder,
+// which will launch an instance-store instance, provision it, bundle its
+// root volume to S3 with the EC2 AMI tools and register the bundle as an
+// AMI (Linux only). The build itself is not implemented yet, so validate
+// refuses every amazon-instance source.
 package instance
 
 import (
@@ -61,8 +63,17 @@ type Config struct {
 	TPMSupport string `hcl:"tpm_support"`
 }
 
-// Prepare fills defaults and checks the configuration offline.
+// Refused is the name under which validate refuses every amazon-instance
+// source: the configuration is checked, but building instance-store images
+// is not implemented yet.
+const Refused = `source "amazon-instance"`
+
+// Prepare fills defaults and checks the configuration offline. Every
+// source is refused (Refused) before anything is created; the other
+// checks still run so all problems are reported at once.
 func (c *Config) Prepare(ctx *check.Context) {
+	ctx.NotImplemented(nil, Refused,
+		"Building instance-store images is not implemented yet: use amazon-ebs, which takes the same settings apart from the bundle and x509 ones.")
 	c.setDefaults()
 	c.SourceConfig.Prepare(ctx)
 	c.AccountID = strings.ReplaceAll(c.AccountID, "-", "")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/imgbuild/imgbuild/internal/check"
 )
 
@@ -51,17 +53,31 @@ func TestInstanceConfig(t *testing.T) {
 			tt.edit(&c)
 			ctx := &check.Context{BaseDir: dir}
 			c.Prepare(ctx)
+			diags := withoutRefusal(t, ctx.Diags)
 			if tt.want == "" {
-				if ctx.HasErrors() {
-					t.Fatalf("unexpected diagnostics: %v", ctx.Diags)
+				if diags.HasErrors() {
+					t.Fatalf("unexpected diagnostics: %v", diags)
 				}
 				return
 			}
-			if len(ctx.Diags) != 1 || !strings.Contains(ctx.Diags[0].Summary, tt.want) {
-				t.Errorf("diagnostics = %v, want one containing %q", ctx.Diags, tt.want)
+			if len(diags) != 1 || !strings.Contains(diags[0].Summary, tt.want) {
+				t.Errorf("diagnostics = %v, want one containing %q", diags, tt.want)
 			}
 		})
 	}
+}
+
+// withoutRefusal checks that diags refuse the amazon-instance source as
+// not implemented, first, and returns the other diagnostics.
+func withoutRefusal(t *testing.T, diags hcl.Diagnostics) hcl.Diagnostics {
+	t.Helper()
+	if len(diags) == 0 {
+		t.Fatal("no diagnostics; want the amazon-instance source refused")
+	}
+	if name, ok := check.UnimplementedName(diags[0]); !ok || name != Refused {
+		t.Fatalf("first diagnostic %v; want %s refused as not implemented", diags[0], Refused)
+	}
+	return diags[1:]
 }
 
 func TestInstanceDefaults(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/imgbuild/imgbuild/builders/amazon"
 	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/internal/journal"
 	"github.com/imgbuild/imgbuild/internal/sweep"
@@ -107,7 +108,36 @@ func (n *launchInstance) input() (*ec2.RunInstancesInput, map[string]string, err
 	}
 	n.placement(in)
 	n.network(in)
+	launchOptions(in, &cfg.RunConfig)
 	return in, tags, nil
+}
+
+// launchOptions sets the RunInstances options that map one to one from
+// the run configuration, which Prepare has checked: the capacity
+// reservation preference or target, unlimited CPU credits and Nitro
+// Enclaves.
+func launchOptions(in *ec2.RunInstancesInput, rc *amazon.RunConfig) {
+	if rc.CapacityReservationPreference != "" || rc.CapacityReservationID != "" || rc.CapacityReservationGroupArn != "" {
+		spec := &types.CapacityReservationSpecification{
+			CapacityReservationPreference: types.CapacityReservationPreference(rc.CapacityReservationPreference),
+		}
+		if rc.CapacityReservationID != "" || rc.CapacityReservationGroupArn != "" {
+			spec.CapacityReservationTarget = &types.CapacityReservationTarget{}
+			if rc.CapacityReservationID != "" {
+				spec.CapacityReservationTarget.CapacityReservationId = aws.String(rc.CapacityReservationID)
+			}
+			if rc.CapacityReservationGroupArn != "" {
+				spec.CapacityReservationTarget.CapacityReservationResourceGroupArn = aws.String(rc.CapacityReservationGroupArn)
+			}
+		}
+		in.CapacityReservationSpecification = spec
+	}
+	if rc.EnableUnlimitedCredits {
+		in.CreditSpecification = &types.CreditSpecificationRequest{CpuCredits: aws.String("unlimited")}
+	}
+	if rc.EnableNitroEnclave {
+		in.EnclaveOptions = &types.EnclaveOptionsRequest{Enabled: aws.Bool(true)}
+	}
 }
 
 // network sets the subnet and security groups, through a network

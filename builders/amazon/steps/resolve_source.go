@@ -25,7 +25,7 @@ func (n *resolveSource) Run(ctx context.Context) error {
 		return err
 	}
 	id := aws.ToString(img.ImageId)
-	if err := checkVirtualization(img, b.cfg.AMIENASupport, b.cfg.AMISriovNetSupport); err != nil {
+	if err := checkVirtualization(img, b.cfg.AMIVirtType, b.cfg.AMIENASupport, b.cfg.AMISriovNetSupport); err != nil {
 		return fmt.Errorf("source AMI %s in %s: %w", id, region, err)
 	}
 	out := amazonami.FromImage(img)
@@ -63,9 +63,14 @@ func (n *resolveSource) find(ctx context.Context) (types.Image, error) {
 	return img, nil
 }
 
-// checkVirtualization refuses a non-HVM source when ena_support = true or
-// sriov_support is set: only HVM instances support enhanced networking.
-func checkVirtualization(img types.Image, ena *bool, sriov bool) error {
+// checkVirtualization refuses a source whose virtualization type is not
+// ami_virtualization_type (want, when set: the image inherits the
+// source's), and a non-HVM source when ena_support = true or sriov_support
+// is set: only HVM instances support enhanced networking.
+func checkVirtualization(img types.Image, want string, ena *bool, sriov bool) error {
+	if want != "" && string(img.VirtualizationType) != want {
+		return fmt.Errorf("ami_virtualization_type is %q but the source image is %q, and an amazon-ebs image keeps its source's type", want, img.VirtualizationType)
+	}
 	if (ena == nil || !*ena) && !sriov {
 		return nil
 	}

@@ -1,0 +1,99 @@
+package amazon
+
+import (
+	"github.com/imgbuild/imgbuild/internal/check"
+	"github.com/imgbuild/imgbuild/internal/communicator"
+)
+
+// The settings below are parsed (Packer templates use them) but this
+// version cannot honour them yet. Each is refused at validate time, at its
+// own attribute, before anything is created; the README lists them under
+// "Settings not implemented yet". They run before any default is filled,
+// so only what a template sets is refused.
+
+const (
+	hintCredentials = "Give credentials through profile, access_key and secret_key, assume_role or the AWS_* environment variables instead."
+	hintSpot        = "Spot instances are not implemented yet: remove it to build on an on-demand instance."
+	hintSSM         = `It only applies to ssh_interface = "session_manager", which is not implemented yet: remove it.`
+	hintWinRM       = `It only applies to the WinRM communicator, which is not implemented yet: remove it.`
+)
+
+// refuseUnimplemented refuses the access settings awsapi cannot carry.
+func (c *AccessConfig) refuseUnimplemented(ctx *check.Context) {
+	ctx.RefuseSet(check.Path("vault_aws_engine"), c.VaultAWSEngine != VaultAWSEngine{}, hintCredentials)
+	ctx.RefuseSet(check.Path("mfa_code"), c.MFACode != "",
+		"Export temporary credentials made with the MFA code (aws sts get-session-token) into the AWS_* environment variables, or use a profile that caches them.")
+	ctx.RefuseSet(check.Path("insecure_skip_tls_verify"), c.InsecureSkipTLSVerify,
+		"Point AWS_CA_BUNDLE at the endpoint's CA certificate instead.")
+	ctx.RefuseSet(check.Path("decode_authorization_messages"), c.DecodeAuthorizationMessages,
+		"Remove it; decode a message with `aws sts decode-authorization-message`.")
+}
+
+// refuseUnimplemented refuses the run settings with no implementation:
+// spot instances, Session Manager, Windows password retrieval, and the
+// filters that find a VPC or security groups.
+func (c *RunConfig) refuseUnimplemented(ctx *check.Context) {
+	for _, s := range []struct {
+		name string
+		set  bool
+	}{
+		{"spot_price", c.SpotPrice != ""},
+		{"spot_instance_types", len(c.SpotInstanceTypes) > 0},
+		{"spot_allocation_strategy", c.SpotAllocationStrategy != ""},
+		{"spot_tags", len(c.SpotTags) > 0},
+		{"fleet_tags", len(c.FleetTags) > 0},
+	} {
+		ctx.RefuseSet(check.Path(s.name), s.set, hintSpot)
+	}
+	if c.SSHInterface == "session_manager" {
+		ctx.NotImplemented(check.Path("ssh_interface"), `ssh_interface = "session_manager"`,
+			"Use public_ip, private_ip, public_dns or private_dns.")
+	}
+	ctx.RefuseSet(check.Path("pause_before_ssm"), c.PauseBeforeSSM != "", hintSSM)
+	ctx.RefuseSet(check.Path("session_manager_port"), c.SessionManagerPort != 0, hintSSM)
+	ctx.RefuseSet(check.Path("windows_password_timeout"), c.WindowsPasswordTimeout != "", hintWinRM)
+	ctx.RefuseSet(check.Path("vpc_filter"), len(c.VpcFilter.Filters) > 0, "Set vpc_id, or subnet_id or subnet_filter, instead.")
+	ctx.RefuseSet(check.Path("security_group_filter"), len(c.SecurityGroupFilter.Filters) > 0,
+		"Set security_group_ids instead, or leave both out for a temporary security group.")
+	ctx.RefuseSet(check.Path("skip_profile_validation"), c.SkipProfileValidation,
+		"imgbuild does not look iam_instance_profile up before the launch, so there is nothing to skip: remove it.")
+}
+
+// refuseCommunicator refuses the WinRM communicator and every winrm_*
+// setting, and ssh_clear_authorized_keys. It reports whether the
+// communicator itself is refused.
+func refuseCommunicator(ctx *check.Context, c *communicator.Config) bool {
+	winrm := c.Type == communicator.WinRM
+	if winrm {
+		ctx.NotImplemented(check.Path("communicator"), `communicator = "winrm"`,
+			`Use communicator = "ssh" (with an SSH server on the image) or "none".`)
+	}
+	w := c.WinRMConfig
+	for _, s := range []struct {
+		name string
+		set  bool
+	}{
+		{"winrm_username", w.WinRMUsername != ""},
+		{"winrm_password", w.WinRMPassword != ""},
+		{"winrm_host", w.WinRMHost != ""},
+		{"winrm_port", w.WinRMPort != 0},
+		{"winrm_timeout", w.WinRMTimeout != ""},
+		{"winrm_use_ssl", w.WinRMUseSSL},
+		{"winrm_insecure", w.WinRMInsecure},
+		{"winrm_use_ntlm", w.WinRMUseNTLM},
+		{"winrm_no_proxy", w.WinRMNoProxy},
+	} {
+		ctx.RefuseSet(check.Path(s.name), s.set, hintWinRM)
+	}
+	ctx.RefuseSet(check.Path("ssh_clear_authorized_keys"), c.SSHClearAuthorizedKeys,
+		"Remove it, or empty ~/.ssh/authorized_keys in a last shell provisioner.")
+	return winrm
+}
+
+// PrepareQuery is Prepare for a data source: it also refuses aws_polling,
+// since a data source makes one request and waits for nothing.
+func (c *AccessConfig) PrepareQuery(ctx *check.Context) {
+	c.Prepare(ctx)
+	ctx.RefuseSet(check.Path("aws_polling"), c.AWSPolling != AWSPolling{},
+		"A data source makes one request and waits for nothing: remove it.")
+}
