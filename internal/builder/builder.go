@@ -71,6 +71,12 @@ type Env struct {
 	// Secrets are masked in all output; a builder adds the secrets it makes
 	// (for example a temporary private key).
 	AddSecret func(string)
+	// Progress, when set, shows how far a long operation of this build is
+	// (task "copy to eu-west-1", pct 0-100); 100 ends the task.
+	Progress func(task string, pct int)
+	// Retry, when set, is told of an AWS call retried after a delay worth
+	// telling the user about (the line says why and for how long).
+	Retry func(line string)
 }
 
 // RunTags returns the tags every resource of this build carries.

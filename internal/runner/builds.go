@@ -53,6 +53,13 @@ func (r *run) buildEnv(bp *plan.BuildPlan) *builder.Env {
 		BaseDir:   r.opts.Template.Dir,
 		Now:       r.opts.Template.Now,
 		AddSecret: func(s string) { r.opts.UI.Masker().Add(s) },
+		Progress: func(task string, pct int) {
+			r.progress.Report(name, task, pct)
+			if pct >= 100 {
+				r.progress.Done(name, task)
+			}
+		},
+		Retry: func(line string) { r.opts.UI.Sayf(name, "%s", line) },
 	}
 }
 

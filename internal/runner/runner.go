@@ -89,7 +89,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// Shown before anything is created, so that even a killed run has told
 	// which run ID `imgbuild cleanup --run` needs.
 	opts.UI.Say("==> Run %s started (journal %s)", jw.RunID(), jw.Path())
-	r := &run{opts: opts, journal: jw, graph: dag.New(), builds: map[string]*buildRun{}}
+	r := &run{opts: opts, journal: jw, graph: dag.New(), builds: map[string]*buildRun{},
+		progress: opts.UI.NewProgress(ui.IsTerminal(opts.UI.Out()))}
+	defer r.progress.Close()
 	if err := r.addBuilds(ctx); err != nil {
 		_ = jw.End(journal.OutcomeFailed)
 		return nil, err
@@ -131,6 +133,8 @@ type run struct {
 	journal *journal.Writer
 	graph   *dag.Graph
 	builds  map[string]*buildRun // by build name
+	// progress shows image creation and copies, per build and region.
+	progress *ui.Progress
 }
 
 // buildRun ties a plan to the builder running it.

@@ -41,6 +41,9 @@ func NewBuild(ctx context.Context, env *builder.Env, cfg *Config) (builder.Build
 	if env.Logger != nil {
 		opts = append(opts, awsapi.WithLogger(env.Logger))
 	}
+	if env.Retry != nil {
+		opts = append(opts, awsapi.WithRetryObserver(func(e awsapi.RetryEvent) { env.Retry(e.String()) }))
+	}
 	sess, err := awsapi.NewSession(ctx, cfg.Access(), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: aws session: %w", env.BuildName, err)
@@ -155,8 +158,23 @@ func (b *build) Artifact() *artifact.Artifact {
 
 func (b *build) ec2(region string) *ec2.Client { return b.sess.EC2(region) }
 
+// waiter returns the waiter of a region; image waits report their
+// snapshots' progress to the environment ("image in us-east-1", "copy to
+// eu-west-1").
 func (b *build) waiter(region string) awsapi.Waiter {
-	return awsapi.NewWaiter(b.ec2(region), b.timeouts)
+	w := awsapi.NewWaiter(b.ec2(region), b.timeouts)
+	if b.env.Progress != nil {
+		w.Progress = func(region, _ string, pct int) { b.env.Progress(progressTask(b.cfg.Region, region), pct) }
+	}
+	return w
+}
+
+// progressTask names the image wait of a region for the progress display.
+func progressTask(buildRegion, region string) string {
+	if region == buildRegion {
+		return "image in " + region
+	}
+	return "copy to " + region
 }
 
 // say prints a progress line when the environment has a printer.
