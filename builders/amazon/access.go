@@ -9,7 +9,7 @@ type AccessConfig struct {
 	// e.g. "us-east-1". Required.
 	Region string `hcl:"region" required:"true"`
 	// AccessKey is an AWS access key ID. Default: the credential chain.
-	AccessKey string `hcl:"access_key"`
+	AccessKey string `hcl:"access_key" sensitive:"true"`
 	// SecretKey is the secret access key paired with access_key. Sensitive.
 	SecretKey string `hcl:"secret_key" sensitive:"true"`
 	// Token is an STS session token for temporary credentials. Sensitive.

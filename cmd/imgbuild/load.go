@@ -3,6 +3,9 @@ package main
 import (
 	"flag"
 
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/template"
 )
 
@@ -23,6 +26,11 @@ func loadTemplate(e *env, path string, tf templateFlags, opts template.Options) 
 	opts.Vars, opts.VarFiles = tf.vars, tf.varFiles
 	opts.Getenv = e.getenv
 	t, diags := template.Load(path, opts)
+	if _, err := awsapi.PollingFromEnv(e.getenv); err != nil {
+		// The waits would silently fall back to their defaults.
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid polling setting in the environment",
+			Detail: err.Error() + "; it stands for aws_polling {} as in Packer (AWS_MAX_ATTEMPTS, AWS_POLL_DELAY_SECONDS, AWS_TIMEOUT_SECONDS)."})
+	}
 	e.ui.Masker().Add(t.Secrets...)
 	e.ui.WriteDiagnostics(t.Files, diags)
 	if diags.HasErrors() {

@@ -136,7 +136,7 @@ func TestComponentsAreComplete(t *testing.T) {
 
 func TestSensitiveAttrs(t *testing.T) {
 	got := SensitiveAttrs(mustFind(t, "amazon-ebs"))
-	want := []string{"secret_key", "token", "mfa_code", "ssh_password", "ssh_bastion_password", "winrm_password"}
+	want := []string{"access_key", "secret_key", "token", "mfa_code", "ssh_password", "ssh_bastion_password", "winrm_password"}
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {

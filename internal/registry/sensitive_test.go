@@ -45,7 +45,7 @@ winrm_password = "winrm-pass"
 assume_role {
   role_arn = "arn:aws:iam::1:role/x"
 }
-`, []string{"wJalrXUtnFEMI/K7MDENG", "FwoGZXIvYXdzE", "ssh-pass", "winrm-pass"}},
+`, []string{"AKIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG", "FwoGZXIvYXdzE", "ssh-pass", "winrm-pass"}},
 		{"powershell", `
 inline            = ["whoami"]
 elevated_password = "elevated-pass"

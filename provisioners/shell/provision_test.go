@@ -3,6 +3,7 @@ package shell
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -295,6 +296,16 @@ func TestStartRetry(t *testing.T) {
 			}
 			if err != nil || !strings.Contains(out, "started") || f.reconnects != tt.fails {
 				t.Errorf("err %v, output %q, reconnects %d; want success after %d reconnects", err, out, f.reconnects, tt.fails)
+			}
+			// Each retry is said, with its reason, attempt and how long it goes on.
+			for i := 1; i <= tt.fails; i++ {
+				want := fmt.Sprintf("upload environment file failed (attempt %d): connection lost; retrying in", i)
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if !strings.Contains(out, "more (start_retry_timeout)") {
+				t.Errorf("retry lines do not say how long they go on:\n%s", out)
 			}
 		})
 	}

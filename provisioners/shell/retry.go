@@ -37,7 +37,7 @@ func (s *session) retry(ctx context.Context, what string, op func(context.Contex
 	timeout := check.DurationValue(s.c.StartRetryTimeout)
 	deadline := time.Now().Add(timeout)
 	delay := retryDelay
-	for {
+	for attempt := 1; ; attempt++ {
 		err := s.reconnect(ctx)
 		if err == nil {
 			if err = op(ctx); err == nil {
@@ -52,6 +52,10 @@ func (s *session) retry(ctx context.Context, what string, op func(context.Contex
 			return fmt.Errorf("%s: gave up after start_retry_timeout %s: %w", what, timeout, err)
 		}
 		s.debug("retrying", "operation", what, "delay", delay, "error", err)
+		// Every pause is at least retryDelay: say why, which attempt, and
+		// how long it will keep trying, so a retried failure is not silent.
+		fmt.Fprintf(s.out, "%s failed (attempt %d): %v; retrying in %s, for at most %s more (start_retry_timeout)\n",
+			what, attempt, err, delay, time.Until(deadline).Round(time.Second))
 		if err := sleep(ctx, delay); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}

@@ -93,9 +93,16 @@ func (n *connectInstance) signers() ([]gossh.Signer, error) {
 	if cfg.SSHPrivateKeyFile == "" {
 		return nil, nil
 	}
-	s, err := ssh.SignerFromFile(check.Resolve(b.env.BaseDir, cfg.SSHPrivateKeyFile))
+	pemBytes, err := os.ReadFile(check.Resolve(b.env.BaseDir, cfg.SSHPrivateKeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("ssh_private_key_file: %w", err)
+	}
+	if b.env.AddSecret != nil {
+		b.env.AddSecret(string(pemBytes)) // a script that prints the key shows it masked
+	}
+	s, err := ssh.ParsePrivateKey(pemBytes)
+	if err != nil {
+		return nil, fmt.Errorf("ssh_private_key_file %s: %w", cfg.SSHPrivateKeyFile, err)
 	}
 	if cfg.SSHCertificateFile != "" {
 		cert, err := os.ReadFile(check.Resolve(b.env.BaseDir, cfg.SSHCertificateFile))
