@@ -91,6 +91,10 @@ func TestBuildEndToEnd(t *testing.T) {
 		"    e2e.amazon-ebs.al: provisioned-",
 		"    e2e.amazon-ebs.al: written over sftp",
 		"--> e2e.amazon-ebs.al: succeeded",
+		// progress of the image and each copy, as plain lines (not a terminal)
+		"==> e2e.amazon-ebs.al: image in us-east-1: 100%",
+		"==> e2e.amazon-ebs.al: copy to eu-west-1: 100%",
+		"==> e2e.amazon-ebs.al: copy to ap-southeast-2: 100%",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
