@@ -72,6 +72,8 @@ func (o *cleanupOptions) check(fs *flag.FlagSet) error {
 		return errors.New("--older-than and --region only apply with --tags")
 	case o.tags && fs.NArg() > 0:
 		return errors.New("--tags searches with the environment's credentials and reads no template; drop the template path")
+	case fs.NArg() == 0 && len(o.tf.vars)+len(o.tf.varFiles) > 0:
+		return errors.New("-var and -var-file only apply with a template path")
 	}
 	return nil
 }

@@ -31,13 +31,15 @@ func (c *Cleaner) cleanRun(ctx context.Context, dir string, info journal.RunInfo
 	}
 	works := splitByBuild(run)
 	verdicts := c.connectAll(ctx, run, works)
-	if c.DryRun || (len(works) > 0 && !anyConnected(works)) {
+	if c.DryRun {
 		c.reportVerdicts(info, verdicts)
-		if c.DryRun {
-			for _, wk := range connected(works) {
-				c.sweep(ctx, wk.access.Session, wk.leftovers, nil)
-			}
+		for _, wk := range connected(works) {
+			c.sweep(ctx, wk.access.Session, wk.leftovers, nil)
 		}
+		return nil
+	}
+	if len(works) > 0 && len(connected(works)) == 0 {
+		c.reportVerdicts(info, verdicts) // all refused: not even taken over
 		return nil
 	}
 	w, err := journal.Resume(dir, info.RunID)
@@ -184,8 +186,7 @@ func (c *Cleaner) finish(ctx context.Context, sess *awsapi.Session, rs []journal
 	}
 }
 
-func anyConnected(works []*buildWork) bool { return len(connected(works)) > 0 }
-
+// connected returns the works that have an access.
 func connected(works []*buildWork) []*buildWork {
 	var out []*buildWork
 	for _, wk := range works {

@@ -62,8 +62,10 @@ type Note struct {
 	Count     int
 	Regions   int
 	OlderThan time.Duration
-	Build     string
-	Detail    string
+	// Build and Detail are set for AccessUnchecked: the build ("" for
+	// resources recorded without one) and why its account is unchecked.
+	Build  string
+	Detail string
 }
 
 // Result counts what a cleanup did.
