@@ -14,7 +14,7 @@ import (
 
 var cleanupCommand = command{
 	synopsis: "Remove what crashed or failed runs left behind in AWS",
-	usage:    "cleanup [options] [TEMPLATE_OR_DIR]",
+	usage:    "cleanup [options] [TEMPLATE]",
 	run:      runCleanupCommand,
 }
 
@@ -25,6 +25,7 @@ type cleanupOptions struct {
 	tags      bool
 	olderThan *time.Duration // nil: not given
 	regions   stringList
+	tf        templateFlags
 }
 
 func (o *cleanupOptions) register(fs *flag.FlagSet) {
@@ -41,6 +42,7 @@ func (o *cleanupOptions) register(fs *flag.FlagSet) {
 		return err
 	})
 	fs.Var(&o.regions, "region", "with --tags: a region to search (repeatable; default: $AWS_REGION and every region EC2 lists)")
+	o.tf.register(fs)
 }
 
 func runCleanupCommand(ctx context.Context, e *env, args []string) int {
@@ -56,7 +58,7 @@ func runCleanupCommand(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	o.stateDir = stateDir(e, o.stateDir, fs.Arg(0))
-	return runCleanup(ctx, e, o)
+	return runCleanup(ctx, e, o, fs.Arg(0))
 }
 
 // check rejects flag combinations that make no sense.
@@ -68,21 +70,29 @@ func (o *cleanupOptions) check(fs *flag.FlagSet) error {
 		return errors.New("--tags needs --older-than (e.g. --older-than 2h) so that running builds are not swept; --older-than 0s sweeps everything")
 	case !o.tags && (o.olderThan != nil || len(o.regions) > 0):
 		return errors.New("--older-than and --region only apply with --tags")
+	case o.tags && fs.NArg() > 0:
+		return errors.New("--tags searches with the environment's credentials and reads no template; drop the template path")
+	case fs.NArg() == 0 && len(o.tf.vars)+len(o.tf.varFiles) > 0:
+		return errors.New("-var and -var-file only apply with a template path")
 	}
 	return nil
 }
 
 // runCleanup removes leftovers, from the journal or by tags, and returns
-// the exit code.
-func runCleanup(ctx context.Context, e *env, o cleanupOptions) int {
+// the exit code. With a template path, each build's resources are removed
+// with that build's access in the template.
+func runCleanup(ctx context.Context, e *env, o cleanupOptions, template string) int {
 	logger, closeLog := newLogger(e)
 	defer closeLog()
-	sess, err := awsapi.NewSession(ctx, awsapi.Access{Region: e.getenv("AWS_REGION")}, awsapi.WithLogger(logger))
-	if err != nil {
-		e.ui.Error("connect to AWS: %v", err)
-		return exitCodeFor(err)
+	access := &sweep.Sessions{Env: awsapi.Access{Region: e.getenv("AWS_REGION")}, Options: []awsapi.Option{awsapi.WithLogger(logger)}}
+	if template != "" {
+		access.TemplatePath = template
+		access.Template = func(ctx context.Context) (map[string]awsapi.Access, error) {
+			return templateAccess(ctx, e, template, o.tf)
+		}
 	}
-	c := &sweep.Cleaner{Session: sess, DryRun: o.dryRun, Report: cleanupReport{e}}
+	c := &sweep.Cleaner{Access: access, DryRun: o.dryRun, Report: cleanupReport{e}}
+	var err error
 	if o.tags {
 		err = c.ByTags(ctx, o.regions, o.runID, *o.olderThan)
 	} else {
@@ -97,6 +107,31 @@ func runCleanup(ctx context.Context, e *env, o cleanupOptions) int {
 		return exitCodeFor(err)
 	}
 	return cleanupSummary(ctx, e, o.dryRun, c.Result())
+}
+
+// accessor is what the Config of a source that reaches AWS offers.
+type accessor interface{ Access() awsapi.Access }
+
+// templateAccess loads the template at path and returns the access of each
+// of its builds that reaches AWS, by full build name.
+func templateAccess(ctx context.Context, e *env, path string, tf templateFlags) (map[string]awsapi.Access, error) {
+	ev, err := newDataEvaluator(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	t, _ := loadTemplate(e, path, tf, templateOptionsWith(ev))
+	if t == nil {
+		return nil, errors.New("the template has errors (shown above)")
+	}
+	out := map[string]awsapi.Access{}
+	for _, b := range t.Builds {
+		for _, use := range b.Sources {
+			if a, ok := use.Config.(accessor); ok {
+				out[use.FullName(b)] = a.Access()
+			}
+		}
+	}
+	return out, nil
 }
 
 // cleanupReport prints what a cleanup does as it happens.
@@ -126,12 +161,49 @@ func (p cleanupReport) Note(n sweep.Note) {
 		p.e.ui.Say("run %s (started %s): %d leftovers", n.Run.RunID, n.Started.Format(time.RFC3339), n.Count)
 	case sweep.TagsFound:
 		p.e.ui.Say("found %d tagged leftovers older than %s in %d regions", n.Count, n.OlderThan, n.Regions)
+	case sweep.AccessUnchecked:
+		p.e.ui.Error("warning: run %s%s: account not checked: %s", n.Run.RunID, buildSuffix(n.Build), n.Detail)
 	}
 }
 
-// Remain prints something that could not be removed.
+// Remain prints something that could not be removed; for a refused
+// account, what to do about it.
 func (p cleanupReport) Remain(what string, err error) {
 	p.e.ui.Error("%s remains: %v", what, err)
+	var ae *sweep.AccessError
+	if errors.As(err, &ae) {
+		p.e.ui.Hint("%s", accessHint(ae))
+	}
+}
+
+// buildSuffix is " build NAME", or nothing for resources without a build.
+func buildSuffix(build string) string {
+	if build == "" {
+		return ""
+	}
+	return " build " + build
+}
+
+// accessHint says how to clean up a build refused for its account.
+func accessHint(ae *sweep.AccessError) string {
+	rec := ae.Recorded
+	var with string
+	switch {
+	case rec.Profile != "":
+		with = fmt.Sprintf(" (the build used profile %q: AWS_PROFILE=%s)", rec.Profile, rec.Profile)
+	case rec.RoleARN != "":
+		with = fmt.Sprintf(" (the build assumed %s)", rec.RoleARN)
+	}
+	tmpl := ae.Template
+	if tmpl == "" {
+		tmpl = "TEMPLATE"
+	}
+	account := "the run's account"
+	if rec.Account != "" {
+		account = "account " + rec.Account
+	}
+	return fmt.Sprintf("run the cleanup with credentials for %s%s, or give the run's template so that each build's access "+
+		"(profile, assume_role) is rebuilt from it: `imgbuild cleanup --run %s %s`", account, with, ae.RunID, tmpl)
 }
 
 // cleanupSummary prints the final line and returns the exit code.

@@ -4,7 +4,9 @@
 //
 // # Use
 //
-// A run calls Create once, then for every resource Writer.Intent before the
+// A run calls Create once, then Writer.Access for each build when its AWS
+// session is made (the account and the settings that chose the
+// credentials), then for every resource Writer.Intent before the
 // create call and Writer.Created with the cloud ID as soon as the call
 // returns, before waiting on the resource (DESIGN.md section 4, executor
 // rule 2). Cleanup records Writer.Deleted; a successful build records
@@ -20,14 +22,15 @@
 // directory of mode 0700. It holds one JSON object per line, each with a
 // sequence number "seq" (1, 2, 3... with no gaps), a "kind" and a "time":
 //
-//	{"seq":1,"kind":"header","time":...,"format":1,"header":{"run_id":...,"template":...,"builds":[...],"pid":...,"hostname":...,"started":...,"version":...}}
-//	{"seq":2,"kind":"intent","time":...,"resource":{"type":"instance","region":"us-east-1","build":"web","client_token":...,"tags":{...}}}
-//	{"seq":3,"kind":"created","time":...,"ref":2,"id":"i-0abc","extra":[...resources created with it...]}
-//	{"seq":4,"kind":"not-created","time":...,"ref":2}
-//	{"seq":5,"kind":"deleted","time":...,"resource":{"type":"instance","region":"us-east-1","id":"i-0abc"}}
-//	{"seq":6,"kind":"kept","time":...,"resource":{"type":"image","region":"eu-west-1","id":"ami-0def"}}
-//	{"seq":7,"kind":"resume","time":...,"header":{"run_id":...,"pid":...,"hostname":...,"started":...}}
-//	{"seq":8,"kind":"end","time":...,"outcome":"failed"}
+//	{"seq":1,"kind":"header","time":...,"format":2,"header":{"run_id":...,"template":...,"builds":[...],"pid":...,"hostname":...,"started":...,"version":...}}
+//	{"seq":2,"kind":"access","time":...,"access":{"build":"web","account":"111122223333","arn":...,"source":...,"region":...,"profile":...,"role_arn":...}}
+//	{"seq":3,"kind":"intent","time":...,"resource":{"type":"instance","region":"us-east-1","build":"web","client_token":...,"tags":{...}}}
+//	{"seq":4,"kind":"created","time":...,"ref":3,"id":"i-0abc","extra":[...resources created with it...]}
+//	{"seq":5,"kind":"not-created","time":...,"ref":3}
+//	{"seq":6,"kind":"deleted","time":...,"resource":{"type":"instance","region":"us-east-1","id":"i-0abc"}}
+//	{"seq":7,"kind":"kept","time":...,"resource":{"type":"image","region":"eu-west-1","id":"ami-0def"}}
+//	{"seq":8,"kind":"resume","time":...,"header":{"run_id":...,"pid":...,"hostname":...,"started":...}}
+//	{"seq":9,"kind":"end","time":...,"outcome":"failed"}
 //
 // "ref" is the sequence number of the intent a created or not-created
 // record resolves. A header is always first and only first. A resume record
@@ -62,7 +65,10 @@
 // # What a journal holds
 //
 // Resource types, regions, IDs, names, client tokens and tags: enough to
-// find and delete a resource. Never put credentials, passwords, private
+// find and delete a resource; and per build the account ID, caller ARN and
+// the non-secret access settings (profile, role ARN, credentials file,
+// endpoint), enough for cleanup to refuse the wrong account and to say
+// which access to use. Never put credentials, passwords, private
 // keys or other secrets in a Resource or Header; the file is private to
 // its owner but is not a secret store.
 package journal

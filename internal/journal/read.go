@@ -17,6 +17,9 @@ type Run struct {
 	// Resumed describes each process that took the run over with Resume,
 	// oldest first.
 	Resumed []Header
+	// Accesses lists how each build reached AWS, in the order recorded
+	// (see AccessOf); empty for runs written before format 2.
+	Accesses []Access
 	// Ended is true when the last process to write the run ended it with
 	// Writer.End; Outcome is then what it recorded.
 	Ended   bool
@@ -127,6 +130,11 @@ func (p *replayer) apply(rec *record) error {
 		}
 		run.Resumed = append(run.Resumed, *rec.Header)
 		run.Ended, run.Outcome = false, ""
+	case kindAccess:
+		if rec.Access == nil || rec.Access.Build == "" {
+			return fmt.Errorf("missing access or its build")
+		}
+		run.Accesses = append(run.Accesses, *rec.Access)
 	case kindIntent:
 		if rec.Resource == nil {
 			return fmt.Errorf("missing resource")

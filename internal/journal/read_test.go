@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -51,7 +52,10 @@ func TestCorruptLine(t *testing.T) {
 			"line 3", "not an unresolved intent"},
 		{"unknown kind", func(l []string) []string { l[2] = strings.Replace(l[2], `"created"`, `"borrowed"`, 1); return l },
 			"line 3", "unknown record kind"},
-		{"newer format", func(l []string) []string { l[0] = strings.Replace(l[0], `"format":1`, `"format":9`, 1); return l },
+		{"newer format", func(l []string) []string {
+			l[0] = strings.Replace(l[0], fmt.Sprintf(`"format":%d`, formatVersion), `"format":9`, 1)
+			return l
+		},
 			"line 1", "newer imgbuild"},
 	}
 	for _, tt := range tests {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/journal"
-	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
 // Cleaner runs one `imgbuild cleanup`: it removes what runs left behind,
@@ -16,9 +15,12 @@ import (
 // what it does as it happens, and counts it (Result). The caller renders
 // the reports.
 type Cleaner struct {
-	Session *awsapi.Session
-	DryRun  bool // list what would be removed, change nothing
-	Report  Reporter
+	// Access opens the access that cleans up each build's resources
+	// (ByJournal, which checks it against the account the build recorded)
+	// and the one a tag sweep searches with (ByTags).
+	Access Connector
+	DryRun bool // list what would be removed, change nothing
+	Report Reporter
 
 	res Result
 }
@@ -47,6 +49,9 @@ const (
 	// TagsFound: Count tagged leftovers older than OlderThan were found
 	// in Regions regions.
 	TagsFound
+	// AccessUnchecked: the resources of Build in Run are cleaned up
+	// without checking the account; Detail says why.
+	AccessUnchecked
 )
 
 // Note is progress of a cleanup that concerns no one resource.
@@ -57,6 +62,10 @@ type Note struct {
 	Count     int
 	Regions   int
 	OlderThan time.Duration
+	// Build and Detail are set for AccessUnchecked: the build ("" for
+	// resources recorded without one) and why its account is unchecked.
+	Build  string
+	Detail string
 }
 
 // Result counts what a cleanup did.
@@ -121,90 +130,41 @@ func (c *Cleaner) checkEnded(info journal.RunInfo) {
 	}
 }
 
-// cleanRun takes a run over, removes its leftovers, finishes the commit of
-// its kept images and ends it when nothing remains. A dry run only reads
-// it.
-func (c *Cleaner) cleanRun(ctx context.Context, dir string, info journal.RunInfo) error {
-	if c.DryRun {
-		run, err := journal.Read(info.Path)
-		if err != nil {
-			return err
-		}
-		c.sweep(ctx, run.Leftovers(), nil)
-		return nil
-	}
-	w, err := journal.Resume(dir, info.RunID)
-	if err != nil {
-		c.remain("run "+info.RunID, err)
-		return nil
-	}
-	defer w.Close()
-	run, err := journal.Read(info.Path)
-	if err != nil {
-		return err
-	}
-	c.Report.Note(Note{Kind: RunTakenOver, Run: info, Started: run.Header.Started, Count: len(run.Leftovers())})
-	if !c.sweep(ctx, run.Leftovers(), w) {
-		return nil
-	}
-	c.finish(ctx, run)
-	outcome := journal.OutcomeFailed
-	if info.Ended && info.Outcome != "" {
-		outcome = info.Outcome
-	}
-	if err := w.End(outcome); err != nil {
-		c.remain("run "+info.RunID, fmt.Errorf("everything removed, but ending the journal failed: %w", err))
-	}
-	return nil
-}
-
-// finish tags the run's kept images and snapshots complete (Finish), one
-// region at a time, reporting each region left untagged: a build killed
-// between committing its images in the journal and tagging them would
-// otherwise leave output that a later tag sweep would take for leftovers.
-func (c *Cleaner) finish(ctx context.Context, run *journal.Run) {
-	byRegion := map[string][]journal.Resource{}
-	for _, r := range run.Resources {
-		byRegion[r.Region] = append(byRegion[r.Region], r)
-	}
-	for region, rs := range byRegion {
-		if err := Finish(ctx, c.Session, rs); err != nil {
-			c.remain(fmt.Sprintf("the %s tag on the kept images in %s", tags.Complete, region), err)
-		}
-	}
-}
-
 // ByTags sweeps the resources found by their run tag (only those of run
 // runID when it is not empty) older than olderThan in regions; with no
 // regions, in the session's region and every region EC2 lists.
 func (c *Cleaner) ByTags(ctx context.Context, regions []string, runID string, olderThan time.Duration) error {
+	a, err := c.Access.Connect(ctx, journal.Access{})
+	if err != nil {
+		return err
+	}
+	sess := a.Session
 	if len(regions) == 0 {
-		if c.Session.Region() == "" {
+		if sess.Region() == "" {
 			return &RequestError{Msg: "no region: set AWS_REGION or pass --region"}
 		}
-		var err error
-		if regions, err = Regions(ctx, c.Session); err != nil {
+		if regions, err = Regions(ctx, sess); err != nil {
 			return err
 		}
 	}
-	rs, err := FindByTags(ctx, c.Session, regions, runID, olderThan, time.Now())
+	rs, err := FindByTags(ctx, sess, regions, runID, olderThan, time.Now())
 	if err != nil {
 		return err
 	}
 	c.Report.Note(Note{Kind: TagsFound, Count: len(rs), Regions: len(regions), OlderThan: olderThan})
-	c.sweep(ctx, rs, nil)
+	c.sweep(ctx, sess, rs, nil)
 	return nil
 }
 
-// sweep removes rs in order, recording in rec when it is not nil, and
-// reports whether nothing remains of them.
-func (c *Cleaner) sweep(ctx context.Context, rs []journal.Resource, rec *journal.Writer) bool {
+// sweep removes rs in order with sess, recording in rec when it is not
+// nil, and reports whether nothing remains of them.
+func (c *Cleaner) sweep(ctx context.Context, sess *awsapi.Session, rs []journal.Resource, rec *journal.Writer) bool {
 	o := Options{DryRun: c.DryRun, Report: c.report}
 	if rec != nil {
 		o.Recorder = rec
 	}
 	ok := true
-	for _, ev := range Sweep(ctx, c.Session, rs, o) {
+	for _, ev := range Sweep(ctx, sess, rs, o) {
 		ok = ok && ev.Action != Failed
 	}
 	return ok

@@ -18,25 +18,19 @@ func (n *notes) Resource(ev Event) {
 	n.lines = append(n.lines, fmt.Sprintf("%s %s", ev.Action, ev.Resource.ID))
 }
 func (n *notes) Note(x Note) {
-	n.lines = append(n.lines, fmt.Sprintf("note %d %s", x.Kind, x.Run.RunID))
+	line := fmt.Sprintf("note %d %s", x.Kind, x.Run.RunID)
+	if x.Build != "" || x.Detail != "" {
+		line += fmt.Sprintf(" %s: %s", x.Build, x.Detail)
+	}
+	n.lines = append(n.lines, line)
 }
 func (n *notes) Remain(what string, err error) {
 	n.lines = append(n.lines, fmt.Sprintf("remain %s: %v", what, err))
 }
 
-// offlineSession returns a session; the tests below make no AWS call.
-func offlineSession(t *testing.T) *awsapi.Session {
-	t.Helper()
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	sess, err := awsapi.NewSession(context.Background(), awsapi.Access{Region: "us-east-1", SkipCredentialValidation: true, SkipMetadataAPICheck: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sess
-}
+// lazyAccess connects to AWS only when a run needs it; the tests that use
+// it expect no connection.
+func lazyAccess() *Sessions { return &Sessions{Env: awsapi.Access{Region: "us-east-1"}} }
 
 // TestCleanerJournalRuns checks that a cleanup by journal skips a run
 // still being written and reports an ended run that lists leftovers as
@@ -66,7 +60,7 @@ func TestCleanerJournalRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := &notes{}
-	c := &Cleaner{Session: offlineSession(t), Report: n}
+	c := &Cleaner{Access: lazyAccess(), Report: n}
 	if err := c.ByJournal(context.Background(), dir, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +82,7 @@ func TestCleanerJournalRuns(t *testing.T) {
 // out is a RequestError, which the command maps to a usage error.
 func TestCleanerRequestErrors(t *testing.T) {
 	dir := t.TempDir()
-	c := &Cleaner{Session: offlineSession(t), Report: &notes{}}
+	c := &Cleaner{Access: lazyAccess(), Report: &notes{}}
 	var re *RequestError
 	err := c.ByJournal(context.Background(), dir, "no-such-run")
 	if !errors.As(err, &re) || err.Error() != "no run no-such-run in "+dir {

@@ -44,6 +44,24 @@
 // It returns ErrNotFound when nothing was created, which the caller
 // journals as not created.
 //
+// # Checking the account
+//
+// A build journals its access when its session is made (AccessRecord: the
+// account ID and caller from sts GetCallerIdentity, and the profile, role
+// ARN, credentials file and EC2 endpoint that chose them; never a
+// secret). A Cleaner cleans up a run build by build: it asks its
+// Connector for each build's access (Sessions: the environment's
+// credentials, or with `imgbuild cleanup TEMPLATE` the access of that
+// build in the template, reaching EC2 through the endpoint the build
+// recorded) and compares the accounts. A build made in another account is
+// refused with an *AccessError and not touched; the other builds are
+// cleaned up, and the run stays open for a cleanup with the right access.
+// When no build can be cleaned up, the run is not even taken over. A run
+// that recorded no account (written before journal format 2, or a build
+// with skip_credential_validation) is cleaned up with an AccessUnchecked
+// note. Tag sweeps search with the environment's credentials: what they
+// find is in that account by construction.
+//
 // # Finding by tags
 //
 // When the journal is lost, FindByTags lists every resource carrying the

@@ -15,6 +15,7 @@ import (
 	"github.com/imgbuild/imgbuild/internal/dag"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
 	"github.com/imgbuild/imgbuild/internal/provision"
+	"github.com/imgbuild/imgbuild/internal/sweep"
 )
 
 // build is one running build of an amazon builder: its configuration,
@@ -47,6 +48,10 @@ func NewBuild(ctx context.Context, env *builder.Env, cfg *Config) (builder.Build
 	sess, err := awsapi.NewSession(ctx, cfg.Access(), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: aws session: %w", env.BuildName, err)
+	}
+	// Before anything is created: cleanup checks the account against it.
+	if err := env.Journal.Access(sweep.AccessRecord(env.BuildName, cfg.Access(), sess.Identity())); err != nil {
+		return nil, fmt.Errorf("%s: %w", env.BuildName, err)
 	}
 	return newBuild(env, cfg, sess), nil
 }
