@@ -2,15 +2,21 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/imgbuild/imgbuild/internal/localcloud"
 	"github.com/imgbuild/imgbuild/internal/testenv"
@@ -66,11 +72,15 @@ var faultPoints = []faultPoint{
 // IMGBUILD_VAR_fault_sleep_N) only for the point inside it.
 var faultTemplate = e2eFiles("fault", `"echo fault-provisioner-1; sleep ${var.fault_sleep_1}"`)
 
+// The scripts go to the instance's home directory rather than /tmp: the
+// local cloud's instances share the host's /tmp, and runs of the matrix
+// go in parallel.
 func init() {
 	tpl := "variable \"fault_sleep_1\" {\n  default = \"0\"\n}\nvariable \"fault_sleep_2\" {\n  default = \"0\"\n}\n" +
 		faultTemplate["main.pkr.hcl"]
-	faultTemplate["main.pkr.hcl"] = strings.Replace(tpl, `  post-processor "manifest" {`,
+	tpl = strings.Replace(tpl, `  post-processor "manifest" {`,
 		"  provisioner \"shell\" {\n    inline = [\"echo fault-provisioner-2; sleep ${var.fault_sleep_2}\"]\n  }\n  post-processor \"manifest\" {", 1)
+	faultTemplate["main.pkr.hcl"] = strings.ReplaceAll(tpl, "provisioner \"shell\" {\n", "provisioner \"shell\" {\n    remote_folder = \".\"\n")
 }
 
 // faultRun is one build of the fault matrix, with its interceptor state.
@@ -107,29 +117,137 @@ func (f *faultRun) intercept(r localcloud.Request, p localcloud.Phase) localclou
 	return f.onFire(f.cmd)
 }
 
-// newFaultCloud starts a local cloud (instant profile, SSH) whose
-// interceptor serves f, and writes the template.
-func newFaultCloud(t *testing.T, f *faultRun) *e2e {
-	testenv.Require(t, testenv.Moto, testenv.SSHD, testenv.Root)
-	s, _ := localcloud.ProfileSettings(localcloud.Instant)
-	cloud := testenv.LocalCloudWith(t, localcloud.Options{Settings: s, Intercept: f.intercept})
-	for _, kv := range cloud.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
+// faultProfile is a local cloud profile the fault matrix runs on.
+type faultProfile struct {
+	name    string
+	profile string
+	sets    []string // localcloud.Settings.Set overrides, "name=value"
+}
+
+// faultProfiles are the profiles of the fault matrix: instant, and the
+// realistic profile with the eventual-consistency window on (new IDs
+// answer Invalid*.NotFound for 2s, as on the hostile profile) and its
+// durations shortened so that a build takes seconds instead of ~25 s; the
+// state progressions (pending, stopping, shutting-down) and the jitter
+// stay, so kills land while resources are still in transition.
+var faultProfiles = []faultProfile{
+	{name: "instant", profile: localcloud.Instant},
+	{name: "realistic", profile: localcloud.Realistic, sets: []string{
+		"boot=200ms", "stop=200ms", "terminate=200ms", "image=300ms", "copy=500ms",
+		"latency=2ms", "consistency=2s",
+	}},
+}
+
+// faultParallel is how many matrix runs go at once: each has its own
+// cloud and spends most of its time waiting on it. IMGBUILD_FAULT_PARALLEL
+// overrides it.
+func faultParallel() int {
+	if n, err := strconv.Atoi(os.Getenv("IMGBUILD_FAULT_PARALLEL")); err == nil && n > 0 {
+		return n
 	}
+	return 6
+}
+
+// faultCase is one run of the matrix.
+type faultCase struct {
+	name    string
+	profile faultProfile
+	point   faultPoint
+	mode    string // SIGKILL only: "journal" or "tags" cleanup
+}
+
+// runFaultCases runs each case as a subtest, up to faultParallel at once.
+// The runs are independent (each has its own cloud and state directory)
+// and use no t.Setenv: the build and the cleanup are separate processes
+// given their environment, so they can run concurrently without
+// t.Parallel, whose limit (-parallel) defaults to the number of CPUs.
+func runFaultCases(t *testing.T, cases []faultCase, run func(t *testing.T, c faultCase)) {
+	var g errgroup.Group
+	g.SetLimit(faultParallel())
+	for _, c := range cases {
+		g.Go(func() error {
+			t.Run(c.name, func(t *testing.T) { run(t, c) })
+			return nil
+		})
+	}
+	_ = g.Wait() // the subtests report their own failures
+}
+
+// faultMatrix is every (profile, point) pair, with a mode per point for
+// each of modes (none: one case per pair).
+func faultMatrix(modes ...string) []faultCase {
+	if len(modes) == 0 {
+		modes = []string{""}
+	}
+	var out []faultCase
+	for _, p := range faultProfiles {
+		for _, pt := range faultPoints {
+			for _, m := range modes {
+				name := p.name + "/" + pt.name
+				if m != "" {
+					name += "/" + m
+				}
+				out = append(out, faultCase{name: name, profile: p, point: pt, mode: m})
+			}
+		}
+	}
+	return out
+}
+
+// faultEnv is one fault run's cloud, directory and process environment.
+type faultEnv struct {
+	*e2e
+	env []string // for the imgbuild processes: the cloud's and the state directory
+}
+
+// newFaultCloud starts a local cloud (the profile's settings, SSH) whose
+// interceptor serves f, and writes the template.
+func newFaultCloud(t *testing.T, f *faultRun, p faultProfile) *faultEnv {
+	testenv.Require(t, testenv.Moto, testenv.SSHD, testenv.Root)
+	s, err := localcloud.ProfileSettings(p.profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range p.sets {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := s.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cloud := testenv.LocalCloudWith(t, localcloud.Options{Settings: s, Intercept: f.intercept})
 	dir := t.TempDir()
-	t.Setenv("IMGBUILD_STATE_DIR", filepath.Join(dir, "state"))
-	e := &e2e{t: t, cloud: cloud, dir: dir}
+	env := append(os.Environ(), cloud.Env()...)
+	env = append(env, "IMGBUILD_STATE_DIR="+filepath.Join(dir, "state"))
+	e := &faultEnv{e2e: &e2e{t: t, cloud: cloud, dir: dir}, env: env}
 	e.write(faultTemplate)
 	return e
 }
 
+// imgbuild runs the CLI as a separate process in the fault run's
+// environment and returns its exit code and output.
+func (e *faultEnv) imgbuild(args ...string) (int, string, string) {
+	e.t.Helper()
+	cmd := exec.Command(imgbuildBinary(e.t), args...)
+	cmd.Env = e.env
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), out.String(), errOut.String()
+	case err != nil:
+		e.t.Fatalf("imgbuild %v: %v", args, err)
+	}
+	return 0, out.String(), errOut.String()
+}
+
 // run starts the build as a separate process, applies output-line points,
 // and returns its exit code and output.
-func (f *faultRun) run(e *e2e, extraEnv ...string) (int, string) {
+func (f *faultRun) run(e *faultEnv, extraEnv ...string) (int, string) {
 	t := e.t
 	cmd := exec.Command(imgbuildBinary(t), "build", e.dir)
-	cmd.Env = append(os.Environ(), extraEnv...)
+	cmd.Env = append(slices.Clone(e.env), extraEnv...)
 	if n, ok := strings.CutPrefix(f.point.line, "fault-provisioner-"); ok {
 		cmd.Env = append(cmd.Env, "IMGBUILD_VAR_fault_sleep_"+n+"=30")
 	}
@@ -190,108 +308,115 @@ func (e *e2e) leftovers(allowComplete bool) []string {
 	return left
 }
 
+// TestFaultMatrixSIGKILL kills the build (SIGKILL) at every fault point,
+// on every fault profile, then cleans up from the journal or, with the
+// state directory removed, by tags: nothing may be left, and a second
+// cleanup has nothing to do.
 func TestFaultMatrixSIGKILL(t *testing.T) {
-	var kills int
-	for _, pt := range faultPoints {
-		for _, mode := range []string{"journal", "tags"} {
-			t.Run(pt.name+"/"+mode, func(t *testing.T) {
-				f := &faultRun{point: pt}
-				kill := func(cmd *exec.Cmd) { _ = cmd.Process.Kill() }
-				f.onFire = func(cmd *exec.Cmd) localcloud.Verdict { kill(cmd); return localcloud.Drop }
-				f.onLine = kill
-				e := newFaultCloud(t, f)
-				code, out := f.run(e)
-				if code != 128+int(syscall.SIGKILL) {
-					t.Fatalf("build exit %d, want death by SIGKILL\n%s", code, out)
-				}
-				runIDFrom(t, out) // the killed run has shown its ID
-				args := []string{"cleanup"}
-				if mode == "tags" {
-					if err := os.RemoveAll(filepath.Join(e.dir, "state")); err != nil {
-						t.Fatal(err)
-					}
-					args = append(args, "--tags", "--older-than", "0s")
-					for _, r := range e2eRegions {
-						args = append(args, "--region", r)
-					}
-				}
-				code, out, errOut := e.imgbuild(args...)
-				if code != 0 {
-					t.Fatalf("cleanup exit %d\n%s\n%s", code, out, errOut)
-				}
-				if left := e.leftovers(pt.completes); len(left) > 0 {
-					t.Fatalf("left behind after cleanup: %v\ncleanup said:\n%s%s", left, out, errOut)
-				}
-				if code, _, _ := e.imgbuild(args...); code != 0 {
-					t.Errorf("second cleanup exit %d, want 0 (idempotent)", code)
-				}
-				kills++
-			})
+	var kills atomic.Int32
+	cases := faultMatrix("journal", "tags")
+	runFaultCases(t, cases, func(t *testing.T, c faultCase) {
+		f := &faultRun{point: c.point}
+		kill := func(cmd *exec.Cmd) { _ = cmd.Process.Kill() }
+		f.onFire = func(cmd *exec.Cmd) localcloud.Verdict { kill(cmd); return localcloud.Drop }
+		f.onLine = kill
+		e := newFaultCloud(t, f, c.profile)
+		code, out := f.run(e)
+		if code != 128+int(syscall.SIGKILL) {
+			t.Fatalf("build exit %d, want death by SIGKILL\n%s", code, out)
 		}
-	}
-	t.Logf("SIGKILL points: %d (each with journal and tag cleanup); runs passed: %d", len(faultPoints), kills)
-	fmt.Printf("fault matrix: %d SIGKILL points x 2 cleanup modes, %d passed\n", len(faultPoints), kills)
+		runIDFrom(t, out) // the killed run has shown its ID
+		args := []string{"cleanup"}
+		if c.mode == "tags" {
+			if err := os.RemoveAll(filepath.Join(e.dir, "state")); err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "--tags", "--older-than", "0s")
+			for _, r := range e2eRegions {
+				args = append(args, "--region", r)
+			}
+		}
+		code, cout, errOut := e.imgbuild(args...)
+		if code != 0 {
+			t.Fatalf("cleanup exit %d\n%s\n%s\nbuild said:\n%s", code, cout, errOut, out)
+		}
+		if left := e.leftovers(c.point.completes); len(left) > 0 {
+			t.Fatalf("left behind after cleanup: %v\ncleanup said:\n%s%s\nbuild said:\n%s", left, cout, errOut, out)
+		}
+		if code, o, eo := e.imgbuild(args...); code != 0 {
+			t.Errorf("second cleanup exit %d, want 0 (idempotent)\n%s%s", code, o, eo)
+		}
+		kills.Add(1)
+	})
+	fmt.Printf("fault matrix: %d SIGKILL points x 2 cleanup modes x %d profiles, %d passed\n",
+		len(faultPoints), len(faultProfiles), kills.Load())
 }
 
+// TestFaultMatrixSIGINT interrupts the build once at every fault point, on
+// every fault profile: the build cleans up after itself and exits 130
+// (or 0 when the build had succeeded already), leaving nothing.
 func TestFaultMatrixSIGINT(t *testing.T) {
-	var passed int
-	for _, pt := range faultPoints {
-		t.Run(pt.name, func(t *testing.T) {
-			f := &faultRun{point: pt}
-			interrupt := func(cmd *exec.Cmd) { _ = cmd.Process.Signal(syscall.SIGINT) }
-			f.onFire = func(cmd *exec.Cmd) localcloud.Verdict { interrupt(cmd); return localcloud.Continue }
-			f.onLine = interrupt
-			e := newFaultCloud(t, f)
-			code, out := f.run(e)
-			if code != 130 && !(pt.succeeded && code == 0) {
-				t.Fatalf("build exit %d, want 130\n%s", code, out)
-			}
-			if left := e.leftovers(pt.completes); len(left) > 0 {
-				t.Fatalf("left behind after SIGINT: %v\n%s", left, out)
-			}
-			passed++
-		})
-	}
-	fmt.Printf("fault matrix: %d SIGINT points, %d passed\n", len(faultPoints), passed)
+	var passed atomic.Int32
+	runFaultCases(t, faultMatrix(), func(t *testing.T, c faultCase) {
+		f := &faultRun{point: c.point}
+		interrupt := func(cmd *exec.Cmd) { _ = cmd.Process.Signal(syscall.SIGINT) }
+		f.onFire = func(cmd *exec.Cmd) localcloud.Verdict { interrupt(cmd); return localcloud.Continue }
+		f.onLine = interrupt
+		e := newFaultCloud(t, f, c.profile)
+		code, out := f.run(e)
+		if code != 130 && !(c.point.succeeded && code == 0) {
+			t.Fatalf("build exit %d, want 130\n%s", code, out)
+		}
+		if left := e.leftovers(c.point.completes); len(left) > 0 {
+			t.Fatalf("left behind after SIGINT: %v\n%s", left, out)
+		}
+		passed.Add(1)
+	})
+	fmt.Printf("fault matrix: %d SIGINT points x %d profiles, %d passed\n", len(faultPoints), len(faultProfiles), passed.Load())
 }
 
+// TestFaultMatrixAPIFailure refuses the call of every request point (on
+// the instant profile): the build fails naming the call and leaves
+// nothing.
 func TestFaultMatrixAPIFailure(t *testing.T) {
-	var passed, points int
-	for _, pt := range faultPoints {
-		if pt.line != "" {
+	var passed atomic.Int32
+	var cases []faultCase
+	for _, c := range faultMatrix() {
+		if c.point.line != "" || c.profile.profile != localcloud.Instant {
 			continue // provisioner failures are covered by TestBuildFailuresLeaveNothing
 		}
-		points++
 		// A refusal is certain only before the call took effect (an API
 		// error after it would be a lie no real endpoint tells), so every
 		// point is failed as its request arrives.
-		pt.phase = localcloud.BeforeForward
-		t.Run(pt.name, func(t *testing.T) {
-			f := &faultRun{point: pt}
-			f.onFire = func(*exec.Cmd) localcloud.Verdict { return localcloud.Fail }
-			e := newFaultCloud(t, f)
-			code, out := f.run(e)
-			if code != 1 {
-				t.Fatalf("build exit %d, want 1\n%s", code, out)
-			}
-			if !strings.Contains(out, "injected failure of "+pt.action) {
-				t.Errorf("output does not name the failed call %s:\n%s", pt.action, out)
-			}
-			if pt.succeeded {
-				// The build succeeded but its cleanup failed: the summary
-				// says what remains and imgbuild cleanup finishes the job.
-				if !strings.Contains(out, "imgbuild cleanup --run") {
-					t.Errorf("no cleanup command printed:\n%s", out)
-				}
-				if code, o, eo := e.imgbuild("cleanup"); code != 0 {
-					t.Fatalf("cleanup exit %d\n%s%s", code, o, eo)
-				}
-			}
-			if left := e.leftovers(pt.completes); len(left) > 0 {
-				t.Fatalf("left behind: %v\n%s", left, out)
-			}
-			passed++
-		})
+		c.point.phase = localcloud.BeforeForward
+		cases = append(cases, c)
 	}
-	fmt.Printf("fault matrix: %d API failure points, %d passed\n", points, passed)
+	runFaultCases(t, cases, func(t *testing.T, c faultCase) {
+		pt := c.point
+		f := &faultRun{point: pt}
+		f.onFire = func(*exec.Cmd) localcloud.Verdict { return localcloud.Fail }
+		e := newFaultCloud(t, f, c.profile)
+		code, out := f.run(e)
+		if code != 1 {
+			t.Fatalf("build exit %d, want 1\n%s", code, out)
+		}
+		if !strings.Contains(out, "injected failure of "+pt.action) {
+			t.Errorf("output does not name the failed call %s:\n%s", pt.action, out)
+		}
+		if pt.succeeded {
+			// The build succeeded but its cleanup failed: the summary
+			// says what remains and imgbuild cleanup finishes the job.
+			if !strings.Contains(out, "imgbuild cleanup --run") {
+				t.Errorf("no cleanup command printed:\n%s", out)
+			}
+			if code, o, eo := e.imgbuild("cleanup"); code != 0 {
+				t.Fatalf("cleanup exit %d\n%s%s", code, o, eo)
+			}
+		}
+		if left := e.leftovers(pt.completes); len(left) > 0 {
+			t.Fatalf("left behind: %v\n%s", left, out)
+		}
+		passed.Add(1)
+	})
+	fmt.Printf("fault matrix: %d API failure points, %d passed\n", len(cases), passed.Load())
 }

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,45 +34,76 @@ func Delete(ctx context.Context, sess *awsapi.Session, r journal.Resource) error
 }
 
 // DeleteWaiting is Delete with the timeouts of the waits it makes (an
-// instance's termination); zero fields take awsapi's defaults.
+// instance's termination, the NotFound grace); zero fields take awsapi's
+// defaults. A NotFound answer to a call naming r by its ID counts as
+// "gone" only once a describe filtered by the ID and r's run tag (when
+// r.Tags has it) confirms it (gone.go): until then, within the NotFound
+// grace, the resource may just be too young to be visible.
 func DeleteWaiting(ctx context.Context, sess *awsapi.Session, r journal.Resource, t awsapi.Timeouts) error {
 	if r.ID == "" {
 		return fmt.Errorf("delete %s in %s: no id; resolve it first", r.Type, r.Region)
 	}
 	var err error
-	switch c := sess.EC2(r.Region); r.Type {
+	c := sess.EC2(r.Region)
+	switch r.Type {
 	case journal.Instance:
-		err = deleteInstance(ctx, c, r.ID, t)
-	case journal.SecurityGroup:
-		err = deleteSecurityGroup(ctx, c, r.ID)
-	case journal.KeyPair:
-		err = deleteKeyPair(ctx, c, r.ID, r.Name)
-	case journal.Image:
-		err = deleteImage(ctx, c, r.ID)
-	case journal.Snapshot:
-		err = deleteSnapshot(ctx, c, r.ID)
-	case journal.Volume:
-		_, err = c.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: aws.String(r.ID)})
+		err = deleteInstance(ctx, c, r, t)
 	case journal.BucketObject:
-		err = deleteObject(ctx, sess.S3(r.Region), r.ID)
+		if err = deleteObject(ctx, sess.S3(r.Region), r.ID); awsapi.IsGone(err) {
+			err = nil // S3 is consistent: a missing object is gone
+		}
+	case journal.SecurityGroup, journal.KeyPair, journal.Image, journal.Snapshot, journal.Volume:
+		err = deleteConfirmed(ctx, c, r, graceOf(t), func(ctx context.Context) error { return deleteEC2(ctx, c, r) })
 	default:
 		return fmt.Errorf("delete %s %s in %s: imgbuild does not know how to remove this type; remove it by hand", r.Type, r.ID, r.Region)
 	}
-	if err != nil && !awsapi.IsGone(err) {
+	if err != nil {
 		return fmt.Errorf("delete %s %s in %s: %w", r.Type, r.ID, r.Region, err)
 	}
 	return nil
 }
 
+// deleteEC2 makes one attempt at deleting an EC2 resource other than an
+// instance. A NotFound is returned as such, for deleteConfirmed to check.
+func deleteEC2(ctx context.Context, c *ec2.Client, r journal.Resource) error {
+	switch r.Type {
+	case journal.SecurityGroup:
+		return deleteSecurityGroup(ctx, c, r.ID)
+	case journal.KeyPair:
+		return deleteKeyPair(ctx, c, r.ID, r.Name)
+	case journal.Image:
+		return deleteImage(ctx, c, r)
+	case journal.Snapshot:
+		return deleteSnapshot(ctx, c, r.ID)
+	}
+	_, err := c.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: aws.String(r.ID)})
+	return err
+}
+
 // deleteInstance terminates an instance and waits until it is terminated.
-func deleteInstance(ctx context.Context, c *ec2.Client, id string, t awsapi.Timeouts) error {
-	_, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
-	if err != nil && !awsapi.IsGone(err) {
+// TerminateInstances answering NotFound does not prove the instance is
+// gone (aws.md 3.9): deleteConfirmed tries again while a filtered
+// describe lists it, and when the instance was that young, its
+// termination is confirmed the same way, since the by-ID waiter counts an
+// instance it cannot see as terminated.
+func deleteInstance(ctx context.Context, c *ec2.Client, r journal.Resource, t awsapi.Timeouts) error {
+	var young, accepted bool
+	err := deleteConfirmed(ctx, c, r, graceOf(t), func(ctx context.Context) error {
+		_, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{r.ID}})
+		young = young || awsapi.IsGone(err)
+		accepted = err == nil
+		return err
+	})
+	if err != nil || !accepted {
+		return err // failed, or confirmed gone
+	}
+	if err := awsapi.NewWaiter(c, t).InstanceTerminated(ctx, r.ID); err != nil {
 		return err
 	}
-	// NotFound from TerminateInstances does not prove the instance is gone
-	// (aws.md 3.9); the waiter treats a missing instance as terminated.
-	return awsapi.NewWaiter(c, t).InstanceTerminated(ctx, id)
+	if !young {
+		return nil
+	}
+	return instanceGone(ctx, c, r, cmp.Or(t.InstanceTerminated, awsapi.DefaultTimeouts().InstanceTerminated))
 }
 
 // deleteSecurityGroup deletes a group, retrying while a network interface
@@ -87,7 +119,7 @@ func deleteSecurityGroup(ctx context.Context, c *ec2.Client, id string) error {
 			if awsapi.ErrorCode(err) == "DependencyViolation" {
 				return false, "in use: " + awsapi.ErrorMessage(err), nil
 			}
-			return err == nil || awsapi.IsGone(err), "deleted", err
+			return err == nil, "deleted", err
 		},
 	})
 }
@@ -120,7 +152,7 @@ func deleteSnapshot(ctx context.Context, c *ec2.Client, id string) error {
 		return err
 	}
 	if len(out.Snapshots) == 0 {
-		return nil
+		return notListed("InvalidSnapshot.NotFound", id)
 	}
 	if _, ok := tagMap(out.Snapshots[0].Tags)[tagComplete]; ok {
 		return ErrComplete

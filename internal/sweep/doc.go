@@ -4,8 +4,14 @@
 // # Deleting
 //
 // Delete removes one journaled resource with EC2's semantics. A resource
-// that is already gone (NotFound, a deregistered image) counts as removed,
-// so every call is idempotent and a second sweep finds nothing to do.
+// that is already gone counts as removed, so every call is idempotent and
+// a second sweep finds nothing to do. A NotFound (or a deregistered image)
+// from a call naming the ID is not taken for "gone" at once: EC2 is
+// eventually consistent and a just-created ID answers NotFound for a
+// while. A describe filtered by the ID and the run tag (when the record
+// has it) confirms the absence; while it still lists the resource, the
+// delete is tried again within the NotFound grace (gone.go).
+// TerminateInstances answering NotFound is handled the same way.
 //
 //   - instance: TerminateInstances, then wait until it is terminated, so
 //     that its security group, key pair and volumes are free.

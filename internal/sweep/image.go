@@ -40,13 +40,14 @@ func (e *ProtectedError) Error() string {
 
 // deleteImage lifts deregistration protection, deregisters the image and
 // deletes the snapshots its block device mappings named.
-func deleteImage(ctx context.Context, c *ec2.Client, id string) error {
+func deleteImage(ctx context.Context, c *ec2.Client, r journal.Resource) error {
+	id := r.ID
 	out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
 	if err != nil {
 		return err
 	}
 	if len(out.Images) == 0 {
-		return nil
+		return notListed("InvalidAMIID.NotFound", id)
 	}
 	img := out.Images[0]
 	if _, ok := tagMap(img.Tags)[tagComplete]; ok {
@@ -68,7 +69,7 @@ func deleteImage(ctx context.Context, c *ec2.Client, id string) error {
 	if err != nil {
 		return err
 	}
-	return deleteSnapshots(ctx, c, imageSnapshots(img))
+	return deleteSnapshots(ctx, c, r, imageSnapshots(img))
 }
 
 // protectedError explains why a deregistration was refused: the cooldown
@@ -114,21 +115,26 @@ func imageSnapshots(img types.Image) []string {
 
 // deleteSnapshots deletes an image's snapshots after DeregisterImage,
 // retrying InvalidSnapshot.InUse while EC2 catches up with the
-// deregistration.
-func deleteSnapshots(ctx context.Context, c *ec2.Client, ids []string) error {
+// deregistration, and a NotFound until a filtered describe confirms it
+// (the snapshots of a young image may not be visible by ID yet).
+func deleteSnapshots(ctx context.Context, c *ec2.Client, img journal.Resource, ids []string) error {
 	for _, id := range ids {
+		snap := journal.Resource{Type: journal.Snapshot, Region: img.Region, ID: id, Tags: img.Tags}
 		err := awsapi.Wait(ctx, awsapi.WaitSpec{
 			What:    "snapshot " + id + " to be released by its deregistered image",
 			Timeout: time.Minute,
 			Check: func(ctx context.Context) (bool, string, error) {
-				_, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)})
+				err := deleteConfirmed(ctx, c, snap, awsapi.DefaultTimeouts().NotFoundGrace, func(ctx context.Context) error {
+					_, err := c.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)})
+					return err
+				})
 				if awsapi.ErrorCode(err) == "InvalidSnapshot.InUse" {
 					return false, "in use", nil
 				}
-				return err == nil || awsapi.IsGone(err), "deleted", err
+				return err == nil, "deleted", err
 			},
 		})
-		if err != nil && !awsapi.IsGone(err) {
+		if err != nil {
 			return fmt.Errorf("image deregistered, but its snapshot %s: %w", id, err)
 		}
 	}

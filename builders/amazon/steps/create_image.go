@@ -7,10 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
 )
 
@@ -22,9 +20,6 @@ import (
 // intermediate.
 type createImage struct {
 	b *build
-	// tagSnapshotsLater is set when the image had to be created without
-	// its snapshots' tags.
-	tagSnapshotsLater bool
 }
 
 // Run creates the image.
@@ -48,7 +43,7 @@ func (n *createImage) Run(ctx context.Context) error {
 	if intermediate {
 		create = intermediateName(name, b.env.RunID)
 	}
-	in, imgTags, snapTags, err := n.input(create, desc)
+	in, imgTags, _, err := n.input(create, desc)
 	if err != nil {
 		return fmt.Errorf("create image %q in %s: %w", name, region, err)
 	}
@@ -58,40 +53,24 @@ func (n *createImage) Run(ctx context.Context) error {
 	err = b.makeImage(ctx, imageCall{
 		what:   fmt.Sprintf("create image %q in %s", create, region),
 		region: region, name: create, tags: imgTags,
-		create: func(ctx context.Context) (string, error) { return n.create(ctx, in, imgTags) },
+		create: func(ctx context.Context) (string, error) { return n.create(ctx, in) },
 		wait:   b.waiter(region).ImageAvailable,
 	}, rec)
 	if err != nil {
 		return err
 	}
-	if n.tagSnapshotsLater {
-		if err := b.tagResources(ctx, region, rec.Snapshots, snapTags); err != nil {
-			return fmt.Errorf("tag snapshots of %s in %s: %w", rec.ID, region, err)
-		}
-	}
 	b.say("image %s (%s) available in %s", rec.ID, create, region)
 	return nil
 }
 
-// create calls CreateImage. Some EC2-compatible endpoints (moto_server
-// among them) fail with a server error when asked to tag snapshots at
-// creation: unless the image exists after all, it is created again
-// without that, and Run tags its snapshots once known.
-func (n *createImage) create(ctx context.Context, in *ec2.CreateImageInput, imgTags map[string]string) (string, error) {
+// create calls CreateImage with the image's and snapshots' tags. A server
+// error is never answered by creating the image again without the
+// snapshot tags: on AWS a transient 5xx would then leave untagged
+// snapshots that no tag sweep finds. makeImage sorts the failure out (a
+// 5xx may have taken effect: the create stays pending for the cleanup).
+func (n *createImage) create(ctx context.Context, in *ec2.CreateImageInput) (string, error) {
 	b, region, name := n.b, n.b.cfg.Region, aws.ToString(in.Name)
 	out, err := b.ec2(region).CreateImage(ctx, in, fewAttempts)
-	if err != nil && serverError(err) {
-		id, ferr := b.ownImage(ctx, region, name)
-		if id != "" {
-			return id, nil
-		}
-		if ferr == nil {
-			b.env.Logger.Warn("CreateImage failed with snapshot tags; retrying without them", "error", err)
-			in.TagSpecifications = []types.TagSpecification{tagSpec(types.ResourceTypeImage, imgTags)}
-			n.tagSnapshotsLater = true
-			out, err = b.ec2(region).CreateImage(ctx, in, fewAttempts)
-		}
-	}
 	if err != nil {
 		return "", fmt.Errorf("create image %q from instance %s in %s: %w", name, b.st.instance.ID, region, err)
 	}
@@ -106,15 +85,6 @@ func fewAttempts(o *ec2.Options) { o.RetryMaxAttempts = 3 }
 func serverError(err error) bool {
 	var re *smithyhttp.ResponseError
 	return errors.As(err, &re) && re.HTTPStatusCode() >= 500
-}
-
-// tagResources adds tags to resources that could not be tagged at creation.
-func (b *build) tagResources(ctx context.Context, region string, ids []string, tags map[string]string) error {
-	if len(ids) == 0 || len(tags) == 0 {
-		return nil
-	}
-	_, err := b.ec2(region).CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: ec2Tags(tags)}, awsapi.RetryEventual)
-	return err
 }
 
 // input returns the CreateImage request and the image's and snapshots' tags.

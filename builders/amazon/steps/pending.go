@@ -90,9 +90,14 @@ func (p *pendingCreate) lookup(ctx context.Context, b *build, grace time.Duratio
 }
 
 // remove deletes a resource the build created (sweep.Delete, with the
-// build's wait timeouts) and journals the deletion. Errors name the
-// resource, its ID and region.
+// build's wait timeouts) and journals the deletion. The resource carries
+// the run tags, by which sweep.Delete confirms that a resource answered
+// NotFound by ID is really gone, not just too young to be seen. Errors
+// name the resource, its ID and region.
 func (b *build) remove(ctx context.Context, r journal.Resource) error {
+	if r.Tags == nil {
+		r.Tags = b.env.RunTags()
+	}
 	if err := sweep.DeleteWaiting(ctx, b.sess, r, b.timeouts); err != nil {
 		return fmt.Errorf("%w; it may be left behind", err)
 	}
