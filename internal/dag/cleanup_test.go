@@ -266,3 +266,34 @@ func TestCleanupAbandon(t *testing.T) {
 		})
 	}
 }
+
+// TestCleanupWaitsForCancelledRun: an interrupt does not settle a node
+// that is running; its group's cleanups start only once its Run has
+// returned (a create whose answer is on its way must be seen by its own
+// cleanup), even when the other nodes of the group settle at once.
+func TestCleanupWaitsForCancelledRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := newRecorder()
+		slowReturn := func(ctx context.Context) error {
+			<-ctx.Done()
+			time.Sleep(5 * s) // the create's answer arrives after the interrupt
+			rec.add("returned a")
+			return ctx.Err()
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(s, cancel)
+		g := build(t, rec, []spec{
+			{id: "k", group: "b"},
+			{id: "a", group: "b", deps: []string{"k"}, run: slowReturn},
+			{id: "later", group: "b", deps: []string{"a"}},
+		})
+		g.Walk(ctx, Options{})
+		if got, want := rec.matching("cleanup "), []string{"cleanup a", "cleanup k"}; !slices.Equal(got, want) {
+			t.Fatalf("cleanups %v, want %v", got, want)
+		}
+		if rec.when("cleanup k") < rec.when("returned a") || rec.when("cleanup a") < rec.when("returned a") {
+			t.Errorf("cleanups started at %v and %v, before a's Run returned at %v",
+				rec.when("cleanup a"), rec.when("cleanup k"), rec.when("returned a"))
+		}
+	})
+}

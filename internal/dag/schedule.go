@@ -155,11 +155,12 @@ func (w *walker) skipDependents(pos int, id string) {
 }
 
 // cancelPending marks the nodes that will never start because the walk
-// was cancelled.
+// was cancelled. A node already running settles when its Run returns, not
+// here: its group's cleanup must wait for it.
 func (w *walker) cancelPending() {
 	w.ready = nil
 	for i := range w.res.Outcomes {
-		if o := &w.res.Outcomes[i]; o.Status == NotRun {
+		if o := &w.res.Outcomes[i]; o.Status == NotRun && o.Started.IsZero() {
 			o.Status = Cancelled
 			w.settle(i)
 		}
