@@ -47,3 +47,15 @@ func snapshotProgress(snaps []types.Snapshot) (int, bool) {
 	}
 	return int(done / total), true
 }
+
+// snapshotsSeen calls w.Snapshots with img's snapshot IDs when it lists
+// more than the *known it had listed before.
+func (w Waiter) snapshotsSeen(id string, known *int, img types.Image) {
+	if w.Snapshots == nil {
+		return
+	}
+	if ids := imageSnapshotIDs(img); len(ids) > *known {
+		*known = len(ids)
+		w.Snapshots(w.Region, id, ids)
+	}
+}

@@ -42,3 +42,31 @@ func TestImageProgressFromSnapshots(t *testing.T) {
 		}
 	})
 }
+
+func TestSnapshotsReportedWhileTheImageIsPending(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFleet()
+		f.add("ami-1", fakeRes{ready: 100 * time.Second, pending: "pending", final: "available",
+			snapshots: []string{"snap-root", "snap-data"}})
+		w := fleetWaiter(f)
+		var calls [][]string
+		var at time.Duration
+		start := time.Now()
+		w.Snapshots = func(region, id string, ids []string) {
+			if region != "eu-west-1" || id != "ami-1" {
+				t.Errorf("snapshots for %s %s", region, id)
+			}
+			calls = append(calls, ids)
+			at = time.Since(start)
+		}
+		if _, err := w.ImageAvailable(context.Background(), "ami-1"); err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) != 1 || len(calls[0]) != 2 || calls[0][0] != "snap-root" || calls[0][1] != "snap-data" {
+			t.Fatalf("Snapshots called with %v, want once with [snap-root snap-data]", calls)
+		}
+		if at >= 100*time.Second {
+			t.Errorf("snapshots reported at %v, once the image was available; want while pending", at)
+		}
+	})
+}

@@ -37,6 +37,11 @@ type Waiter struct {
 	// image's snapshots (weighted by volume size), whenever it changes;
 	// 100 means available.
 	Progress func(region, imageID string, pct int)
+	// Snapshots, when set, is called from ImageAvailable and CopyAvailable
+	// with the image's snapshot IDs as soon as a describe of the image
+	// (pending or available) lists them, once per new set of IDs, before
+	// the wait goes on: the caller journals them before the long wait.
+	Snapshots func(region, imageID string, ids []string)
 	// Batches runs the polls; nil means ProcessWaitBatches().
 	Batches *WaitBatches
 }
@@ -134,7 +139,7 @@ func (w Waiter) image(ctx context.Context, id string, timeout time.Duration) (ty
 	var img types.Image
 	wt := w.watch(kindImage, id, ImageCadence)
 	wt.progress = w.Progress != nil
-	last := -1
+	last, known := -1, 0
 	err := w.await(ctx, wt, "image "+id, "available", timeout, func(o observation) (bool, string, error) {
 		if o.err != nil {
 			return false, "", o.err
@@ -144,6 +149,7 @@ func (w Waiter) image(ctx context.Context, id string, timeout time.Duration) (ty
 		}
 		img = o.image
 		w.report(id, &last, img, o.snapshots)
+		w.snapshotsSeen(id, &known, img)
 		state := string(img.State)
 		switch img.State {
 		case types.ImageStateAvailable:

@@ -58,7 +58,7 @@ func (n *copyImage) Run(ctx context.Context) error {
 			b.say("copy to %s: %s pending", region, aws.ToString(out.ImageId))
 			return aws.ToString(out.ImageId), nil
 		},
-		wait: b.waiter(region).CopyAvailable,
+		copy: true,
 	}, rec)
 	if err != nil {
 		return err
@@ -104,10 +104,11 @@ func copyEncryption(cfg *Config, region string) (*bool, *string) {
 }
 
 // Cleanup removes the copy when the build did not succeed or when it was
-// only intermediate.
+// only intermediate, unless join committed it (an intermediate copy that
+// replaces an old image is committed before the swap, see swap.go).
 func (n *copyImage) Cleanup(ctx context.Context) error {
 	rec := n.b.st.copies[n.region]
-	if n.b.st.succeeded.Load() && !rec.Intermediate {
+	if rec.kept || n.b.st.succeeded.Load() && !rec.Intermediate {
 		return nil
 	}
 	return n.b.cleanupImage(ctx, rec)

@@ -54,7 +54,6 @@ func (n *createImage) Run(ctx context.Context) error {
 		what:   fmt.Sprintf("create image %q in %s", create, region),
 		region: region, name: create, tags: imgTags,
 		create: func(ctx context.Context) (string, error) { return n.create(ctx, in) },
-		wait:   b.waiter(region).ImageAvailable,
 	}, rec)
 	if err != nil {
 		return err
@@ -149,10 +148,11 @@ func optional(s string) *string {
 }
 
 // Cleanup removes the image when the build did not succeed or when it was
-// only intermediate.
+// only intermediate, unless join committed it (an intermediate image that
+// replaces an old one is committed before the swap, see swap.go).
 func (n *createImage) Cleanup(ctx context.Context) error {
 	rec := &n.b.st.built
-	if n.b.st.succeeded.Load() && !rec.Intermediate {
+	if rec.kept || n.b.st.succeeded.Load() && !rec.Intermediate {
 		return nil
 	}
 	return n.b.cleanupImage(ctx, rec)

@@ -23,13 +23,16 @@
 //	stopInstance         stop (or wait for the guest to stop itself), set ENA/SR-IOV
 //	createImage          CreateImage in the build region and wait until available
 //	copyImage            CopyImage into one target region (client token) and wait
-//	finalizeRegion       replace a same-name image, share, set IMDS support, deprecate
-//	join                 the build succeeded: protect every final image, keep, tag complete
+//	finalizeRegion       copy an intermediate image to its name, share, set IMDS support, deprecate
+//	join                 the build succeeded: protect every final image, keep, tag complete,
+//	                     then replace same-name images (swap.go)
 //
 // Every create call carries TagSpecifications with the run tags
 // (tags.RunID, tags.Build), and temporary resources also carry
 // tags.Temporary. Every create is journaled: an intent before the
-// call, the ID right after it, before any wait.
+// call, the ID right after it, before any wait. An image's snapshots are
+// journaled as soon as the waiter's describe of the pending image lists
+// them (awsapi.Waiter.Snapshots), before the rest of the wait.
 //
 // # Replacing and intermediate images
 //
@@ -37,10 +40,16 @@
 // when the final image cannot be created directly: encrypt_boot (the final
 // image is an encrypted in-region copy), skip_save_build_region (only the
 // copies are kept) or force_deregister with an image of that name already
-// present. finalizeRegion then deregisters the old image and copies the
-// temporary image to its final name, so an old image is never removed
-// before its replacement is available. Temporary images are removed by
-// the cleanup of the node that created them, whatever the outcome.
+// present (image names are unique per region). Without an old image,
+// finalizeRegion copies the temporary image to its final name at once.
+// With one, it only records the swap: join commits the temporary images
+// with the final ones, and only then, per region, deregisters the old
+// image, copies the temporary image to the final name, commits that copy
+// and removes the temporary image (swap.go). An old image is thus never
+// removed before the new image of every region is available and
+// committed: a region that fails leaves every old image in place.
+// Temporary images are removed by the cleanup of the node that created
+// them whatever the outcome, unless join committed them.
 //
 // # Cleanup guarantees
 //
@@ -83,4 +92,13 @@
 // succeeded fails the build: the cleanups remove the images, lifting the
 // complete tag join may have set. Protection enabled with a cooldown
 // cannot be lifted at once: such an image is reported as left behind.
+//
+// The swaps come after the commit, the build marked succeeded. A kill
+// during a swap leaves, for imgbuild cleanup: the committed temporary
+// image (kept: never removed), the old image (deregistered or not, as
+// the build asked) and the final copy, removed while uncommitted, kept
+// once committed; a kill between the final copy's commit and the
+// temporary image's removal leaves both kept. A swap that fails fails
+// the build with an error naming the temporary image kept in its place;
+// join's Cleanup removes an uncommitted final copy.
 package steps

@@ -6,17 +6,20 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 )
 
 // finalizeRegion makes the final image of one region and sets what the
-// copy did not bring: when the region's image is intermediate it
-// deregisters the old image of the same name (force_deregister, its
-// snapshots too with force_delete_snapshot) and copies the intermediate
-// image to the final name in the region; then it shares the image and its
-// snapshots, sets IMDS support and the deprecation time. Cleanup removes
-// the final image it made when the build did not succeed.
+// copy did not bring. When the region's image is intermediate and no
+// image has the final name, it copies the intermediate image to the final
+// name in the region; when an old image has that name (force_deregister),
+// it only records the swap, which join makes once every region's new
+// image is available and committed (swap.go): an old image is never
+// removed while another region may still fail. Then it shares the final
+// image and its snapshots, sets IMDS support and the deprecation time.
+// Cleanup removes the final image it made when the build did not succeed.
 type finalizeRegion struct {
 	b      *build
 	region string
@@ -31,28 +34,57 @@ func (n *finalizeRegion) Run(ctx context.Context) error {
 		src = b.st.copies[region]
 	}
 	final := b.st.finals[region]
-	if src.Intermediate {
-		if err := n.replace(ctx, src, final); err != nil {
-			return err
-		}
-	} else {
+	if !src.Intermediate {
 		*final = *src
+		return n.finish(ctx, final)
 	}
+	name, _, err := b.imageNameFor(region)
+	if err != nil {
+		return err
+	}
+	olds, err := n.oldImages(ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(olds) > 0 {
+		*b.st.swaps[region] = swap{temp: src, olds: olds}
+		b.say("%s: the new image %s replaces %s once every region's image is available", region, src.ID, imageIDs(olds))
+		return nil
+	}
+	if err := n.copyFinal(ctx, src, final); err != nil {
+		return err
+	}
+	return n.finish(ctx, final)
+}
+
+// finish shares the final image and sets its lifecycle attributes.
+func (n *finalizeRegion) finish(ctx context.Context, final *imageRecord) error {
 	if err := n.share(ctx, final); err != nil {
 		return err
 	}
 	return n.lifecycle(ctx, final)
 }
 
-// replace deregisters the old image of the final name, then copies the
-// intermediate image src to that name in the region, into final.
-func (n *finalizeRegion) replace(ctx context.Context, src, final *imageRecord) error {
+// oldImages returns the account's other images named name in the region,
+// an error when there are some and force_deregister is not set.
+func (n *finalizeRegion) oldImages(ctx context.Context, name string) ([]types.Image, error) {
+	olds, err := n.b.ownImagesNamed(ctx, n.region, name)
+	if err != nil || len(olds) == 0 {
+		return nil, err
+	}
+	if !n.b.cfg.AMIForceDeregister {
+		return nil, fmt.Errorf("an image named %q already exists in %s (%s); set force_deregister = true to replace it",
+			name, n.region, aws.ToString(olds[0].ImageId))
+	}
+	return olds, nil
+}
+
+// copyFinal copies the intermediate image src to the final name in the
+// region, into final.
+func (n *finalizeRegion) copyFinal(ctx context.Context, src, final *imageRecord) error {
 	b, region := n.b, n.region
 	name, desc, err := b.imageNameFor(region)
 	if err != nil {
-		return err
-	}
-	if err := n.deregisterOld(ctx, name); err != nil {
 		return err
 	}
 	in := &ec2.CopyImageInput{
@@ -79,25 +111,17 @@ func (n *finalizeRegion) replace(ctx context.Context, src, final *imageRecord) e
 			}
 			return aws.ToString(out.ImageId), nil
 		},
-		wait: b.waiter(region).CopyAvailable,
+		copy: true,
 	}, final)
 }
 
-// deregisterOld deregisters the account's other images named name in the
-// region (and deletes their snapshots with force_delete_snapshot).
-func (n *finalizeRegion) deregisterOld(ctx context.Context, name string) error {
+// deregisterOld deregisters the old images of the region's final name
+// (and deletes their snapshots with force_delete_snapshot).
+func (n *finalizeRegion) deregisterOld(ctx context.Context, olds []types.Image) error {
 	b, region := n.b, n.region
-	olds, err := b.ownImagesNamed(ctx, region, name)
-	if err != nil || len(olds) == 0 {
-		return err
-	}
-	if !b.cfg.AMIForceDeregister {
-		return fmt.Errorf("an image named %q already exists in %s (%s); set force_deregister = true to replace it",
-			name, region, aws.ToString(olds[0].ImageId))
-	}
 	c := b.ec2(region)
 	for _, old := range olds {
-		id := aws.ToString(old.ImageId)
+		id, name := aws.ToString(old.ImageId), aws.ToString(old.Name)
 		if _, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: old.ImageId}); err != nil && !awsapi.IsGone(err) {
 			return fmt.Errorf("deregister old image %s (%q) in %s: %w", id, name, region, err)
 		}
@@ -114,10 +138,10 @@ func (n *finalizeRegion) deregisterOld(ctx context.Context, name string) error {
 	return nil
 }
 
-// Cleanup removes the final image this node made when the build did not
-// succeed.
+// Cleanup removes the final image this node made when it was not
+// committed: the build did not succeed, or join failed to swap it in.
 func (n *finalizeRegion) Cleanup(ctx context.Context) error {
-	if n.made == nil || n.b.st.succeeded.Load() {
+	if n.made == nil || n.made.kept || n.b.st.succeeded.Load() {
 		return nil
 	}
 	return n.b.cleanupImage(ctx, n.made)

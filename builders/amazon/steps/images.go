@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -24,13 +25,15 @@ type imageCall struct {
 	tags                map[string]string
 	// create makes the call and returns the new image ID.
 	create func(ctx context.Context) (string, error)
-	// wait waits until the image is available.
-	wait func(ctx context.Context, id string) (types.Image, error)
+	// copy is true for a CopyImage, whose wait is bounded by the copy
+	// timeout (Timeouts.CopyAvailable) instead of the image one.
+	copy bool
 }
 
 // makeImage journals the intent, makes the call, records the ID in rec
-// (so cleanup can remove it even if the wait fails), waits, and records
-// the snapshots. A duplicate name of this build's own image (an SDK retry
+// (so cleanup can remove it even if the wait fails), waits, and journals
+// the snapshots as soon as a describe of the pending image lists them,
+// before the rest of the wait. A duplicate name of this build's own image (an SDK retry
 // after a lost answer) is adopted; a call whose outcome is unknown is left
 // in rec.pending for the cleanup to resolve by name and run tags.
 func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord) error {
@@ -52,9 +55,11 @@ func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord)
 			return err
 		}
 	}
-	img, err := call.wait(ctx, rec.ID)
-	rec.Snapshots = snapshotIDs(img)
-	if jerr := b.journalSnapshots(call.region, rec.ID, rec.Snapshots); jerr != nil {
+	img, err := b.waitImage(ctx, call, rec)
+	if err == nil {
+		rec.image = img
+	}
+	if jerr := b.journalSnapshots(rec, snapshotIDs(img)); jerr != nil {
 		return jerr
 	}
 	if err != nil {
@@ -91,16 +96,43 @@ func (b *build) ownImagesNamed(ctx context.Context, region, name string) ([]type
 	return others, nil
 }
 
-// journalSnapshots records the snapshots of a just-created image.
-func (b *build) journalSnapshots(region, imageID string, snaps []string) error {
+// waitImage waits until rec's image is available, journaling its
+// snapshots as the waiter first sees them: EC2 lists a pending image's
+// snapshots once it has made them, long before the image is available.
+func (b *build) waitImage(ctx context.Context, call imageCall, rec *imageRecord) (types.Image, error) {
+	w := b.waiter(call.region)
+	var jerr error
+	w.Snapshots = func(_, _ string, ids []string) {
+		if jerr == nil {
+			jerr = b.journalSnapshots(rec, ids)
+		}
+	}
+	wait := w.ImageAvailable
+	if call.copy {
+		wait = w.CopyAvailable
+	}
+	img, err := wait(ctx, rec.ID)
+	if jerr != nil {
+		return img, jerr
+	}
+	return img, err
+}
+
+// journalSnapshots records the snapshots of rec's image among snaps that
+// it has not recorded yet, and adds them to rec.Snapshots.
+func (b *build) journalSnapshots(rec *imageRecord, snaps []string) error {
 	for _, s := range snaps {
-		ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.Snapshot, Region: region, Build: b.env.BuildName, Parent: imageID})
+		if slices.Contains(rec.Snapshots, s) {
+			continue
+		}
+		ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.Snapshot, Region: rec.Region, Build: b.env.BuildName, Parent: rec.ID})
 		if err != nil {
 			return err
 		}
 		if err := b.env.Journal.Created(ref, s); err != nil {
 			return err
 		}
+		rec.Snapshots = append(rec.Snapshots, s)
 	}
 	return nil
 }

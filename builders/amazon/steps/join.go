@@ -26,8 +26,12 @@ import (
 //  2. journal every final image and its snapshots as kept: the commit;
 //  3. tag every final image and its snapshots tags.Complete, the
 //     mirror of the commit for cleanups without the journal;
-//  4. mark the build as succeeded, so that no cleanup removes them.
+//  4. mark the build as succeeded, so that no cleanup removes them;
+//  5. make the swaps (swap.go): in the regions where an old image had the
+//     final name, the committed image has a temporary name; only now is
+//     the old image deregistered and the new one copied to its name.
 //
+// The commit of steps 2 and 3 includes those temporary images.
 // A failure or an interrupt before the build is marked succeeded fails
 // the build, and the cleanups remove the images, lifting the complete
 // tag when join may have set it. join creates nothing.
@@ -45,21 +49,24 @@ func (n *join) Run(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err // interrupted: do not commit
 	}
-	for _, img := range finals {
+	committed := append(finals, b.swapTemps()...)
+	for _, img := range committed {
 		if err := n.keep(img); err != nil {
 			return err
 		}
 	}
 	complete := map[string]string{tags.Complete: time.Now().UTC().Format(time.RFC3339)}
 	b.st.tagging.Store(true)
-	for _, img := range finals {
-		if _, err := b.ec2(img.Region).CreateTags(ctx, &ec2.CreateTagsInput{
-			Resources: append([]string{img.ID}, img.Snapshots...), Tags: ec2Tags(complete),
-		}, awsapi.RetryEventual); err != nil {
-			return fmt.Errorf("tag image %s in %s complete: %w", img.ID, img.Region, err)
+	for _, img := range committed {
+		if err := n.tagComplete(ctx, img, complete); err != nil {
+			return err
 		}
 	}
 	b.st.succeeded.Store(true)
+	if err := n.swapAll(ctx, complete); err != nil {
+		return err
+	}
+	finals = b.finalImages()
 	images := make([]artifact.Image, 0, len(finals))
 	for _, img := range finals {
 		images = append(images, artifact.Image{Region: img.Region, ImageID: img.ID, Snapshots: slices.Clone(img.Snapshots)})
@@ -83,7 +90,8 @@ func (n *join) protect(ctx context.Context, img *imageRecord) error {
 	return nil
 }
 
-// keep journals a final image and its snapshots as kept.
+// keep journals a final image and its snapshots as kept, and marks it so
+// that no cleanup removes it.
 func (n *join) keep(img *imageRecord) error {
 	j := n.b.env.Journal
 	if err := j.Kept(journal.Image, img.Region, img.ID); err != nil {
@@ -94,6 +102,7 @@ func (n *join) keep(img *imageRecord) error {
 			return err
 		}
 	}
+	img.kept = true
 	return nil
 }
 

@@ -42,6 +42,9 @@ type state struct {
 
 	// finalizeRegion, one entry per region that keeps an image
 	finals map[string]*imageRecord
+	// finalizeRegion, one entry per region that keeps an image: the
+	// replacement of an old image of the final name that join makes
+	swaps map[string]*swap
 
 	// join
 	// tagging is set before join tags the final images complete: a
@@ -73,6 +76,12 @@ type imageRecord struct {
 	// Intermediate images are never kept: their creator's cleanup removes
 	// them whatever the outcome.
 	Intermediate bool
+	// image is the waiter's last observation of the available image (its
+	// tags and block devices), for checking it against what was asked.
+	image types.Image
+	// kept is set once the journal keeps the image (join's commit): no
+	// cleanup removes it.
+	kept bool
 	// pending is the create call when its outcome is unknown (ID empty):
 	// the creator's cleanup resolves it.
 	pending *pendingCreate
@@ -85,9 +94,10 @@ func (r *imageRecord) valid() bool { return r != nil && r.ID != "" }
 func (s *state) init(buildRegion string, targets []string) {
 	s.copies = make(map[string]*imageRecord, len(targets))
 	s.finals = make(map[string]*imageRecord, len(targets)+1)
-	s.finals[buildRegion] = &imageRecord{}
+	s.swaps = make(map[string]*swap, len(targets)+1)
+	s.finals[buildRegion], s.swaps[buildRegion] = &imageRecord{}, &swap{}
 	for _, r := range targets {
 		s.copies[r] = &imageRecord{}
-		s.finals[r] = &imageRecord{}
+		s.finals[r], s.swaps[r] = &imageRecord{}, &swap{}
 	}
 }
