@@ -43,13 +43,13 @@ func (n *copyImage) Run(ctx context.Context) error {
 	if rec.Intermediate {
 		create = intermediateName(name, b.env.RunID)
 	}
-	in, tags, err := n.input(src, create, desc)
+	in, tags, snapTags, err := n.input(src, create, desc)
 	if err != nil {
 		return fmt.Errorf("copy %s to %s: %w", src, region, err)
 	}
 	err = b.makeImage(ctx, imageCall{
 		what:   fmt.Sprintf("copy %s to %s", src, region),
-		region: region, name: create, token: aws.ToString(in.ClientToken), tags: tags,
+		region: region, name: create, token: aws.ToString(in.ClientToken), tags: tags, snapTags: snapTags,
 		create: func(ctx context.Context) (string, error) {
 			out, err := b.ec2(region).CopyImage(ctx, in)
 			if err != nil {
@@ -67,12 +67,13 @@ func (n *copyImage) Run(ctx context.Context) error {
 	return nil
 }
 
-// input returns the CopyImage request and the copy's image tags.
-func (n *copyImage) input(src, name, desc string) (*ec2.CopyImageInput, map[string]string, error) {
+// input returns the CopyImage request and the copy's image and snapshot
+// tags.
+func (n *copyImage) input(src, name, desc string) (*ec2.CopyImageInput, map[string]string, map[string]string, error) {
 	b, region := n.b, n.region
 	imgTags, snapTags, err := b.tagger().image(region)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	in := &ec2.CopyImageInput{
 		SourceRegion: aws.String(b.cfg.Region), SourceImageId: aws.String(src),
@@ -84,7 +85,7 @@ func (n *copyImage) input(src, name, desc string) (*ec2.CopyImageInput, map[stri
 	if m := b.cfg.SnapshotCopyDurationMinutes; m > 0 {
 		in.SnapshotCopyCompletionDurationMinutes = aws.Int64(int64(m))
 	}
-	return in, imgTags, nil
+	return in, imgTags, snapTags, nil
 }
 
 // copyEncryption returns CopyImage's Encrypted and KmsKeyId for region:

@@ -43,7 +43,7 @@ func (n *createImage) Run(ctx context.Context) error {
 	if intermediate {
 		create = intermediateName(name, b.env.RunID)
 	}
-	in, imgTags, _, err := n.input(create, desc)
+	in, imgTags, snapTags, err := n.input(create, desc)
 	if err != nil {
 		return fmt.Errorf("create image %q in %s: %w", name, region, err)
 	}
@@ -52,7 +52,7 @@ func (n *createImage) Run(ctx context.Context) error {
 	b.say("creating image %q from instance %s in %s", create, b.st.instance.ID, region)
 	err = b.makeImage(ctx, imageCall{
 		what:   fmt.Sprintf("create image %q in %s", create, region),
-		region: region, name: create, tags: imgTags,
+		region: region, name: create, tags: imgTags, snapTags: snapTags,
 		create: func(ctx context.Context) (string, error) { return n.create(ctx, in) },
 	}, rec)
 	if err != nil {

@@ -34,6 +34,14 @@
 // journaled as soon as the waiter's describe of the pending image lists
 // them (awsapi.Waiter.Snapshots), before the rest of the wait.
 //
+// What an endpoint dropped from a create is put right (verify.go): once
+// an image or copy is available, its tags (from the waiter's last
+// describe, no new call) and its snapshots' tags (one DescribeSnapshots)
+// are compared with those asked, and after sharing, the launch
+// permissions are read back (DescribeImageAttribute); what is missing is
+// applied (CreateTags, ModifyImageAttribute) with a warning in the log
+// and on the user's output.
+//
 // # Replacing and intermediate images
 //
 // An image is created under a temporary name ("<name>-imgbuild-<run8>")

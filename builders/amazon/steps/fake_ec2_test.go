@@ -28,6 +28,8 @@ type fakeEC2 struct {
 	calls        []string // "Action form..." of each call
 	describeHook func(n int, img *fakeImage)
 	describes    int
+	said         []string // the build's user lines
+	dropPerms    int      // ModifyImageAttribute calls whose launch permissions are dropped
 }
 
 type fakeImage struct {
@@ -106,6 +108,10 @@ func (f *fakeEC2) answer(action string, form map[string][]string) string {
 		return "<imageId>" + get("ImageId") + "</imageId><launchPermission>" + b.String() + "</launchPermission>"
 	case "ModifyImageAttribute":
 		img := f.images[get("ImageId")]
+		if f.dropPerms > 0 {
+			f.dropPerms--
+			return "<return>true</return>"
+		}
 		for i := 1; ; i++ {
 			p := fmt.Sprintf("LaunchPermission.Add.%d.", i)
 			switch {
@@ -185,7 +191,11 @@ func fakeBuild(t *testing.T, f *fakeEC2, cfg *Config) *build {
 	}
 	t.Cleanup(func() { _ = jw.Close() })
 	env := &builder.Env{RunID: jw.RunID(), BuildName: "b", Journal: jw, Logger: testenv.Logger(t),
-		Say: func(format string, args ...any) { t.Logf("say: "+format, args...) }}
+		Say: func(format string, args ...any) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.said = append(f.said, fmt.Sprintf(format, args...))
+		}}
 	b := newBuild(env, cfg, sess)
 	b.timeouts.PollDelay = 10 * time.Millisecond
 	return b

@@ -24,6 +24,9 @@ func (n *finalizeRegion) share(ctx context.Context, img *imageRecord) error {
 		}, awsapi.RetryEventual); err != nil {
 			return fmt.Errorf("share image %s in %s: %w", img.ID, region, err)
 		}
+		if err := b.checkLaunchPermissions(ctx, region, img.ID, perms); err != nil {
+			return err
+		}
 	}
 	if codes := b.cfg.AMIProductCodes; len(codes) > 0 {
 		if _, err := c.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{

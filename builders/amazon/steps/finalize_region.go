@@ -103,7 +103,7 @@ func (n *finalizeRegion) copyFinal(ctx context.Context, src, final *imageRecord)
 	n.made = final
 	return b.makeImage(ctx, imageCall{
 		what:   fmt.Sprintf("copy %s to its final name %q in %s", src.ID, name, region),
-		region: region, name: name, token: aws.ToString(in.ClientToken), tags: imgTags,
+		region: region, name: name, token: aws.ToString(in.ClientToken), tags: imgTags, snapTags: snapTags,
 		create: func(ctx context.Context) (string, error) {
 			out, err := b.ec2(region).CopyImage(ctx, in)
 			if err != nil {

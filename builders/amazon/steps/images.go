@@ -22,7 +22,9 @@ type imageCall struct {
 	// what names the operation in errors, e.g. "copy ami-1 to eu-west-1".
 	what                string
 	region, name, token string
-	tags                map[string]string
+	// tags and snapTags are the image's and snapshots' tags asked for:
+	// checkTags applies what the endpoint dropped.
+	tags, snapTags map[string]string
 	// create makes the call and returns the new image ID.
 	create func(ctx context.Context) (string, error)
 	// copy is true for a CopyImage, whose wait is bounded by the copy
@@ -65,7 +67,7 @@ func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord)
 	if err != nil {
 		return fmt.Errorf("%s: image %s (%s) in %s did not become available; cleanup removes it: %w", call.what, rec.ID, call.name, call.region, err)
 	}
-	return nil
+	return b.checkTags(ctx, rec, call.tags, call.snapTags)
 }
 
 // ownImage returns the ID of this build's image named name in region, or
