@@ -97,7 +97,8 @@ func stateDir(e *env, flagValue, templatePath string) string {
 }
 
 // abandonOnSecondInterrupt returns a channel closed by the second Ctrl-C
-// (the first cancels the context), which abandons cleanup.
+// (the first cancels the context), which abandons cleanup. Its goroutine
+// ends with that interrupt or when realMain closes e.interrupts on return.
 func abandonOnSecondInterrupt(e *env) <-chan struct{} {
 	ch := make(chan struct{})
 	go func() {

@@ -40,11 +40,21 @@ func main() {
 func realMain(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	later := make(chan os.Signal, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	relayed := make(chan struct{})
+	// The relay ends when sigs is closed (after signal.Stop, so nothing
+	// sends any more); it then closes later, which ends the command's own
+	// watcher (abandonOnSecondInterrupt). realMain waits for it.
+	defer func() {
+		signal.Stop(sigs)
+		close(sigs)
+		<-relayed
+	}()
 	go func() {
+		defer close(relayed)
+		defer close(later)
 		first := true
 		for s := range sigs {
 			if first {
