@@ -23,6 +23,7 @@ type instance struct {
 
 // image is what the layer knows about one image beyond moto.
 type image struct {
+	start       time.Time // when it was created
 	until       time.Time // pending until then
 	failed      bool      // ends in state failed
 	deprecateAt string    // DeprecationTime, "" when not deprecated
@@ -39,6 +40,7 @@ type world struct {
 	images     map[string]*image
 	born       map[string]time.Time // creation time of new IDs
 	copyTokens map[string]string    // region/ClientToken -> image ID
+	snapImage  map[string]string    // region/snapshot -> region/image being made from it
 	now        func() time.Time
 }
 
@@ -50,7 +52,7 @@ func newWorld(s Settings) *world {
 	return &world{
 		s: s, rng: rand.New(rand.NewSource(seed)), now: time.Now,
 		instances: map[string]*instance{}, images: map[string]*image{},
-		born: map[string]time.Time{}, copyTokens: map[string]string{},
+		born: map[string]time.Time{}, copyTokens: map[string]string{}, snapImage: map[string]string{},
 	}
 }
 
@@ -133,7 +135,7 @@ func (w *world) newImage(region, id, name string, d time.Duration) {
 		}
 		failed, _ = path.Match(w.s.FailImages, subject)
 	}
-	w.images[region+"/"+id] = &image{until: w.due(d), failed: failed}
+	w.images[region+"/"+id] = &image{start: w.now(), until: w.due(d), failed: failed}
 }
 
 // image runs fn on the record of an image, creating one for images the
