@@ -18,7 +18,8 @@ import (
 //
 // The snapshots' progress also paces the wait: progress p% after e of
 // waiting puts the end at about e*100/p, and the next check is then,
-// within the cadence's Min and Max, instead of elapsed/cadenceGrowth.
+// (padded by 5% and 100ms), between a quarter of the cadence's Min and its
+// Max, instead of elapsed/cadenceGrowth.
 
 // progressMemory is what an image watch remembers between ticks; only the
 // loop's goroutine touches it.
@@ -50,16 +51,24 @@ func (w *watch) remember(o observation, fresh bool, now time.Time) {
 		w.mem.snaps = imageSnapshotIDs(o.image)
 	}
 	if p, ok := snapshotProgress(o.snapshots); ok && p > 0 && p < 100 {
+		// The operation started a request's time before the wait: a
+		// margin keeps the predicted check from coming just too early.
 		elapsed := now.Sub(w.start)
-		w.mem.eta = elapsed*100/time.Duration(p) - elapsed
+		w.mem.eta = (elapsed*100/time.Duration(p)-elapsed)*etaMargin/100 + etaSlack
 	}
 }
+
+// etaMargin (percent) and etaSlack pad the predicted remaining time.
+const (
+	etaMargin = 105
+	etaSlack  = 100 * time.Millisecond
+)
 
 // nextDelay returns the delay before w's next check after a tick at
 // elapsed: the progress prediction when there is one, else the cadence.
 func (w *watch) nextDelay(elapsed time.Duration) time.Duration {
 	if w.mem.eta > 0 {
-		return min(max(w.mem.eta, w.cadence.Min), w.cadence.Max)
+		return min(max(w.mem.eta, w.cadence.Min/4), w.cadence.Max)
 	}
 	return w.cadence.next(elapsed)
 }

@@ -41,7 +41,11 @@ func (p *proxy) afterNewImage(d time.Duration) func(context.Context, *request, *
 		if id == "" {
 			return
 		}
-		p.world.newImage(r.region, id, r.form.Get("Name"), d)
+		from := r.region + "/" + r.form.Get("InstanceId")
+		if r.action == "CopyImage" {
+			from = r.form.Get("SourceRegion") + "/" + r.form.Get("SourceImageId")
+		}
+		p.world.newImage(r.region, id, r.form.Get("Name"), from, d)
 		p.world.created(r.region, id)
 		if tok := r.form.Get("ClientToken"); r.action == "CopyImage" && tok != "" {
 			p.world.rememberCopy(r.region, tok, id)
