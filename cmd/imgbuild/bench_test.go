@@ -277,7 +277,7 @@ func printBenchTable(rows []benchRow) {
 	fmt.Fprintln(w, "profile\tbuilds\tregions\twall\tcritical path\twall/critical\tAPI calls\tcalls/build\tthrottled\t5xx\tleft\tpeak RSS MiB\tgoal\t")
 	for _, r := range rows {
 		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t%.0f\t%s\t\n", r.profile, r.builds, r.regions,
-			r.wall.Round(10*time.Millisecond), r.critical, float64(r.wall)/float64(max(r.critical, time.Millisecond)),
+			r.wall.Round(10*time.Millisecond), r.critical.Round(10*time.Millisecond), float64(r.wall)/float64(max(r.critical, time.Millisecond)),
 			r.calls, r.calls/r.builds, r.throttled, r.faults, r.left, r.maxRSSMiB, r.verdict())
 	}
 	w.Flush()
