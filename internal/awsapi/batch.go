@@ -91,6 +91,8 @@ type watch struct {
 	due     time.Time // when the wait wants its next check
 	// progress asks image ticks to describe the image's snapshots too.
 	progress bool
+	// mem is what the loop remembers of an image watch between ticks.
+	mem progressMemory
 	// out holds the latest observation not yet read; the loop replaces
 	// an unread one.
 	out chan observation

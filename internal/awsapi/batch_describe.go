@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -25,32 +26,84 @@ type seen struct {
 	instances map[string]types.Instance
 	images    map[string]types.Image
 	snapshots map[string]types.Snapshot
+	// stale are the image watches whose image was not described this
+	// tick, only their snapshots (see batch_progress.go).
+	stale map[*watch]bool
 }
 
-// describe makes the tick's calls: instances, images, then snapshots,
-// which include those of the pending images of progress watches.
-func (b *batcher) describe(ctx context.Context, served [kinds][]*watch) seen {
-	var s seen
+// describe makes the tick's calls: instances; the snapshots of snapshot
+// watches and of the progress watches whose snapshots are pending; the
+// images of the other image watches, and of those whose snapshots are no
+// longer all pending; then the snapshots of images first seen pending.
+func (b *batcher) describe(ctx context.Context, served [kinds][]*watch, now time.Time) seen {
+	s := seen{stale: map[*watch]bool{}}
 	if ids := watchIDs(served[kindInstance]); len(ids) > 0 {
 		s.instances, s.errs[kindInstance] = findInstances(ctx, b.client, ids)
 	}
-	if ids := watchIDs(served[kindImage]); len(ids) > 0 {
-		s.images, s.errs[kindImage] = findImages(ctx, b.client, ids)
-	}
-	ids := watchIDs(served[kindSnapshot])
+	snapIDs := watchIDs(served[kindSnapshot])
 	for _, w := range served[kindImage] {
-		if img, ok := s.images[w.id]; ok && w.progress && img.State == types.ImageStatePending {
-			ids = append(ids, imageSnapshotIDs(img)...)
+		if w.snapshotsOnly(now) {
+			s.stale[w] = true
+			snapIDs = append(snapIDs, w.mem.snaps...)
 		}
 	}
-	if ids = dedupe(ids); len(ids) > 0 {
-		s.snapshots, s.errs[kindSnapshot] = findSnapshots(ctx, b.client, ids)
+	if snapIDs = dedupe(snapIDs); len(snapIDs) > 0 {
+		s.snapshots, s.errs[kindSnapshot] = findSnapshots(ctx, b.client, snapIDs)
 	}
+	var imageIDs []string
+	for _, w := range served[kindImage] {
+		if s.stale[w] && s.errs[kindSnapshot] == nil && !s.stillPending(w.mem.snaps) {
+			delete(s.stale, w)
+		}
+		if !s.stale[w] {
+			imageIDs = append(imageIDs, w.id)
+		}
+	}
+	if imageIDs = dedupe(imageIDs); len(imageIDs) > 0 {
+		s.images, s.errs[kindImage] = findImages(ctx, b.client, imageIDs)
+	}
+	s.describeNewSnapshots(ctx, b.client, served[kindImage])
 	return s
 }
 
-// observe returns what s says about w's resource.
+// describeNewSnapshots adds the snapshots of the pending images of
+// progress watches that this tick has not described yet.
+func (s *seen) describeNewSnapshots(ctx context.Context, c EC2Describer, ws []*watch) {
+	var ids []string
+	for _, w := range ws {
+		if img, ok := s.images[w.id]; ok && w.progress && img.State == types.ImageStatePending {
+			for _, id := range imageSnapshotIDs(img) {
+				if _, done := s.snapshots[id]; !done {
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	if ids = dedupe(ids); len(ids) == 0 || s.errs[kindSnapshot] != nil {
+		return
+	}
+	more, err := findSnapshots(ctx, c, ids)
+	if err != nil {
+		s.errs[kindSnapshot] = err
+		return
+	}
+	if s.snapshots == nil {
+		s.snapshots = map[string]types.Snapshot{}
+	}
+	for id, snap := range more {
+		s.snapshots[id] = snap
+	}
+}
+
+// observe returns what s says about w's resource; an image watch whose
+// image was not described sees its last image with fresh snapshots.
 func (s seen) observe(k kind, w *watch) observation {
+	if k == kindImage && s.stale[w] {
+		if err := s.errs[kindSnapshot]; err != nil {
+			return observation{err: err}
+		}
+		return observation{found: true, image: w.mem.image, snapshots: s.snapshotsOf(w.mem.image)}
+	}
 	if err := s.errs[k]; err != nil {
 		return observation{err: err}
 	}
@@ -60,15 +113,24 @@ func (s seen) observe(k kind, w *watch) observation {
 		o.instance, o.found = s.instances[w.id]
 	case kindImage:
 		o.image, o.found = s.images[w.id]
-		for _, id := range imageSnapshotIDs(o.image) {
-			if snap, ok := s.snapshots[id]; ok && w.progress {
-				o.snapshots = append(o.snapshots, snap)
-			}
+		if w.progress {
+			o.snapshots = s.snapshotsOf(o.image)
 		}
 	case kindSnapshot:
 		o.snapshot, o.found = s.snapshots[w.id]
 	}
 	return o
+}
+
+// snapshotsOf returns the snapshots of img that s holds.
+func (s seen) snapshotsOf(img types.Image) []types.Snapshot {
+	var out []types.Snapshot
+	for _, id := range imageSnapshotIDs(img) {
+		if snap, ok := s.snapshots[id]; ok {
+			out = append(out, snap)
+		}
+	}
+	return out
 }
 
 func watchIDs(ws []*watch) []string {

@@ -92,13 +92,18 @@ func (bs *WaitBatches) plan(b *batcher, stop bool) (due kindSet, next time.Time,
 func (b *batcher) tick(ctx context.Context, bs *WaitBatches, due kindSet) {
 	served, tctx := bs.startTick(ctx, b, due)
 	defer bs.endTick(b, served)
-	seen := b.describe(tctx, served)
+	seen := b.describe(tctx, served, time.Now())
 	if tctx.Err() != nil {
 		return // every watch left, or Close: nobody to tell
 	}
+	now := time.Now()
 	for k, ws := range served {
 		for _, w := range ws {
-			w.deliver(seen.observe(kind(k), w))
+			o := seen.observe(kind(k), w)
+			if kind(k) == kindImage {
+				w.remember(o, !seen.stale[w], now)
+			}
+			w.deliver(o)
 		}
 	}
 }
@@ -134,7 +139,7 @@ func (bs *WaitBatches) endTick(b *batcher, served [kinds][]*watch) {
 	now := time.Now()
 	for _, ws := range served {
 		for _, w := range ws {
-			w.due = now.Add(w.cadence.next(now.Sub(w.start)))
+			w.due = now.Add(w.nextDelay(now.Sub(w.start)))
 		}
 	}
 }

@@ -20,7 +20,9 @@ const cadenceGrowth = 5
 var (
 	// InstanceCadence paces InstanceRunning, InstanceStopped and
 	// InstanceTerminated.
-	InstanceCadence = Cadence{First: time.Second, Min: time.Second, Max: 5 * time.Second}
+	// No instance changes state within 2 s of the call, so the first
+	// check comes then.
+	InstanceCadence = Cadence{First: 2 * time.Second, Min: time.Second, Max: 5 * time.Second}
 	// ImageCadence paces ImageAvailable and CopyAvailable.
 	ImageCadence = Cadence{First: 2 * time.Second, Min: time.Second, Max: 30 * time.Second}
 	// SnapshotCadence paces SnapshotCompleted.

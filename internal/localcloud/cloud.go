@@ -138,8 +138,8 @@ func (c *Cloud) WaitIdle() {
 	}
 }
 
-// Stats returns the request counts so far.
-func (c *Cloud) Stats() Stats { return c.proxy.stats.snapshot() }
+// Stats returns the request counts so far and the critical path.
+func (c *Cloud) Stats() Stats { return c.proxy.statsNow() }
 
 // SSHAddr returns where the sshd of a running instance listens.
 func (c *Cloud) SSHAddr(region, instanceID string) (string, bool) {

@@ -21,7 +21,8 @@
 //   - hostile: realistic plus EC2's request token buckets (RequestLimitExceeded,
 //     HTTP 503, per region and action category as documented by AWS), 5% of
 //     EC2 requests failing with InternalError (HTTP 500), and new instance,
-//     image and snapshot IDs answering Invalid*.NotFound for 2s.
+//     image and snapshot IDs answering Invalid*.NotFound for 2s (and left
+//     out of Describe lists, filtered or not, for as long).
 //
 // Every field of [Settings] can be overridden by name with [Settings.Set],
 // from `imgbuild localcloud --set name=value` or from the environment
@@ -37,7 +38,10 @@
 // running; StopInstances stopping, then stopped; TerminateInstances
 // shutting-down, then terminated; CreateImage, RegisterImage and CopyImage
 // (in the destination region) report pending, then available or failed.
-// moto's own state shows once the duration has passed.
+// moto's own state shows once the duration has passed. The snapshots of an
+// image being made by CreateImage or CopyImage are pending while it is,
+// with a progress growing with elapsed time ("37%"), completed at 100% once
+// it is available, and in state error when it failed.
 //
 // APIs moto lacks: EnableImageDeprecation/DisableImageDeprecation (shown as
 // DeprecationTime), EnableImageDeregistrationProtection/
@@ -67,7 +71,10 @@
 //
 // State filters in DescribeImages/DescribeInstances see moto's state, not the
 // transitional one. Pending images can be launched and copied. Eventual
-// consistency only affects requests naming the new ID (not list results).
+// consistency hides new instances, images and snapshots (those of new
+// images included) from requests naming them and from DescribeInstances,
+// DescribeImages and DescribeSnapshots results; other resources and
+// actions see them at once.
 // RegisterImage keeps moto's defaults for architecture, block devices and
 // the other attributes it ignores. BundleInstance is not implemented. sudo
 // does not exist on the machines: commands run unprivileged.

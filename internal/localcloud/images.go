@@ -32,15 +32,20 @@ func (p *proxy) beforeCopyImage(ctx context.Context, r *request) (*node, *apiErr
 	return p.beforeCreateImage(ctx, r)
 }
 
-// afterNewImage makes the new image pending for d, applies its tags, and
-// remembers a CopyImage ClientToken.
+// afterNewImage makes the new image pending for d, applies its tags,
+// remembers a CopyImage ClientToken, and has the snapshots of an image
+// being made (not registered) follow its progress.
 func (p *proxy) afterNewImage(d time.Duration) func(context.Context, *request, *node) {
 	return func(ctx context.Context, r *request, resp *node) {
 		id := resp.value("imageId")
 		if id == "" {
 			return
 		}
-		p.world.newImage(r.region, id, r.form.Get("Name"), d)
+		from := r.region + "/" + r.form.Get("InstanceId")
+		if r.action == "CopyImage" {
+			from = r.form.Get("SourceRegion") + "/" + r.form.Get("SourceImageId")
+		}
+		p.world.newImage(r.region, id, r.form.Get("Name"), from, d)
 		p.world.created(r.region, id)
 		if tok := r.form.Get("ClientToken"); r.action == "CopyImage" && tok != "" {
 			p.world.rememberCopy(r.region, tok, id)
@@ -48,9 +53,25 @@ func (p *proxy) afterNewImage(d time.Duration) func(context.Context, *request, *
 		if err := p.applyImageTags(ctx, r, id); err != nil {
 			p.log.Error("apply image tags", "image", id, "region", r.region, "error", err)
 		}
+		if r.action == "RegisterImage" && len(r.tags["snapshot"]) == 0 {
+			return
+		}
+		snaps, err := p.snapshotsOf(ctx, r.region, id)
+		if err != nil {
+			p.log.Error("find the snapshots of a new image", "image", id, "region", r.region, "error", err)
+			return
+		}
+		if r.action != "RegisterImage" {
+			p.world.imageSnapshots(r.region, id, snaps)
+		}
+		if err := p.createTags(ctx, r.region, snaps, r.tags["snapshot"]); err != nil {
+			p.log.Error("apply snapshot tags", "image", id, "region", r.region, "error", err)
+		}
 	}
 }
 
+// applyImageTags applies the image's TagSpecifications (and, for CopyImage
+// with CopyImageTags, the source image's tags).
 func (p *proxy) applyImageTags(ctx context.Context, r *request, id string) error {
 	imageTags := r.tags["image"]
 	if r.action == "CopyImage" && r.form.Get("CopyImageTags") == "true" {
@@ -64,15 +85,14 @@ func (p *proxy) applyImageTags(ctx context.Context, r *request, id string) error
 		}
 		imageTags = append(copied, imageTags...)
 	}
-	if err := p.createTags(ctx, r.region, []string{id}, imageTags); err != nil {
-		return err
-	}
-	if len(r.tags["snapshot"]) == 0 {
-		return nil
-	}
-	img, err := p.describeImage(ctx, r.region, id)
+	return p.createTags(ctx, r.region, []string{id}, imageTags)
+}
+
+// snapshotsOf returns the snapshots of an image's block devices.
+func (p *proxy) snapshotsOf(ctx context.Context, region, id string) ([]string, error) {
+	img, err := p.describeImage(ctx, region, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var snaps []string
 	img.walk(func(n *node) {
@@ -80,7 +100,7 @@ func (p *proxy) applyImageTags(ctx context.Context, r *request, id string) error
 			snaps = append(snaps, n.text)
 		}
 	})
-	return p.createTags(ctx, r.region, snaps, r.tags["snapshot"])
+	return snaps, nil
 }
 
 func (p *proxy) createTags(ctx context.Context, region string, ids []string, tags [][2]string) error {
@@ -113,6 +133,7 @@ func (p *proxy) describeImage(ctx context.Context, region, id string) (*node, er
 }
 
 func (p *proxy) afterDescribeImages(_ context.Context, r *request, resp *node) {
+	p.dropInvisible(r.region, resp, "imageId", "imagesSet")
 	for _, item := range resp.items("imagesSet") {
 		id := item.value("imageId")
 		switch p.world.imageState(r.region, id) {

@@ -16,6 +16,7 @@ func (p *proxy) ec2Hooks() map[string]hook {
 		"CreateKeyPair":      {after: p.afterCreateKeyPair},
 		"ImportKeyPair":      {after: p.afterImportKeyPair},
 		"CreateSnapshot":     {after: p.afterCreateSnapshot},
+		"DescribeSnapshots":  {after: p.afterDescribeSnapshots},
 
 		"CreateImage":     {before: p.beforeCreateImage, after: p.afterNewImage(p.s.Image)},
 		"RegisterImage":   {before: p.beforeCreateImage, after: p.afterNewImage(p.s.Image)},
@@ -75,11 +76,21 @@ func (p *proxy) afterStateChange(shown string, d time.Duration) func(context.Con
 }
 
 func (p *proxy) afterDescribeInstances(_ context.Context, r *request, resp *node) {
-	for _, res := range resp.items("reservationSet") {
+	set := resp.child("reservationSet")
+	if set == nil {
+		return
+	}
+	kept := set.children[:0]
+	for _, res := range set.children {
+		p.dropInvisible(r.region, res, "instanceId", "instancesSet")
 		for _, item := range res.items("instancesSet") {
 			p.rewriteInstance(r.region, item)
 		}
+		if res.name != "item" || len(res.items("instancesSet")) > 0 {
+			kept = append(kept, res)
+		}
 	}
+	set.children = kept
 }
 
 // rewriteInstance applies the transitional state and the loopback address.

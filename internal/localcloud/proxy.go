@@ -60,7 +60,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/_localcloud/stats":
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(p.stats.snapshot())
+		_ = json.NewEncoder(w).Encode(p.statsNow())
 		return
 	case "/_localcloud/reset-stats":
 		if r.Method != http.MethodPost {
@@ -77,6 +77,13 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.serveEC2(w, r, req)
+}
+
+// statsNow returns the request counts and the critical path so far.
+func (p *proxy) statsNow() Stats {
+	st := p.stats.snapshot()
+	st.CriticalPath = p.world.criticalPath()
+	return st
 }
 
 // ec2Request recognises an EC2 Query call by its SigV4 scope (service ec2)

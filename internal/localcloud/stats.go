@@ -1,6 +1,9 @@
 package localcloud
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // Stats counts the EC2 requests the layer received. It is served as JSON
 // at GET /_localcloud/stats.
@@ -13,6 +16,10 @@ type Stats struct {
 	Throttled int `json:"throttled"`
 	// Faults counts injected InternalError responses.
 	Faults int `json:"faults"`
+	// CriticalPath is the longest chain of delays the cloud drew for one
+	// instance: boot, stop, termination, the image made from it and that
+	// image's slowest copy (jitter included).
+	CriticalPath time.Duration `json:"critical_path_ns"`
 }
 
 // RegionStats counts the requests of one region.

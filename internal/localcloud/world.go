@@ -19,11 +19,16 @@ type instance struct {
 	shown string    // transitional state reported until "until"
 	until time.Time // when moto's own state becomes visible
 	key   string    // launch key pair name
+	// drawn holds the duration drawn for each transitional state
+	// ("pending", "stopping", "shutting-down"), for the critical path.
+	drawn map[string]time.Duration
 }
 
 // image is what the layer knows about one image beyond moto.
 type image struct {
+	start       time.Time // when it was created
 	until       time.Time // pending until then
+	from        string    // region/ID of the instance (CreateImage) or source image (CopyImage)
 	failed      bool      // ends in state failed
 	deprecateAt string    // DeprecationTime, "" when not deprecated
 	protection  string    // DeregistrationProtection, "" = disabled
@@ -39,6 +44,7 @@ type world struct {
 	images     map[string]*image
 	born       map[string]time.Time // creation time of new IDs
 	copyTokens map[string]string    // region/ClientToken -> image ID
+	snapImage  map[string]string    // region/snapshot -> region/image being made from it
 	now        func() time.Time
 }
 
@@ -50,7 +56,7 @@ func newWorld(s Settings) *world {
 	return &world{
 		s: s, rng: rand.New(rand.NewSource(seed)), now: time.Now,
 		instances: map[string]*instance{}, images: map[string]*image{},
-		born: map[string]time.Time{}, copyTokens: map[string]string{},
+		born: map[string]time.Time{}, copyTokens: map[string]string{}, snapImage: map[string]string{},
 	}
 }
 
@@ -100,6 +106,10 @@ func (w *world) instanceTransition(region, id, shown string, d time.Duration) *i
 		w.instances[region+"/"+id] = in
 	}
 	in.shown, in.until = shown, w.due(d)
+	if in.drawn == nil {
+		in.drawn = map[string]time.Duration{}
+	}
+	in.drawn[shown] = in.until.Sub(w.now())
 	return in
 }
 
@@ -122,7 +132,8 @@ func (w *world) instance(region, id string) *instance {
 }
 
 // newImage records an image created now that takes d to become available.
-func (w *world) newImage(region, id, name string, d time.Duration) {
+// from is the region/ID of the instance or source image it is made from.
+func (w *world) newImage(region, id, name, from string, d time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	failed := false
@@ -133,7 +144,7 @@ func (w *world) newImage(region, id, name string, d time.Duration) {
 		}
 		failed, _ = path.Match(w.s.FailImages, subject)
 	}
-	w.images[region+"/"+id] = &image{until: w.due(d), failed: failed}
+	w.images[region+"/"+id] = &image{start: w.now(), until: w.due(d), failed: failed, from: from}
 }
 
 // image runs fn on the record of an image, creating one for images the

@@ -35,7 +35,7 @@ func (n *launchInstance) Run(ctx context.Context) error {
 	b := n.b
 	region := b.cfg.Region
 	n.token = clientToken(b.env.RunID, b.env.BuildName, region, "instance")
-	subnet, _, err := b.network(ctx)
+	subnet, err := b.subnet(ctx)
 	if err != nil {
 		return fmt.Errorf("launch instance in %s: %w", region, err)
 	}

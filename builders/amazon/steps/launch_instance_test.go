@@ -80,3 +80,17 @@ func launchInputOf(t *testing.T, edit func(*amazon.SourceConfig)) *ec2.RunInstan
 	}
 	return in
 }
+
+// TestLaunchSubnetWithoutNetworkSettings checks that a launch with no
+// subnet setting and no temporary security group asks EC2 nothing (the
+// build has no session here: any call would panic): EC2 picks the default
+// VPC's subnet.
+func TestLaunchSubnetWithoutNetworkSettings(t *testing.T) {
+	cfg := &amazon.SourceConfig{}
+	cfg.Region = "us-east-1"
+	b := newBuild(&builder.Env{RunID: "run-1", BuildName: "b"}, &Config{SourceConfig: *cfg, BuilderType: "amazon-ebs"}, nil)
+	subnet, err := b.subnet(t.Context())
+	if err != nil || subnet != "" {
+		t.Errorf("subnet %q, %v; want \"\" and no call", subnet, err)
+	}
+}

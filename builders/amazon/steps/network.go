@@ -30,6 +30,18 @@ func (b *build) network(ctx context.Context) (subnet, vpc string, err error) {
 	return b.net.subnet, b.net.vpc, b.net.err
 }
 
+// subnet returns the subnet to launch in, "" to let EC2 choose in the
+// default VPC. Without subnet_id or subnet_filter it makes no call (the
+// default VPC is looked up only when a security group needs it): a region
+// without one fails the launch with EC2's VPCIdNotSpecified.
+func (b *build) subnet(ctx context.Context) (string, error) {
+	if b.cfg.SubnetID == "" && len(b.cfg.SubnetFilter.Filters) == 0 && b.st.groupID == "" {
+		return "", nil
+	}
+	subnet, _, err := b.network(ctx)
+	return subnet, err
+}
+
 func (b *build) resolveNetwork(ctx context.Context) (subnet, vpc string, err error) {
 	cfg, c := b.cfg, b.ec2(b.cfg.Region)
 	switch {
