@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/awsapi"
@@ -41,10 +42,8 @@ type join struct{ b *build }
 func (n *join) Run(ctx context.Context) error {
 	b := n.b
 	finals := b.finalImages()
-	for _, img := range finals {
-		if err := n.protect(ctx, img); err != nil {
-			return err
-		}
+	if err := eachImage(finals, func(img *imageRecord) error { return n.protect(ctx, img) }); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err // interrupted: do not commit
@@ -57,10 +56,8 @@ func (n *join) Run(ctx context.Context) error {
 	}
 	complete := map[string]string{tags.Complete: time.Now().UTC().Format(time.RFC3339)}
 	b.st.tagging.Store(true)
-	for _, img := range committed {
-		if err := n.tagComplete(ctx, img, complete); err != nil {
-			return err
-		}
+	if err := eachImage(committed, func(img *imageRecord) error { return n.tagComplete(ctx, img, complete) }); err != nil {
+		return err
 	}
 	b.st.succeeded.Store(true)
 	if err := n.swapAll(ctx, complete); err != nil {
@@ -127,4 +124,15 @@ func (b *build) newArtifact(images []artifact.Image) *artifact.Artifact {
 	}
 	a.Sort()
 	return a
+}
+
+// eachImage runs fn for every image at once (they are in different
+// regions, each with its own rate limits) and returns the first error
+// after all have returned.
+func eachImage(imgs []*imageRecord, fn func(*imageRecord) error) error {
+	var eg errgroup.Group
+	for _, img := range imgs {
+		eg.Go(func() error { return fn(img) })
+	}
+	return eg.Wait()
 }
