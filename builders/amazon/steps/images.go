@@ -12,7 +12,6 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/journal"
-	"github.com/imgbuild/imgbuild/internal/sweep"
 	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
@@ -68,16 +67,6 @@ func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord)
 		return fmt.Errorf("%s: image %s (%s) in %s did not become available; cleanup removes it: %w", call.what, rec.ID, call.name, call.region, err)
 	}
 	return b.checkTags(ctx, rec, call.tags, call.snapTags)
-}
-
-// ownImage returns the ID of this build's image named name in region, or
-// "" when there is none.
-func (b *build) ownImage(ctx context.Context, region, name string) (string, error) {
-	r, err := sweep.Resolve(ctx, b.sess, journal.Resource{Type: journal.Image, Region: region, Name: name, Tags: b.env.RunTags()})
-	if errors.Is(err, sweep.ErrNotFound) {
-		return "", nil
-	}
-	return r.ID, err
 }
 
 // ownImagesNamed returns the images of the account named name in region
