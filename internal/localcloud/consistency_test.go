@@ -20,7 +20,7 @@ func TestEventualConsistencyHidesNewIDsFromLists(t *testing.T) {
 	t.Parallel()
 	s := fast()
 	s.Boot, s.Image = 0, 0
-	s.Consistency = 2 * time.Second
+	s.Consistency, s.ConsistencyLists = 2*time.Second, true
 	cloud := testenv.LocalCloud(t, s)
 	c := client(cloud, "us-east-1", 1)
 	ctx := context.Background()

@@ -79,7 +79,7 @@ func (p *proxy) afterDescribeSnapshots(_ context.Context, r *request, resp *node
 // resource at once.
 func (p *proxy) dropInvisible(region string, resp *node, idField string, path ...string) {
 	set := resp.path(path...)
-	if set == nil || p.s.Consistency <= 0 {
+	if set == nil || p.s.Consistency <= 0 || !p.s.ConsistencyLists {
 		return
 	}
 	kept := set.children[:0]

@@ -56,8 +56,14 @@ func (n *join) Run(ctx context.Context) error {
 	}
 	complete := map[string]string{tags.Complete: time.Now().UTC().Format(time.RFC3339)}
 	b.st.tagging.Store(true)
-	if err := eachImage(committed, func(img *imageRecord) error { return n.tagComplete(ctx, img, complete) }); err != nil {
-		return err
+	// One image after the other, so that a kill at the first CreateTags
+	// leaves none tagged. A kill between two leaves some tagged: a
+	// journal cleanup tags the rest; a tag sweep keeps them all (the build
+	// is finished) but does not tag the rest yet.
+	for _, img := range committed {
+		if err := n.tagComplete(ctx, img, complete); err != nil {
+			return err
+		}
 	}
 	b.st.succeeded.Store(true)
 	if err := n.swapAll(ctx, complete); err != nil {
