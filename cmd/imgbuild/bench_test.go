@@ -272,20 +272,29 @@ func maxRSS() float64 {
 	return float64(ru.Maxrss) / 1024
 }
 
+// ratio formats wall/critical, "-" when the cloud has no delays (the
+// instant profile): the wall time is then all orchestration.
+func ratio(wall, critical time.Duration) string {
+	if critical <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", float64(wall)/float64(critical))
+}
+
 func printBenchTable(rows []benchRow) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "profile\tbuilds\tregions\twall\tcritical path\twall/critical\tAPI calls\tcalls/build\tthrottled\t5xx\tleft\tpeak RSS MiB\tgoal\t")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t%.0f\t%s\t\n", r.profile, r.builds, r.regions,
-			r.wall.Round(10*time.Millisecond), r.critical.Round(10*time.Millisecond), float64(r.wall)/float64(max(r.critical, time.Millisecond)),
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.0f\t%s\t\n", r.profile, r.builds, r.regions,
+			r.wall.Round(10*time.Millisecond), r.critical.Round(10*time.Millisecond), ratio(r.wall, r.critical),
 			r.calls, r.calls/r.builds, r.throttled, r.faults, r.left, r.maxRSSMiB, r.verdict())
 	}
 	w.Flush()
 	fmt.Println()
 	fmt.Println("critical path: the delays the cloud drew along the longest build chain (boot + stop + image + slowest copy + terminate);")
 	for _, r := range rows {
-		fmt.Printf("  %s %d×%d: drawn %s, nominal %s (wall/nominal %.2f)\n", r.profile, r.builds, r.regions,
-			r.critical.Round(10*time.Millisecond), r.nominal, float64(r.wall)/float64(max(r.nominal, time.Millisecond)))
+		fmt.Printf("  %s %d×%d: drawn %s, nominal %s (wall/nominal %s)\n", r.profile, r.builds, r.regions,
+			r.critical.Round(10*time.Millisecond), r.nominal, ratio(r.wall, r.nominal))
 	}
 	for _, r := range rows {
 		fmt.Printf("busiest actions, %s %d×%d: %s\n", r.profile, r.builds, r.regions, r.topActions)

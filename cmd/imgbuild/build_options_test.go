@@ -15,8 +15,9 @@ import (
 // test does not: subnet_filter, encrypted copies with per-region KMS keys
 // (the final images are copies of an intermediate image), snapshot
 // sharing, organisation sharing, IMDS support, user data from a file,
-// run volume tags, extra AMI block devices, associate_public_ip_address
-// and no_reboot.
+// run volume tags, extra AMI block devices, a launch volume that outlives
+// its instance (cleanup must delete it), associate_public_ip_address and
+// no_reboot.
 const optionsTemplate = `
 source "amazon-ebs" "opts" {
   region        = "us-east-1"
@@ -50,6 +51,11 @@ source "amazon-ebs" "opts" {
   no_reboot      = true
   run_volume_tags = {
     Purpose = "build-volume"
+  }
+  launch_block_device_mappings {
+    device_name           = "/dev/sdg"
+    volume_size           = 1
+    delete_on_termination = false
   }
   ami_block_device_mappings {
     device_name = "/dev/sdf"

@@ -134,3 +134,43 @@ func TestBuildReplaceSwapsEveryRegion(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildRefusesATakenName: without force_deregister, a build whose
+// image name is taken in the build region, or only in a copy region,
+// fails saying so and how to replace it, keeps the old images and leaves
+// nothing of its own behind.
+func TestBuildRefusesATakenName(t *testing.T) {
+	e := newE2E(t, "instant")
+	keep := strings.NewReplacer("  force_deregister      = true\n", "", "  force_delete_snapshot = true\n", "").Replace(replaceTemplate)
+	e.write(map[string]string{"main.pkr.hcl": keep})
+	old, _ := e.buildReplace(0)
+	refused := func(region string) {
+		t.Helper()
+		code, out, errOut := e.imgbuild("build", e.dir)
+		want := `an image named "replace-fixed" already exists in ` + region + " (" + old[region] + "); set force_deregister = true to replace it"
+		if code != 1 || !strings.Contains(out+errOut, want) {
+			t.Errorf("build: exit %d, want 1 and %q\n%s\n%s", code, want, out, errOut)
+		}
+		for _, r := range replaceRegions {
+			if ims := e.imagesNamed(r, "replace-fixed"); old[r] != "" && len(ims) != 1 {
+				t.Errorf("%s: images named replace-fixed %v, want only the old %s", r, slices.Collect(maps.Keys(ims)), old[r])
+			}
+			for _, left := range e.anyRunResources(r) {
+				if !strings.HasSuffix(left, "(complete)") {
+					t.Errorf("%s: the refused build left %s", r, left)
+				}
+			}
+		}
+	}
+	refused("us-east-1")
+	// With the name free in the build region, the copy to eu-west-1 is
+	// the one refused.
+	if _, err := e.ec2("us-east-1").DeregisterImage(context.Background(), &ec2.DeregisterImageInput{ImageId: aws.String(old["us-east-1"])}); err != nil {
+		t.Fatal(err)
+	}
+	delete(old, "us-east-1")
+	refused("eu-west-1")
+	if ims := e.imagesNamed("us-east-1", "replace-fixed"); len(ims) != 0 {
+		t.Errorf("us-east-1: the refused build kept its image %v", slices.Collect(maps.Keys(ims)))
+	}
+}

@@ -18,7 +18,7 @@ import (
 //
 // The snapshots' progress also paces the wait: progress p% after e of
 // waiting puts the end at about e*100/p, and the next check is then,
-// (padded by 5% and 100ms), between a quarter of the cadence's Min and its
+// (padded by 2% and 100ms), between a quarter of the cadence's Min and its
 // Max, instead of elapsed/cadenceGrowth.
 
 // progressMemory is what an image watch remembers between ticks; only the
@@ -60,7 +60,7 @@ func (w *watch) remember(o observation, fresh bool, now time.Time) {
 
 // etaMargin (percent) and etaSlack pad the predicted remaining time.
 const (
-	etaMargin = 105
+	etaMargin = 102
 	etaSlack  = 100 * time.Millisecond
 )
 

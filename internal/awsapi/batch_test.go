@@ -96,9 +96,9 @@ func TestBatchSplitsIDsIntoChunks(t *testing.T) {
 				t.Fatalf("%s: %v", id, err)
 			}
 		}
-		// Ticks at 2s (InstanceCadence.First) and 3s, each in three calls
-		// of at most 200 IDs.
-		if got := f.calls["DescribeInstances"]; fmt.Sprint(got) != "[200 200 50 200 200 50]" {
+		// Ticks at 2s (InstanceCadence.First), 2.5s and 3s, each in three
+		// calls of at most 200 IDs.
+		if got := f.calls["DescribeInstances"]; fmt.Sprint(got) != "[200 200 50 200 200 50 200 200 50]" {
 			t.Errorf("IDs per DescribeInstances call = %v", got)
 		}
 	})

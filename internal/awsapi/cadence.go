@@ -21,8 +21,11 @@ var (
 	// InstanceCadence paces InstanceRunning, InstanceStopped and
 	// InstanceTerminated.
 	// No instance changes state within 2 s of the call, so the first
-	// check comes then.
-	InstanceCadence = Cadence{First: 2 * time.Second, Min: time.Second, Max: 5 * time.Second}
+	// check comes then; the next ones every half second until the wait
+	// has run 2.5 s (elapsed/5 takes over), so that a build, which waits
+	// on its instance three times along its critical path, loses little
+	// to polling.
+	InstanceCadence = Cadence{First: 2 * time.Second, Min: 500 * time.Millisecond, Max: 5 * time.Second}
 	// ImageCadence paces ImageAvailable and CopyAvailable.
 	ImageCadence = Cadence{First: 2 * time.Second, Min: time.Second, Max: 30 * time.Second}
 	// SnapshotCadence paces SnapshotCompleted.

@@ -15,7 +15,7 @@ func TestCadence(t *testing.T) {
 		elapsed time.Duration
 		want    time.Duration
 	}{
-		{InstanceCadence, 0, time.Second},
+		{InstanceCadence, 0, 500 * time.Millisecond},
 		{InstanceCadence, 10 * time.Second, 2 * time.Second},
 		{InstanceCadence, time.Hour, 5 * time.Second},
 		{ImageCadence, 3 * time.Second, time.Second},

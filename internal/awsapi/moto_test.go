@@ -63,7 +63,7 @@ func TestMotoBuildFlow(t *testing.T) {
 	if len(progress) == 0 || progress[len(progress)-1] != 100 {
 		t.Errorf("progress reports %v, want the last at 100", progress)
 	}
-	snaps := imageSnapshotIDs(img)
+	snaps := imageSnapshotIDs(img.Image)
 	if len(snaps) == 0 {
 		t.Fatalf("image %s has no snapshots", aws.ToString(img.ImageId))
 	}

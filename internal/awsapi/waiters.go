@@ -125,18 +125,27 @@ func reason(r *types.StateReason) string {
 // ImageAvailable waits until image id is available and returns it. A
 // failed, error, invalid, deregistered or disabled image ends the wait at
 // once with its StateReason.
-func (w Waiter) ImageAvailable(ctx context.Context, id string) (types.Image, error) {
+func (w Waiter) ImageAvailable(ctx context.Context, id string) (Image, error) {
 	return w.image(ctx, id, w.Timeouts.withDefaults().ImageAvailable)
 }
 
 // CopyAvailable is ImageAvailable for the target of a CopyImage, bounded by
 // Timeouts.CopyAvailable.
-func (w Waiter) CopyAvailable(ctx context.Context, id string) (types.Image, error) {
+func (w Waiter) CopyAvailable(ctx context.Context, id string) (Image, error) {
 	return w.image(ctx, id, w.Timeouts.withDefaults().CopyAvailable)
 }
 
-func (w Waiter) image(ctx context.Context, id string, timeout time.Duration) (types.Image, error) {
-	var img types.Image
+// Image is an image as a wait last saw it, with the snapshots of its
+// block device mappings that the same tick described (a wait with
+// Progress describes them; nil otherwise), so that a caller checking the
+// snapshots needs no describe of its own.
+type Image struct {
+	types.Image
+	Snapshots []types.Snapshot
+}
+
+func (w Waiter) image(ctx context.Context, id string, timeout time.Duration) (Image, error) {
+	var img Image
 	wt := w.watch(kindImage, id, ImageCadence)
 	wt.progress = w.Progress != nil
 	last, known := -1, 0
@@ -147,9 +156,9 @@ func (w Waiter) image(ctx context.Context, id string, timeout time.Duration) (ty
 		if !o.found {
 			return false, "", notVisible("InvalidAMIID.NotFound", id)
 		}
-		img = o.image
-		w.report(id, &last, img, o.snapshots)
-		w.snapshotsSeen(id, &known, img)
+		img = Image{Image: o.image, Snapshots: o.snapshots}
+		w.report(id, &last, img.Image, o.snapshots)
+		w.snapshotsSeen(id, &known, img.Image)
 		state := string(img.State)
 		switch img.State {
 		case types.ImageStateAvailable:

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/imgbuild/imgbuild/internal/localcloud"
 	"github.com/imgbuild/imgbuild/internal/testenv"
@@ -172,4 +173,76 @@ func getStats(t *testing.T, cloud *localcloud.Cloud) localcloud.Stats {
 		t.Fatalf("decode stats: %v", err)
 	}
 	return st
+}
+
+// TestDuplicateImageNames: EC2 refuses an image name the account already
+// uses in the region (moto does not); a CopyImage repeated with its
+// ClientToken still answers the first copy, and a name is free again once
+// its image is deregistered.
+func TestDuplicateImageNames(t *testing.T) {
+	t.Parallel()
+	s := fast()
+	s.Boot, s.Image, s.Copy = 0, 0, 0
+	cloud := testenv.LocalCloud(t, s)
+	east, west := client(cloud, "us-east-1", 1), client(cloud, "eu-west-1", 1)
+	ctx := context.Background()
+	ami := createImage(t, east, "dup-1")
+	inst, _ := launch(t, east, "")
+	_, err := east.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(inst), Name: aws.String("dup-1")})
+	if errorCode(err) != "InvalidAMIName.Duplicate" {
+		t.Errorf("CreateImage of a taken name: %v, want InvalidAMIName.Duplicate", err)
+	}
+	copyIn := &ec2.CopyImageInput{SourceRegion: aws.String("us-east-1"), SourceImageId: aws.String(ami), Name: aws.String("dup-1"), ClientToken: aws.String("tok-1")}
+	first, err := west.CopyImage(ctx, copyIn)
+	if err != nil {
+		t.Fatalf("copy to a region where the name is free: %v", err)
+	}
+	again, err := west.CopyImage(ctx, copyIn)
+	if err != nil || aws.ToString(again.ImageId) != aws.ToString(first.ImageId) {
+		t.Errorf("CopyImage repeated with its token: %v, %v; want %s", err, again, aws.ToString(first.ImageId))
+	}
+	copyIn.ClientToken = aws.String("tok-2")
+	if _, err := west.CopyImage(ctx, copyIn); errorCode(err) != "InvalidAMIName.Duplicate" {
+		t.Errorf("CopyImage of a taken name: %v, want InvalidAMIName.Duplicate", err)
+	}
+	if _, err := east.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(ami)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := east.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(inst), Name: aws.String("dup-1")}); err != nil {
+		t.Errorf("CreateImage of a name freed by deregistration: %v", err)
+	}
+}
+
+// TestRootVolumeDeletedOnTermination: an image's root device mapping says
+// delete on termination, and an instance launched from it without
+// mappings leaves no volume behind, as the describe promised.
+func TestRootVolumeDeletedOnTermination(t *testing.T) {
+	t.Parallel()
+	s := fast()
+	s.Boot, s.Terminate = 0, 0
+	cloud := testenv.LocalCloud(t, s)
+	c := client(cloud, "us-east-1", 0)
+	ctx := context.Background()
+	ami := linuxAMI(t, c)
+	im := describeImage(t, c, ami)
+	for _, m := range im.BlockDeviceMappings {
+		if aws.ToString(m.DeviceName) == aws.ToString(im.RootDeviceName) && (m.Ebs == nil || !aws.ToBool(m.Ebs.DeleteOnTermination)) {
+			t.Errorf("root mapping of %s: %+v, want delete on termination", ami, m.Ebs)
+		}
+	}
+	id, _ := launch(t, c, "")
+	byInstance := &ec2.DescribeVolumesInput{Filters: []types.Filter{{Name: aws.String("attachment.instance-id"), Values: []string{id}}}}
+	vols, err := c.DescribeVolumes(ctx, byInstance)
+	if err != nil || len(vols.Volumes) == 0 {
+		t.Fatalf("volumes of %s: %v, %d", id, err, len(vols.Volumes))
+	}
+	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vols.Volumes {
+		_, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{aws.ToString(v.VolumeId)}})
+		if errorCode(err) != "InvalidVolume.NotFound" {
+			t.Errorf("root volume %s after termination: %v, want InvalidVolume.NotFound", aws.ToString(v.VolumeId), err)
+		}
+	}
 }

@@ -12,10 +12,15 @@ import (
 // deprecationFormat is how DescribeImages shows DeprecationTime.
 const deprecationFormat = "2006-01-02T15:04:05.000Z"
 
-// beforeCreateImage takes the TagSpecifications out of CreateImage and
-// RegisterImage: moto crashes on snapshot tags (CreateImage) or ignores
+// beforeCreateImage takes the TagSpecifications out of CreateImage,
+// RegisterImage and CopyImage: moto crashes on snapshot tags (CreateImage) or ignores
 // them (RegisterImage); afterNewImage applies them instead.
-func (p *proxy) beforeCreateImage(_ context.Context, r *request) (*node, *apiError) {
+// A name the account already uses in the region is refused, as EC2 does
+// (moto accepts it).
+func (p *proxy) beforeCreateImage(ctx context.Context, r *request) (*node, *apiError) {
+	if aerr := p.refuseTakenName(ctx, r); aerr != nil {
+		return nil, aerr
+	}
 	r.tags = map[string][][2]string{"image": r.tagSpecs("image"), "snapshot": r.tagSpecs("snapshot")}
 	r.dropTagSpecs()
 	return nil, nil
@@ -30,6 +35,26 @@ func (p *proxy) beforeCopyImage(ctx context.Context, r *request) (*node, *apiErr
 		}
 	}
 	return p.beforeCreateImage(ctx, r)
+}
+
+// refuseTakenName answers InvalidAMIName.Duplicate when one of the
+// account's images in the region already has the requested name.
+func (p *proxy) refuseTakenName(ctx context.Context, r *request) *apiError {
+	name := r.form.Get("Name")
+	if name == "" {
+		return nil
+	}
+	resp, err := p.call(ctx, r.region, url.Values{"Action": {"DescribeImages"}, "Owner.1": {"self"},
+		"Filter.1.Name": {"name"}, "Filter.1.Value.1": {name}})
+	if err != nil {
+		p.log.Error("look for an image of the same name", "name", name, "region", r.region, "error", err)
+		return nil
+	}
+	if items := resp.items("imagesSet"); len(items) > 0 {
+		return &apiError{http.StatusBadRequest, "InvalidAMIName.Duplicate",
+			fmt.Sprintf("AMI name %s is already in use by AMI %s", name, items[0].value("imageId"))}
+	}
+	return nil
 }
 
 // afterNewImage makes the new image pending for d, applies its tags,
@@ -149,6 +174,7 @@ func (p *proxy) afterDescribeImages(_ context.Context, r *request, resp *node) {
 			// moto reports the volume type here; EC2 says ebs or instance-store.
 			item.set("rootDeviceType", "ebs")
 		}
+		rootDeletedOnTermination(item)
 		p.world.image(r.region, id, func(im *image) {
 			if im.deprecateAt != "" {
 				item.set("deprecationTime", im.deprecateAt)
@@ -161,6 +187,19 @@ func (p *proxy) afterDescribeImages(_ context.Context, r *request, resp *node) {
 			}
 			item.set("deregistrationProtection", prot)
 		})
+	}
+}
+
+// rootDeletedOnTermination makes an image's root device mapping say what
+// moto does with it: moto reports deleteOnTermination false for every
+// image, yet deletes the root volume of an instance launched from one, as
+// EC2 does for the images it ships.
+func rootDeletedOnTermination(item *node) {
+	root := item.value("rootDeviceName")
+	for _, m := range item.items("blockDeviceMapping") {
+		if ebs := m.child("ebs"); m.value("deviceName") == root && ebs.value("deleteOnTermination") == "false" {
+			ebs.set("deleteOnTermination", "true")
+		}
 	}
 }
 

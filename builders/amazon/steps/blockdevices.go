@@ -71,3 +71,44 @@ func launchMappings(devices []amazon.BlockDevice, source []types.BlockDeviceMapp
 	}
 	return out
 }
+
+// volumesSurvive reports whether an instance launched with launch from an
+// image with the source mappings may leave an EBS volume behind when it
+// is terminated: a volume whose effective mapping (the launch mapping of
+// its device, else the image's) does not say delete on termination.
+func volumesSurvive(launch, source []types.BlockDeviceMapping) bool {
+	survives := map[string]bool{}
+	for _, m := range source {
+		survives[aws.ToString(m.DeviceName)] = keepsVolume(m, nil)
+	}
+	for _, m := range launch {
+		name := aws.ToString(m.DeviceName)
+		var inherited *bool
+		for _, s := range source {
+			if aws.ToString(s.DeviceName) == name && s.Ebs != nil {
+				inherited = s.Ebs.DeleteOnTermination
+			}
+		}
+		survives[name] = keepsVolume(m, inherited)
+	}
+	for _, keep := range survives {
+		if keep {
+			return true
+		}
+	}
+	return false
+}
+
+// keepsVolume reports whether the mapping m attaches an EBS volume that
+// outlives its instance; inherited is the image's delete-on-termination
+// for the device, used when m does not say. Unknown counts as surviving.
+func keepsVolume(m types.BlockDeviceMapping, inherited *bool) bool {
+	if m.NoDevice != nil || m.Ebs == nil {
+		return false
+	}
+	del := m.Ebs.DeleteOnTermination
+	if del == nil {
+		del = inherited
+	}
+	return !aws.ToBool(del)
+}

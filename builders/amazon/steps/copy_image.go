@@ -29,16 +29,17 @@ func (n *copyImage) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("copy %s to %s: %w", src, region, err)
 	}
-	olds, err := b.ownImagesNamed(ctx, region, name)
-	if err != nil {
-		return fmt.Errorf("copy %s to %s: %w", src, region, err)
-	}
-	if len(olds) > 0 && !b.cfg.AMIForceDeregister {
-		return fmt.Errorf("copy %s to %s: an image named %q already exists there (%s); set force_deregister = true to replace it",
-			src, region, name, aws.ToString(olds[0].ImageId))
-	}
 	rec := b.st.copies[region]
-	rec.Intermediate = len(olds) > 0
+	if b.cfg.AMIForceDeregister {
+		// An old image of the name is replaced only once every region's
+		// new image is available: copy under a temporary name meanwhile.
+		// Without force_deregister, CopyImage refuses a taken name itself.
+		olds, err := b.ownImagesNamed(ctx, region, name)
+		if err != nil {
+			return fmt.Errorf("copy %s to %s: %w", src, region, err)
+		}
+		rec.Intermediate = len(olds) > 0
+	}
 	create := name
 	if rec.Intermediate {
 		create = intermediateName(name, b.env.RunID)

@@ -100,20 +100,18 @@ func (n *createImage) input(name, desc string) (*ec2.CreateImageInput, map[strin
 	}, imgTags, snapTags, nil
 }
 
-// decide looks for an image already named name in the build region and
-// returns whether the new image must be intermediate.
+// decide returns whether the new image must be intermediate, looking for
+// an image already named name in the build region when force_deregister
+// is to replace it.
 func (n *createImage) decide(ctx context.Context, name string) (bool, error) {
 	b := n.b
-	if b.cfg.AMISkipBuildRegion {
-		return true, nil
+	if b.cfg.AMISkipBuildRegion || !b.cfg.AMIForceDeregister {
+		// Without force_deregister, CreateImage refuses a taken name.
+		return needsIntermediate(b.cfg, false), nil
 	}
 	olds, err := b.ownImagesNamed(ctx, b.cfg.Region, name)
 	if err != nil {
 		return false, err
-	}
-	if len(olds) > 0 && !b.cfg.AMIForceDeregister {
-		return false, fmt.Errorf("an image named %q already exists in %s (%s); set force_deregister = true to replace it",
-			name, b.cfg.Region, aws.ToString(olds[0].ImageId))
 	}
 	return needsIntermediate(b.cfg, len(olds) > 0), nil
 }

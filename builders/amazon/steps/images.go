@@ -35,7 +35,7 @@ type imageCall struct {
 // (so cleanup can remove it even if the wait fails), waits, and journals
 // the snapshots as soon as a describe of the pending image lists them,
 // before the rest of the wait. A duplicate name of this build's own image (an SDK retry
-// after a lost answer) is adopted; a call whose outcome is unknown is left
+// after a lost answer) is adopted, another image's is refused with advice; a call whose outcome is unknown is left
 // in rec.pending for the cleanup to resolve by name and run tags.
 func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord) error {
 	rec.Region, rec.Name = call.region, call.name
@@ -46,6 +46,12 @@ func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord)
 		return err
 	}
 	id, err := call.create(ctx)
+	if err != nil && awsapi.IsDuplicate(err) {
+		if terr := b.nameTaken(ctx, call); terr != nil {
+			_ = b.env.Journal.NotCreated(ref) // refused: best effort, cleanup resolves the intent otherwise
+			return terr
+		}
+	}
 	if err != nil {
 		if rec.ID, rec.pending = b.failedCreate(ctx, ref, intent, err); rec.ID == "" {
 			return err
@@ -60,13 +66,26 @@ func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord)
 	if err == nil {
 		rec.image = img
 	}
-	if jerr := b.journalSnapshots(rec, snapshotIDs(img)); jerr != nil {
+	if jerr := b.journalSnapshots(rec, snapshotIDs(img.Image)); jerr != nil {
 		return jerr
 	}
 	if err != nil {
 		return fmt.Errorf("%s: image %s (%s) in %s did not become available; cleanup removes it: %w", call.what, rec.ID, call.name, call.region, err)
 	}
 	return b.checkTags(ctx, rec, call.tags, call.snapTags)
+}
+
+// nameTaken tells a call refused for a duplicate name whose image is not
+// this build's (an SDK retry after a lost answer finds its own) from one
+// that only repeated itself: it returns the error to report when another
+// image has the name, nil otherwise.
+func (b *build) nameTaken(ctx context.Context, call imageCall) error {
+	olds, err := b.ownImagesNamed(ctx, call.region, call.name)
+	if err != nil || len(olds) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: an image named %q already exists in %s (%s); set force_deregister = true to replace it",
+		call.what, call.name, call.region, aws.ToString(olds[0].ImageId))
 }
 
 // ownImagesNamed returns the images of the account named name in region
@@ -90,7 +109,7 @@ func (b *build) ownImagesNamed(ctx context.Context, region, name string) ([]type
 // waitImage waits until rec's image is available, journaling its
 // snapshots as the waiter first sees them: EC2 lists a pending image's
 // snapshots once it has made them, long before the image is available.
-func (b *build) waitImage(ctx context.Context, call imageCall, rec *imageRecord) (types.Image, error) {
+func (b *build) waitImage(ctx context.Context, call imageCall, rec *imageRecord) (awsapi.Image, error) {
 	w := b.waiter(call.region)
 	var jerr error
 	w.Snapshots = func(_, _ string, ids []string) {

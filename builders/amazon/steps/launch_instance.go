@@ -221,9 +221,14 @@ func (n *launchInstance) Cleanup(ctx context.Context) error {
 }
 
 // deleteVolumes deletes the available volumes tagged with this build's
-// run tags: launch volumes without delete_on_termination.
+// run tags: launch volumes without delete_on_termination. When every
+// volume of the launch is deleted with the instance, there is nothing to
+// look for.
 func (n *launchInstance) deleteVolumes(ctx context.Context) error {
-	region := n.b.cfg.Region
+	region, cfg := n.b.cfg.Region, n.b.cfg
+	if !volumesSurvive(launchMappings(cfg.LaunchBlockDevices, n.b.st.source.Mappings, cfg.NoEphemeral), n.b.st.source.Mappings) {
+		return nil
+	}
 	filters := append(tagFilters(n.b.env.RunTags()),
 		types.Filter{Name: aws.String("status"), Values: []string{"available"}})
 	out, err := n.b.ec2(region).DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: filters})

@@ -230,3 +230,29 @@ func TestUnsupported(t *testing.T) {
 		t.Errorf("unsupported = %v", err)
 	}
 }
+
+func TestVolumesSurvive(t *testing.T) {
+	ebs := func(dev string, del *bool) types.BlockDeviceMapping {
+		return types.BlockDeviceMapping{DeviceName: aws.String(dev), Ebs: &types.EbsBlockDevice{DeleteOnTermination: del}}
+	}
+	root := ebs("/dev/xvda", aws.Bool(true))
+	cases := []struct {
+		name           string
+		launch, source []types.BlockDeviceMapping
+		want           bool
+	}{
+		{"image deletes its root", nil, []types.BlockDeviceMapping{root}, false},
+		{"image keeps a volume", nil, []types.BlockDeviceMapping{root, ebs("/dev/sdb", aws.Bool(false))}, true},
+		{"image does not say", nil, []types.BlockDeviceMapping{ebs("/dev/xvda", nil)}, true},
+		{"launch keeps the root", []types.BlockDeviceMapping{ebs("/dev/xvda", aws.Bool(false))}, []types.BlockDeviceMapping{root}, true},
+		{"launch deletes a kept volume", []types.BlockDeviceMapping{ebs("/dev/sdb", aws.Bool(true))}, []types.BlockDeviceMapping{root, ebs("/dev/sdb", aws.Bool(false))}, false},
+		{"launch inherits the image's choice", []types.BlockDeviceMapping{ebs("/dev/sdb", nil)}, []types.BlockDeviceMapping{root, ebs("/dev/sdb", aws.Bool(false))}, true},
+		{"no device drops a kept volume", []types.BlockDeviceMapping{{DeviceName: aws.String("/dev/sdb"), NoDevice: aws.String("")}}, []types.BlockDeviceMapping{root, ebs("/dev/sdb", aws.Bool(false))}, false},
+		{"instance store is no volume", nil, []types.BlockDeviceMapping{root, {DeviceName: aws.String("/dev/sdc"), VirtualName: aws.String("ephemeral0")}}, false},
+	}
+	for _, c := range cases {
+		if got := volumesSurvive(c.launch, c.source); got != c.want {
+			t.Errorf("%s: volumesSurvive = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

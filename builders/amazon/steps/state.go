@@ -7,6 +7,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
+	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
 )
 
@@ -77,8 +78,9 @@ type imageRecord struct {
 	// them whatever the outcome.
 	Intermediate bool
 	// image is the waiter's last observation of the available image (its
-	// tags and block devices), for checking it against what was asked.
-	image types.Image
+	// tags and block devices, and its snapshots when the wait described
+	// them), for checking it against what was asked.
+	image awsapi.Image
 	// kept is set once the journal keeps the image (join's commit): no
 	// cleanup removes it.
 	kept bool

@@ -21,10 +21,11 @@ import (
 // checks reuse what the build already has (the waiter's last describe of
 // the available image) and add one describe where it has nothing.
 
-// checkTags compares the tags of rec's available image (the waiter's last
-// observation, no new describe) and of its snapshots (one
-// DescribeSnapshots) with imgTags and snapTags, and applies the missing
-// ones.
+// checkTags compares the tags of rec's available image and of its
+// snapshots with imgTags and snapTags, and applies the missing ones. The
+// image is the waiter's last observation, and so are the snapshots when
+// that tick described every one of them (a wait with progress does);
+// otherwise one DescribeSnapshots reads them.
 func (b *build) checkTags(ctx context.Context, rec *imageRecord, imgTags, snapTags map[string]string) error {
 	if miss := missingTags(rec.image.Tags, imgTags); len(miss) > 0 {
 		if err := b.applyTags(ctx, rec.Region, rec.ID, "image", miss); err != nil {
@@ -34,11 +35,11 @@ func (b *build) checkTags(ctx context.Context, rec *imageRecord, imgTags, snapTa
 	if len(rec.Snapshots) == 0 || len(snapTags) == 0 {
 		return nil
 	}
-	out, err := b.ec2(rec.Region).DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: rec.Snapshots}, awsapi.RetryEventual)
+	snaps, err := b.imageSnapshots(ctx, rec)
 	if err != nil {
-		return fmt.Errorf("check the tags of the snapshots %v of image %s in %s: %w", rec.Snapshots, rec.ID, rec.Region, err)
+		return err
 	}
-	for _, s := range out.Snapshots {
+	for _, s := range snaps {
 		if miss := missingTags(s.Tags, snapTags); len(miss) > 0 {
 			if err := b.applyTags(ctx, rec.Region, aws.ToString(s.SnapshotId), "snapshot", miss); err != nil {
 				return err
@@ -46,6 +47,27 @@ func (b *build) checkTags(ctx context.Context, rec *imageRecord, imgTags, snapTa
 		}
 	}
 	return nil
+}
+
+// imageSnapshots returns the snapshots of rec's image: those the waiter
+// saw in its last tick when they are all there, else a fresh describe.
+func (b *build) imageSnapshots(ctx context.Context, rec *imageRecord) ([]types.Snapshot, error) {
+	seen := map[string]bool{}
+	for _, s := range rec.image.Snapshots {
+		seen[aws.ToString(s.SnapshotId)] = true
+	}
+	all := len(seen) > 0
+	for _, id := range rec.Snapshots {
+		all = all && seen[id]
+	}
+	if all {
+		return rec.image.Snapshots, nil
+	}
+	out, err := b.ec2(rec.Region).DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: rec.Snapshots}, awsapi.RetryEventual)
+	if err != nil {
+		return nil, fmt.Errorf("check the tags of the snapshots %v of image %s in %s: %w", rec.Snapshots, rec.ID, rec.Region, err)
+	}
+	return out.Snapshots, nil
 }
 
 // missingTags returns the tags of want that have is lacks or holds with

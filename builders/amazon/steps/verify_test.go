@@ -99,3 +99,31 @@ func TestPermissionKey(t *testing.T) {
 		}
 	}
 }
+
+// The snapshots the image wait described in its last tick are checked as
+// they are: no DescribeSnapshots, and what they lack is applied.
+func TestSnapshotsTheWaitSawCostNoDescribe(t *testing.T) {
+	f := newFakeEC2()
+	b := fakeBuild(t, f, testConfig())
+	rec := &imageRecord{Region: "us-east-1", ID: "ami-2", Snapshots: []string{"snap-2"}}
+	rec.image.Tags = ec2Tags(map[string]string{"Name": "web"})
+	rec.image.Snapshots = []types.Snapshot{{SnapshotId: aws.String("snap-2"), Tags: ec2Tags(map[string]string{"Kind": "root"})}}
+	if err := b.checkTags(context.Background(), rec, map[string]string{"Name": "web"},
+		map[string]string{"Kind": "root", "imgbuild:run-id": "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.callsTo("DescribeSnapshots")); n != 0 {
+		t.Errorf("%d DescribeSnapshots, want none: the wait's tick had them", n)
+	}
+	if got := f.snapTags["snap-2"]; got["imgbuild:run-id"] != "r1" {
+		t.Errorf("snapshot tags %v: the dropped run tag was not applied", got)
+	}
+	// A snapshot the tick did not see is described.
+	rec.Snapshots = append(rec.Snapshots, "snap-3")
+	if err := b.checkTags(context.Background(), rec, nil, map[string]string{"Kind": "root"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.callsTo("DescribeSnapshots")); n != 1 {
+		t.Errorf("%d DescribeSnapshots, want 1 for a snapshot the wait did not see", n)
+	}
+}
