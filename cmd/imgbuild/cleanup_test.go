@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,6 +91,7 @@ func TestCleanupJournal(t *testing.T) {
 	}
 	c.assertGone(s.removable())
 	c.assertExist(s.kept)
+	c.assertComplete(s.unmarked)
 	runs, err := journal.List(c.dir)
 	if err != nil || len(runs) != 1 || !runs[0].Ended || runs[0].Orphaned() {
 		t.Fatalf("run not ended: %+v, %v", runs, err)
@@ -132,6 +134,7 @@ func TestCleanupTags(t *testing.T) {
 	}
 	c.assertGone(s.tagged())
 	c.assertExist(s.kept)
+	c.assertComplete(s.unmarked)
 	code, out, _ = c.cleanup("--tags", "--older-than", "0s", "--region", "us-east-1", "--region", copyRegion)
 	if code != exitOK || !strings.Contains(out, "found 0 tagged leftovers") {
 		t.Errorf("second sweep: exit %d, output %q", code, out)
@@ -205,7 +208,8 @@ type res struct{ region, id string }
 type seeded struct {
 	instance, intentInstance, sg, key, image, snap, copy, volume string
 	copySnaps                                                    []string
-	kept                                                         []res // tagged complete and journaled kept
+	kept                                                         []res // journaled kept: tagged complete, or unmarked
+	unmarked                                                     []res // kept, but the crash came before the complete tag
 }
 
 // removable is every resource of the run that cleanup must remove.
@@ -290,6 +294,24 @@ func (c *cleanupCloud) seed(runID string) seeded {
 	must(t, w.Created(ref, keptImage, journal.Resource{Type: journal.Snapshot, ID: keptSnap}))
 	must(t, w.Kept(journal.Image, "us-east-1", keptImage))
 	s.kept = []res{{"us-east-1", keptImage}, {"us-east-1", keptSnap}}
+	// Its copy was committed (journaled kept) but the crash came before
+	// the build tagged it complete: cleanup finishes the tagging.
+	unmarked := maps.Clone(final)
+	delete(unmarked, "imgbuild:complete")
+	ref, err = w.Intent(journal.Resource{Type: journal.Image, Region: copyRegion, Build: "web-final", Name: "final-" + runID, Tags: unmarked})
+	must(t, err)
+	keptCopy, err := c.ec2(copyRegion).CopyImage(ctx, &ec2.CopyImageInput{Name: aws.String("final-" + runID),
+		SourceImageId: aws.String(keptImage), SourceRegion: aws.String("us-east-1"),
+		TagSpecifications: append(tagSpec(ec2types.ResourceTypeImage, unmarked), tagSpec(ec2types.ResourceTypeSnapshot, unmarked)...)})
+	must(t, err)
+	s.unmarked = []res{{copyRegion, aws.ToString(keptCopy.ImageId)}}
+	must(t, w.Created(ref, aws.ToString(keptCopy.ImageId)))
+	must(t, w.Kept(journal.Image, copyRegion, aws.ToString(keptCopy.ImageId)))
+	for _, id := range c.imageSnapshots(copyRegion, aws.ToString(keptCopy.ImageId)) {
+		must(t, w.Kept(journal.Snapshot, copyRegion, id))
+		s.unmarked = append(s.unmarked, res{copyRegion, id})
+	}
+	s.kept = append(s.kept, s.unmarked...)
 
 	intent(journal.KeyPair, "us-east-1", "never-created", "")
 	must(t, w.Close()) // the crash: no end record, lock released
@@ -417,6 +439,19 @@ func (c *cleanupCloud) assertExist(rs []res) {
 	for _, r := range rs {
 		if !c.exists(r) {
 			c.t.Errorf("%s in %s is gone, want it kept", r.id, r.region)
+		}
+	}
+}
+
+// assertComplete checks that every one of rs is tagged imgbuild:complete.
+func (c *cleanupCloud) assertComplete(rs []res) {
+	c.t.Helper()
+	for _, r := range rs {
+		out, err := c.ec2(r.region).DescribeTags(context.Background(), &ec2.DescribeTagsInput{Filters: []ec2types.Filter{
+			{Name: aws.String("resource-id"), Values: []string{r.id}}, {Name: aws.String("key"), Values: []string{"imgbuild:complete"}}}})
+		must(c.t, err)
+		if len(out.Tags) == 0 {
+			c.t.Errorf("%s in %s is not tagged imgbuild:complete", r.id, r.region)
 		}
 	}
 }

@@ -161,6 +161,12 @@ func (p cleanupReport) Note(n sweep.Note) {
 		p.e.ui.Say("run %s (started %s): %d leftovers", n.Run.RunID, n.Started.Format(time.RFC3339), n.Count)
 	case sweep.TagsFound:
 		p.e.ui.Say("found %d tagged leftovers older than %s in %d regions", n.Count, n.OlderThan, n.Regions)
+	case sweep.FinishedMarked:
+		verb := "tagged"
+		if n.DryRun {
+			verb = "would tag"
+		}
+		p.e.ui.Say("%s %d images and snapshots of finished builds imgbuild:complete: their build was stopped while tagging them", verb, n.Count)
 	case sweep.AccessUnchecked:
 		p.e.ui.Error("warning: run %s%s: account not checked: %s", n.Run.RunID, buildSuffix(n.Build), n.Detail)
 	}

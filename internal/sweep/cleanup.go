@@ -8,6 +8,7 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/journal"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
 // Cleaner runs one `imgbuild cleanup`: it removes what runs left behind,
@@ -52,6 +53,10 @@ const (
 	// AccessUnchecked: the resources of Build in Run are cleaned up
 	// without checking the account; Detail says why.
 	AccessUnchecked
+	// FinishedMarked: a tag sweep tagged imgbuild:complete (a dry run:
+	// would tag) Count images and snapshots of finished builds that were
+	// stopped while tagging them.
+	FinishedMarked
 )
 
 // Note is progress of a cleanup that concerns no one resource.
@@ -66,6 +71,8 @@ type Note struct {
 	// resources recorded without one) and why its account is unchecked.
 	Build  string
 	Detail string
+	// DryRun is set for FinishedMarked in a dry run.
+	DryRun bool
 }
 
 // Result counts what a cleanup did.
@@ -147,13 +154,30 @@ func (c *Cleaner) ByTags(ctx context.Context, regions []string, runID string, ol
 			return err
 		}
 	}
-	rs, err := FindByTags(ctx, sess, regions, runID, olderThan, time.Now())
+	rs, unmarked, err := FindByTags(ctx, sess, regions, runID, olderThan, time.Now())
 	if err != nil {
 		return err
 	}
 	c.Report.Note(Note{Kind: TagsFound, Count: len(rs), Regions: len(regions), OlderThan: olderThan})
+	c.markFinished(ctx, sess, unmarked)
 	c.sweep(ctx, sess, rs, nil)
 	return nil
+}
+
+// markFinished completes the tagging of finished builds' output that a
+// crash interrupted, so that a later sweep of fewer regions (where no
+// tagged image of the build is seen) still keeps it.
+func (c *Cleaner) markFinished(ctx context.Context, sess *awsapi.Session, rs []journal.Resource) {
+	if len(rs) == 0 {
+		return
+	}
+	if !c.DryRun {
+		if err := MarkComplete(ctx, sess, rs); err != nil {
+			c.remain(fmt.Sprintf("the %s tag on %d images and snapshots of finished builds", tags.Complete, len(rs)), err)
+			return
+		}
+	}
+	c.Report.Note(Note{Kind: FinishedMarked, Count: len(rs), DryRun: c.DryRun})
 }
 
 // sweep removes rs in order with sess, recording in rec when it is not

@@ -78,7 +78,10 @@
 // complete one region at a time, so a crash while tagging leaves only some
 // tagged: when any image of a run and build carries imgbuild:complete,
 // every image and snapshot of that run and build is its finished output
-// and is not returned. A security group has no creation time:
+// and is not returned as a leftover; those of them still lacking the tag
+// are returned apart, and Cleaner.ByTags tags them complete (MarkComplete)
+// so that a later sweep of fewer regions, which may not see the tagged
+// ones, keeps them too. A security group has no creation time:
 // it counts as old as the oldest other resource of the same run found in
 // the sweep, and a group found alone (its instance and key pair already
 // gone) is swept only with a guard of zero (--older-than 0s). Order sorts

@@ -31,9 +31,12 @@ type found struct {
 // never listed (see dropFinished). Only resources created at least olderThan before now are
 // listed; a security group, which has no creation time, is as old as the
 // oldest other resource of its run found, and when none is found it is
-// listed only if olderThan is zero.
+// listed only if olderThan is zero. unmarked lists, whatever their age,
+// the finished builds' images and snapshots that lack the
+// imgbuild:complete tag (their build was stopped while tagging them), for
+// MarkComplete.
 func FindByTags(ctx context.Context, sess *awsapi.Session, regions []string, runID string,
-	olderThan time.Duration, now time.Time) ([]journal.Resource, error) {
+	olderThan time.Duration, now time.Time) (leftovers, unmarked []journal.Resource, err error) {
 	var (
 		mu  sync.Mutex
 		all []found
@@ -53,11 +56,17 @@ func FindByTags(ctx context.Context, sess *awsapi.Session, regions []string, run
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := selectOld(dropFinished(all), olderThan, now)
+	rest, finished := dropFinished(all)
+	out := selectOld(rest, olderThan, now)
 	Order(out)
-	return out, nil
+	for _, f := range finished {
+		if _, done := f.res.Tags[tagComplete]; !done {
+			unmarked = append(unmarked, f.res)
+		}
+	}
+	return out, unmarked, nil
 }
 
 // Regions returns the session's region followed by every other region EC2
@@ -174,23 +183,24 @@ func listVolumes(ctx context.Context, c *ec2.Client, region string, fs []types.F
 // tags its final images one region at a time after journaling them as
 // kept, so a crash while tagging leaves only some of them tagged: the tag
 // on any one of them says the build committed them all.
-func dropFinished(all []found) []found {
+// It returns the rest, and what it removed.
+func dropFinished(all []found) (rest, output []found) {
 	finished := map[[2]string]bool{} // run ID, build -> some image is complete
 	for _, f := range all {
 		if _, done := f.res.Tags[tagComplete]; done && f.res.Type == journal.Image {
 			finished[runBuild(f.res)] = true
 		}
 	}
-	var out []found
 	for _, f := range all {
 		_, done := f.res.Tags[tagComplete]
-		output := f.res.Type == journal.Image || f.res.Type == journal.Snapshot
-		if output && (done || finished[runBuild(f.res)]) {
+		isOutput := f.res.Type == journal.Image || f.res.Type == journal.Snapshot
+		if isOutput && (done || finished[runBuild(f.res)]) {
+			output = append(output, f)
 			continue
 		}
-		out = append(out, f)
+		rest = append(rest, f)
 	}
-	return out
+	return rest, output
 }
 
 // runBuild returns the run and build a resource is tagged with.

@@ -42,12 +42,19 @@ func TestDropFinished(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []string
-			for _, f := range dropFinished(tt.all) {
+			var got, dropped []string
+			rest, output := dropFinished(tt.all)
+			for _, f := range rest {
 				got = append(got, f.res.ID)
+			}
+			for _, f := range output {
+				dropped = append(dropped, f.res.ID)
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("dropFinished = %v, want %v", got, tt.want)
+			}
+			if len(got)+len(dropped) != len(tt.all) || slices.ContainsFunc(dropped, func(id string) bool { return slices.Contains(got, id) }) {
+				t.Errorf("dropFinished split %d into %v and %v", len(tt.all), got, dropped)
 			}
 		})
 	}

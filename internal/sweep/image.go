@@ -150,9 +150,21 @@ func deleteSnapshots(ctx context.Context, c *ec2.Client, img journal.Resource, i
 // A journal cleanup calls it to finish the commit. Errors name the
 // resources left untagged and their region.
 func Finish(ctx context.Context, sess *awsapi.Session, rs []journal.Resource) error {
+	var kept []journal.Resource
+	for _, r := range rs {
+		if r.State == journal.StateKept {
+			kept = append(kept, r)
+		}
+	}
+	return MarkComplete(ctx, sess, kept)
+}
+
+// MarkComplete tags the images and snapshots among rs imgbuild:complete,
+// per region. Errors name the resources left untagged and their region.
+func MarkComplete(ctx context.Context, sess *awsapi.Session, rs []journal.Resource) error {
 	byRegion := map[string][]string{}
 	for _, r := range rs {
-		if r.State == journal.StateKept && r.ID != "" && (r.Type == journal.Image || r.Type == journal.Snapshot) {
+		if r.ID != "" && (r.Type == journal.Image || r.Type == journal.Snapshot) {
 			byRegion[r.Region] = append(byRegion[r.Region], r.ID)
 		}
 	}

@@ -89,7 +89,7 @@ func (s *session) run(ctx context.Context, scripts []localScript, vars string) (
 	if err != nil {
 		return err
 	}
-	if err := s.upload(ctx, "environment file", file, envFileBody(vars), 0o600); err != nil {
+	if err := s.upload(ctx, "environment file", file, script.EnvFileBody(vars), 0o600); err != nil {
 		return err
 	}
 	// The file holds the values, so it goes even with skip_clean, and even
@@ -99,7 +99,7 @@ func (s *session) run(ctx context.Context, scripts []localScript, vars string) (
 		defer cancel()
 		err = errors.Join(err, s.remove(rctx, "environment file", file))
 	}()
-	data := execData{Vars: "sh " + shellWord(file) + " ", EnvVarFile: file}
+	data := execData{Vars: "sh " + script.ShellWord(file) + " ", EnvVarFile: file}
 	for i, sc := range scripts {
 		data.Path = remotePath(s.c.RemotePath, i)
 		if err := s.runScript(ctx, sc, data); err != nil {

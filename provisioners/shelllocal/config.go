@@ -22,8 +22,9 @@ type Config struct {
 	script.Env
 
 	// ExecuteCommand is the argument list that runs a script.
-	// Placeholders: {{.Script}} (local script path), {{.Vars}} (environment
-	// assignments), {{.Command}}. Default: ["/bin/sh", "-c", "{{.Vars}} {{.Script}}"],
+	// Placeholders: {{.Script}} (local script path), {{.Vars}} (on Unix
+	// "sh <file>", a file that exports the variables and runs what
+	// follows; on Windows set "KEY=value" && assignments), {{.Command}}. Default: ["/bin/sh", "-c", "{{.Vars}} {{.Script}}"],
 	// or ["cmd", "/V", "/C", "{{.Vars}}", "call", "{{.Script}}"] on Windows.
 	ExecuteCommand []string `hcl:"execute_command"`
 	// InlineShebang is the interpreter line of inline scripts.

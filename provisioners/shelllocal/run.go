@@ -48,7 +48,10 @@ func (c *Config) Provision(ctx context.Context, env *provision.Env) error {
 
 // Run runs command, the inline commands or each script in order with
 // execute_command, in the template directory, with the variables both in
-// the process environment and in {{.Vars}}. An exit status outside
+// the process environment and behind {{.Vars}}: on Unix "sh <file>", a
+// file (mode 0600, removed afterwards) that exports them and runs what
+// follows, so that no value is in a process's arguments; on Windows
+// Packer's set "KEY=value" && assignments. An exit status outside
 // valid_exit_codes fails the run. When only_on excludes this system, Run
 // says so and does nothing. It expects a Config that Prepare has filled.
 func (c *Config) Run(ctx context.Context, env RunEnv) error {
@@ -64,6 +67,14 @@ func (c *Config) Run(ctx context.Context, env RunEnv) error {
 	}
 	defer cleanup()
 	data := execData{Vars: flatten(vars, runtime.GOOS), Command: c.Command}
+	if runtime.GOOS != "windows" {
+		file, remove, err := envFile(vars)
+		if err != nil {
+			return err
+		}
+		defer remove()
+		data.Vars = "sh " + script.ShellWord(file)
+	}
 	for _, s := range scripts {
 		data.Script = s.path
 		if err := c.runScript(ctx, env.BaseDir, out, s.name, data, script.Environ(vars)); err != nil {
@@ -103,9 +114,28 @@ func (c *Config) runScript(ctx context.Context, dir string, out io.Writer, name 
 	return nil
 }
 
-// flatten formats the variables for {{.Vars}}: KEY='value' with the
-// value single-quoted on Unix, set "KEY=value" && on Windows (Packer's
-// formats).
+// envFile writes vars to a new environment file (script.EnvFileBody)
+// readable by this user only, and returns its path and its removal.
+func envFile(vars []script.Var) (string, func(), error) {
+	f, err := os.CreateTemp("", "imgbuild-env-*.sh")
+	if err != nil {
+		return "", nil, fmt.Errorf("write the environment file: %w", err)
+	}
+	remove := func() { _ = os.Remove(f.Name()) }
+	_, err = f.Write(script.EnvFileBody(flatten(vars, "linux")))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		remove()
+		return "", nil, fmt.Errorf("write the environment file: %w", err)
+	}
+	return f.Name(), remove, nil
+}
+
+// flatten formats the variables as Packer does for {{.Vars}}:
+// KEY='value' with the value single-quoted on Unix (the environment
+// file's body), set "KEY=value" && on Windows.
 func flatten(vars []script.Var, goos string) string {
 	if goos == "windows" {
 		return script.Flatten(vars, `set "%s=%s" && `, func(s string) string { return s })

@@ -51,7 +51,6 @@ func TestRun(t *testing.T) {
 		{"command", Config{Command: `echo "$PACKER_BUILD_NAME $PACKER_BUILDER_TYPE"`}, nil, "web.amazon-ebs.al2023 amazon-ebs\n", ""},
 		{"inline with env", withInline(`echo "$TRICKY"`), map[string]string{"TRICKY": secret}, secret + "\n", ""},
 		{"scripts in order, in the template directory", Config{Source: sourceOf("a.sh", "b.sh")}, map[string]string{"GREETING": "hi"}, "a hi\nRunning local shell script: b.sh\nb " + dir + "\n", ""},
-		{"vars placeholder", Config{Command: "true", ExecuteCommand: []string{"/bin/sh", "-c", "echo {{.Vars}}"}}, map[string]string{"TRICKY": secret}, "PACKER_BUILDER_TYPE=amazon-ebs PACKER_BUILD_NAME=web.amazon-ebs.al2023 TRICKY=" + secret + "\n", ""},
 		{"exit status", Config{Command: "exit 4"}, map[string]string{"TOKEN": secret}, "", "script command exited with status 4; valid exit codes are [0]"},
 		{"valid_exit_codes", Config{Command: "exit 4", ValidExitCodes: []int{4}}, nil, "", ""},
 		{"missing interpreter", Config{Command: "true", ExecuteCommand: []string{"/no/such/shell"}}, nil, "", "script command: start /no/such/shell"},
@@ -103,5 +102,34 @@ func TestTempScriptRemoved(t *testing.T) {
 		t.Fatalf("script path %q", path)
 	} else if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("temporary script %s left behind: %v", path, err)
+	}
+}
+
+// TestVarsStayOutOfArguments: {{.Vars}} names a file that exports the
+// variables (a command that clears its environment still gets them), the
+// values never appear in a process's arguments, and the file is gone
+// after the run.
+func TestVarsStayOutOfArguments(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the environment file is for POSIX shells")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	env := map[string]string{"TRICKY": secret}
+	shown := Config{Command: "true", ExecuteCommand: []string{"/bin/sh", "-c", "echo {{.Vars}}"}}
+	shown.Env.Env = env
+	out, err := provisionLocal(t, &shown, t.TempDir())
+	if err != nil || !strings.Contains(out, "sh "+tmp+"/imgbuild-env-") || strings.Contains(out, "s3cr3t") {
+		t.Errorf("{{.Vars}} rendered as %q (%v), want sh <environment file> and no value", out, err)
+	}
+	cleared := Config{Command: `echo "[$TRICKY] [$PACKER_BUILD_NAME]"`,
+		ExecuteCommand: []string{"/usr/bin/env", "-i", "/bin/sh", "-c", "{{.Vars}} {{.Script}}"}}
+	cleared.Env.Env = env
+	out, err = provisionLocal(t, &cleared, t.TempDir())
+	if want := "[" + secret + "] [web.amazon-ebs.al2023]\n"; err != nil || !strings.Contains(out, want) {
+		t.Errorf("output %q (%v), want %q from the environment file alone", out, err, want)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "imgbuild-env-*")); len(left) > 0 {
+		t.Errorf("environment files left behind: %v", left)
 	}
 }
