@@ -4,7 +4,7 @@
 GO       ?= go
 BIN      ?= bin/imgbuild
 PKGS     ?= ./...
-TESTFLAGS ?= -race -count=1 -timeout 30m
+TESTFLAGS ?= -race -count=1 -parallel 4 -timeout 30m
 
 CHECKFLAGS ?= -short -count=1 -timeout 5m
 

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,17 +19,26 @@ import (
 	"github.com/imgbuild/imgbuild/internal/testenv"
 )
 
-// e2e is one end-to-end test's local cloud and working directory.
+// e2e is one end-to-end test's local cloud, working directory and the
+// environment of the imgbuild processes it runs.
 type e2e struct {
 	t     testing.TB
 	cloud *localcloud.Cloud
 	dir   string
+	// env is the imgbuild processes' environment: this process's, the
+	// cloud's and the state directory; nil means this process's.
+	env []string
+	// bin is the imgbuild binary to run; "" means testBinary's.
+	bin string
 }
 
-// newE2E starts a local cloud with the given profile (and overrides) and
-// points this process's AWS SDK environment at it.
+// newE2E starts a local cloud with the given profile (and overrides) for a
+// test that runs in parallel with the other end-to-end tests: imgbuild
+// runs as a separate process (e.imgbuild) given the cloud's environment,
+// so this process's environment is left alone.
 func newE2E(t *testing.T, profile string, sets ...string) *e2e {
 	t.Helper()
+	t.Parallel()
 	testenv.Require(t, testenv.Moto, testenv.SSHD, testenv.Root)
 	s, err := localcloud.ProfileSettings(profile)
 	if err != nil {
@@ -40,13 +51,10 @@ func newE2E(t *testing.T, profile string, sets ...string) *e2e {
 		}
 	}
 	cloud := testenv.LocalCloud(t, s)
-	for _, kv := range cloud.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
 	dir := t.TempDir()
-	t.Setenv("IMGBUILD_STATE_DIR", filepath.Join(dir, "state"))
-	return &e2e{t: t, cloud: cloud, dir: dir}
+	env := append(os.Environ(), cloud.Env()...)
+	env = append(env, "IMGBUILD_STATE_DIR="+filepath.Join(dir, "state"))
+	return &e2e{t: t, cloud: cloud, dir: dir, env: env}
 }
 
 // write puts files into the test's directory.
@@ -63,12 +71,33 @@ func (e *e2e) write(files map[string]string) {
 	}
 }
 
-// imgbuild runs the CLI in-process and returns its exit code and output.
+// imgbuild runs the CLI as a separate process in the test's environment
+// and returns its exit code and output.
 func (e *e2e) imgbuild(args ...string) (int, string, string) {
 	e.t.Helper()
+	cmd := e.command(args...)
 	var out, errOut bytes.Buffer
-	code := realMain(args, &out, &errOut, os.Getenv)
-	return code, out.String(), errOut.String()
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), out.String(), errOut.String()
+	case err != nil:
+		e.t.Fatalf("imgbuild %v: %v", args, err)
+	}
+	return 0, out.String(), errOut.String()
+}
+
+// command returns the imgbuild command for args in the test's environment.
+func (e *e2e) command(args ...string) *exec.Cmd {
+	bin := e.bin
+	if bin == "" {
+		bin = testBinary(e.t)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = e.env
+	return cmd
 }
 
 func (e *e2e) ec2(region string) *ec2.Client {

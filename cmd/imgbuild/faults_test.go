@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +14,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/imgbuild/imgbuild/internal/localcloud"
 	"github.com/imgbuild/imgbuild/internal/testenv"
@@ -156,21 +153,27 @@ type faultCase struct {
 	mode    string // SIGKILL only: "journal" or "tags" cleanup
 }
 
-// runFaultCases runs each case as a subtest, up to faultParallel at once.
-// The runs are independent (each has its own cloud and state directory)
-// and use no t.Setenv: the build and the cleanup are separate processes
-// given their environment, so they can run concurrently without
-// t.Parallel, whose limit (-parallel) defaults to the number of CPUs.
+// faultSlots bounds the fault runs going at once across the matrices,
+// which run in parallel with each other and with the end-to-end tests.
+var faultSlots = sync.OnceValue(func() chan struct{} { return make(chan struct{}, faultParallel()) })
+
+// runFaultCases runs each case as a subtest, as a parallel test, taking
+// one of faultSlots for each. The runs are independent (each has its own
+// cloud and state directory) and use no t.Setenv: the build and the
+// cleanup are separate processes given their environment.
 func runFaultCases(t *testing.T, cases []faultCase, run func(t *testing.T, c faultCase)) {
-	var g errgroup.Group
-	g.SetLimit(faultParallel())
+	t.Parallel()
+	slots := faultSlots()
+	var wg sync.WaitGroup
 	for _, c := range cases {
-		g.Go(func() error {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
 			t.Run(c.name, func(t *testing.T) { run(t, c) })
-			return nil
-		})
+		}()
 	}
-	_ = g.Wait() // the subtests report their own failures
+	wg.Wait() // the subtests report their own failures
 }
 
 // faultMatrix is every (profile, point) pair, with a mode per point for
@@ -194,10 +197,10 @@ func faultMatrix(modes ...string) []faultCase {
 	return out
 }
 
-// faultEnv is one fault run's cloud, directory and process environment.
+// faultEnv is one fault run's cloud, directory and process environment
+// (the plain imgbuild binary: many runs go at once).
 type faultEnv struct {
 	*e2e
-	env []string // for the imgbuild processes: the cloud's and the state directory
 }
 
 // newFaultCloud starts a local cloud (the profile's settings, SSH) whose
@@ -218,35 +221,16 @@ func newFaultCloud(t *testing.T, f *faultRun, p faultProfile) *faultEnv {
 	dir := t.TempDir()
 	env := append(os.Environ(), cloud.Env()...)
 	env = append(env, "IMGBUILD_STATE_DIR="+filepath.Join(dir, "state"))
-	e := &faultEnv{e2e: &e2e{t: t, cloud: cloud, dir: dir}, env: env}
+	e := &faultEnv{e2e: &e2e{t: t, cloud: cloud, dir: dir, env: env, bin: imgbuildBinary(t)}}
 	e.write(faultTemplate)
 	return e
-}
-
-// imgbuild runs the CLI as a separate process in the fault run's
-// environment and returns its exit code and output.
-func (e *faultEnv) imgbuild(args ...string) (int, string, string) {
-	e.t.Helper()
-	cmd := exec.Command(imgbuildBinary(e.t), args...)
-	cmd.Env = e.env
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		return ee.ExitCode(), out.String(), errOut.String()
-	case err != nil:
-		e.t.Fatalf("imgbuild %v: %v", args, err)
-	}
-	return 0, out.String(), errOut.String()
 }
 
 // run starts the build as a separate process, applies output-line points,
 // and returns its exit code and output.
 func (f *faultRun) run(e *faultEnv, extraEnv ...string) (int, string) {
 	t := e.t
-	cmd := exec.Command(imgbuildBinary(t), "build", e.dir)
+	cmd := e.command("build", e.dir)
 	cmd.Env = append(slices.Clone(e.env), extraEnv...)
 	if n, ok := strings.CutPrefix(f.point.line, "fault-provisioner-"); ok {
 		cmd.Env = append(cmd.Env, "IMGBUILD_VAR_fault_sleep_"+n+"=30")

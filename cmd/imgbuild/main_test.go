@@ -17,14 +17,14 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// removeBinaryAfter runs the tests, then removes the binary imgbuildBinary
-// built (testscript.Main exits the process itself).
+// removeBinaryAfter runs the tests, then removes the binaries they built
+// (testscript.Main exits the process itself).
 type removeBinaryAfter struct{ m *testing.M }
 
 func (r removeBinaryAfter) Run() int {
 	code := r.m.Run()
-	if binaryPath != "" {
-		os.RemoveAll(filepath.Dir(binaryPath))
+	if binaryDir != "" {
+		os.RemoveAll(binaryDir)
 	}
 	return code
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -12,33 +13,58 @@ import (
 	"testing"
 )
 
+// binaryDir holds the imgbuild binaries the tests build; TestMain removes
+// it.
 var (
-	binaryOnce sync.Once
-	binaryPath string
-	binaryErr  error
+	binaryDirOnce sync.Once
+	binaryDir     string
+	binaryDirErr  error
 )
 
-// imgbuildBinary builds the imgbuild binary once per test run, for tests
-// that need a separate process (signals).
-func imgbuildBinary(t testing.TB) string {
+// binary is an imgbuild binary built once per test run.
+type binary struct {
+	once sync.Once
+	race bool // built with -race
+	path string
+	err  error
+}
+
+var plainBinary, raceBinary = &binary{}, &binary{race: true}
+
+// imgbuildBinary returns the plain imgbuild binary, for tests that run
+// many processes at once (the fault matrix).
+func imgbuildBinary(t testing.TB) string { return plainBinary.get(t) }
+
+// testBinary returns the binary the end-to-end tests run: built with
+// -race when the tests are, so that a whole build is checked for data
+// races in its own process.
+func testBinary(t testing.TB) string {
+	if raceEnabled {
+		return raceBinary.get(t)
+	}
+	return plainBinary.get(t)
+}
+
+func (b *binary) get(t testing.TB) string {
 	t.Helper()
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "imgbuild-bin-")
-		if err != nil {
-			binaryErr = err
+	b.once.Do(func() {
+		binaryDirOnce.Do(func() { binaryDir, binaryDirErr = os.MkdirTemp("", "imgbuild-bin-") })
+		if b.err = binaryDirErr; b.err != nil {
 			return
 		}
-		binaryPath = filepath.Join(dir, "imgbuild")
-		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
-		if err != nil {
-			binaryErr = err
-			t.Logf("go build: %s", out)
+		args := []string{"build", "-o", filepath.Join(binaryDir, "imgbuild"), "."}
+		if b.race {
+			args = []string{"build", "-race", "-o", filepath.Join(binaryDir, "imgbuild-race"), "."}
+		}
+		b.path = args[len(args)-2]
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 		}
 	})
-	if binaryErr != nil {
-		t.Fatalf("build imgbuild: %v", binaryErr)
+	if b.err != nil {
+		t.Fatalf("build imgbuild: %v", b.err)
 	}
-	return binaryPath
+	return b.path
 }
 
 // buildUntil starts `imgbuild build dir` and sends one SIGINT when a line
@@ -48,8 +74,7 @@ func imgbuildBinary(t testing.TB) string {
 func (e *e2e) buildUntil(triggers ...string) (int, string) {
 	t := e.t
 	t.Helper()
-	cmd := exec.Command(imgbuildBinary(t), "build", e.dir)
-	cmd.Env = os.Environ()
+	cmd := e.command("build", e.dir)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {

@@ -3,6 +3,9 @@
 package shell
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"strings"
 
 	"github.com/imgbuild/imgbuild/internal/check"
@@ -11,13 +14,17 @@ import (
 
 // Default commands and formats.
 const (
-	DefaultExecuteCommand    = "chmod +x {{.Path}}; {{.Vars}} {{.Path}}"
-	EnvFileExecuteCommand    = "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}"
-	DefaultEnvVarFormat      = "%s='%s' "
-	EnvFileEnvVarFormat      = "export %s='%s'\n"
-	DefaultInlineShebang     = "/bin/sh -e"
-	DefaultRemoteFolder      = "/tmp"
-	DefaultRemoteFile        = "imgbuild-shell.sh"
+	DefaultExecuteCommand = "chmod +x {{.Path}}; {{.Vars}} {{.Path}}"
+	EnvFileExecuteCommand = "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}"
+	DefaultEnvVarFormat   = "%s='%s' "
+	EnvFileEnvVarFormat   = "export %s='%s'\n"
+	DefaultInlineShebang  = "/bin/sh -e"
+	DefaultRemoteFolder   = "/tmp"
+	// DefaultRemoteFile is the remote file name's pattern: like Packer's
+	// script_nnn.sh, each provisioner gets its own random name, so that
+	// two builds sharing a /tmp (or a reader guessing the path) do not
+	// meet.
+	DefaultRemoteFile        = "imgbuild-shell-%s.sh"
 	DefaultStartRetryTimeout = "5m"
 )
 
@@ -44,7 +51,7 @@ type Config struct {
 	// RemoteFolder is the directory scripts are uploaded to. Default: "/tmp".
 	RemoteFolder string `hcl:"remote_folder"`
 	// RemoteFile is the file name scripts are uploaded as. Default:
-	// "imgbuild-shell.sh".
+	// "imgbuild-shell-<8 random hex digits>.sh".
 	RemoteFile string `hcl:"remote_file"`
 	// RemotePath is the full remote path. Default: remote_folder/remote_file.
 	RemotePath string `hcl:"remote_path"`
@@ -95,7 +102,7 @@ func (c *Config) setDefaults() {
 	setString(&c.EnvVarFormat, format)
 	setString(&c.InlineShebang, DefaultInlineShebang)
 	setString(&c.RemoteFolder, DefaultRemoteFolder)
-	setString(&c.RemoteFile, DefaultRemoteFile)
+	setString(&c.RemoteFile, fmt.Sprintf(DefaultRemoteFile, randomHex(4)))
 	setString(&c.RemotePath, strings.TrimSuffix(c.RemoteFolder, "/")+"/"+c.RemoteFile)
 	setString(&c.StartRetryTimeout, DefaultStartRetryTimeout)
 	c.ValidExitCodes = script.ExitCodes(c.ValidExitCodes)
@@ -105,4 +112,11 @@ func setString(p *string, def string) {
 	if *p == "" {
 		*p = def
 	}
+}
+
+// randomHex returns n random bytes in hexadecimal.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail (Go 1.24)
+	return hex.EncodeToString(b)
 }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ func TestShellDefaults(t *testing.T) {
 	c.Inline = []string{"echo hi"}
 	c.Prepare(&check.Context{})
 	if c.ExecuteCommand != "chmod +x {{.Path}}; {{.Vars}} {{.Path}}" || c.RemoteFolder != "/tmp" ||
-		c.RemotePath != "/tmp/imgbuild-shell.sh" || c.InlineShebang != "/bin/sh -e" || c.StartRetryTimeout != "5m" ||
+		!regexp.MustCompile(`^/tmp/imgbuild-shell-[0-9a-f]{8}\.sh$`).MatchString(c.RemotePath) || c.InlineShebang != "/bin/sh -e" || c.StartRetryTimeout != "5m" ||
 		c.EnvVarFormat != "%s='%s' " || len(c.ValidExitCodes) != 1 {
 		t.Errorf("defaults: %+v", c)
 	}
@@ -21,6 +22,9 @@ func TestShellDefaults(t *testing.T) {
 	e.Prepare(&check.Context{})
 	if e.ExecuteCommand != EnvFileExecuteCommand || e.EnvVarFormat != EnvFileEnvVarFormat {
 		t.Errorf("use_env_var_file defaults: %q %q", e.ExecuteCommand, e.EnvVarFormat)
+	}
+	if e.RemotePath == c.RemotePath {
+		t.Errorf("two provisioners share the default remote path %s", c.RemotePath)
 	}
 }
 

@@ -113,14 +113,14 @@ func TestExecuteCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := regexp.MustCompile(`^sh ` + regexp.QuoteMeta(f.root) + `/imgbuild-env-[0-9a-f]{16}\.sh sh ` +
-		regexp.QuoteMeta(f.root) + `/imgbuild-shell\.sh$`)
+		regexp.QuoteMeta(c.RemotePath) + `$`)
 	if !want.MatchString(f.commands[0]) {
 		t.Errorf("command %q does not match %s", f.commands[0], want)
 	}
 	if !strings.Contains(out, secret+"\n") {
 		t.Errorf("the script did not see TRICKY: output %q", out)
 	}
-	if mode := f.uploads[f.root+"/imgbuild-shell.sh"]; mode != 0o755 {
+	if mode := f.uploads[c.RemotePath]; mode != 0o755 {
 		t.Errorf("script uploaded with mode %v, want 0755", mode)
 	}
 	for p, mode := range f.uploads {
@@ -255,8 +255,8 @@ func TestSkipClean(t *testing.T) {
 		if _, err := runShell(t, f, &c, dir); err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range []string{"imgbuild-shell.sh", "imgbuild-shell-1.sh"} {
-			_, err := os.Stat(filepath.Join(f.root, p))
+		for _, p := range []string{c.RemotePath, strings.TrimSuffix(c.RemotePath, ".sh") + "-1.sh"} {
+			_, err := os.Stat(p)
 			if exists := err == nil; exists != skip {
 				t.Errorf("skip_clean = %t: %s exists = %t", skip, p, exists)
 			}
