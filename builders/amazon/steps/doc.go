@@ -98,7 +98,9 @@
 // committed, and cleanup removes the images, lifting the protection. A
 // failure or interrupt after protection but before the build is marked
 // succeeded fails the build: the cleanups remove the images, lifting the
-// complete tag join may have set. Protection enabled with a cooldown
+// complete tag join may have set. An interrupt does not cut a protect call
+// short: join waits for every call's answer, so that no protection lands
+// after the cleanup lifted it. Protection enabled with a cooldown
 // cannot be lifted at once: such an image is reported as left behind.
 //
 // The swaps come after the commit, the build marked succeeded. A kill

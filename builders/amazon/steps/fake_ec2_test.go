@@ -30,6 +30,9 @@ type fakeEC2 struct {
 	describes    int
 	said         []string // the build's user lines
 	dropPerms    int      // ModifyImageAttribute calls whose launch permissions are dropped
+	// callHook, when set, runs (without the lock) before each call is
+	// answered, given its action and request.
+	callHook func(action string, r *http.Request)
 }
 
 type fakeImage struct {
@@ -45,6 +48,9 @@ func newFakeEC2() *fakeEC2 {
 
 // Do serves a request in-process.
 func (f *fakeEC2) Do(r *http.Request) (*http.Response, error) {
+	if f.callHook != nil && r.ParseForm() == nil {
+		f.callHook(r.PostForm.Get("Action"), r)
+	}
 	rec := httptest.NewRecorder()
 	f.serve(rec, r)
 	return rec.Result(), nil

@@ -78,13 +78,24 @@ func (n *join) Run(ctx context.Context) error {
 	return nil
 }
 
+// protectTimeout bounds a protect call that an interrupt does not cut
+// short.
+const protectTimeout = time.Minute
+
 // protect enables deregistration protection on a final image when the
-// template asks for it.
+// template asks for it. The call is not abandoned when ctx is done (an
+// interrupt): EC2 may still carry out a request whose answer the client
+// stopped waiting for, and a protection applied after the cleanup's
+// DisableImageDeregistrationProtection would refuse its deregistration
+// and leave the image behind. Run checks ctx once every call has
+// answered.
 func (n *join) protect(ctx context.Context, img *imageRecord) error {
 	p := n.b.cfg.DeregistrationProtection
 	if !p.Enabled {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), protectTimeout)
+	defer cancel()
 	if _, err := n.b.ec2(img.Region).EnableImageDeregistrationProtection(ctx, &ec2.EnableImageDeregistrationProtectionInput{
 		ImageId: aws.String(img.ID), WithCooldown: aws.Bool(p.WithCooldown),
 	}, awsapi.RetryEventual); err != nil {
