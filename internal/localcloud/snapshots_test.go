@@ -21,7 +21,10 @@ import (
 func TestSnapshotProgress(t *testing.T) {
 	t.Parallel()
 	s := fast()
-	s.Boot, s.Image, s.Copy = 0, 2*time.Second, 2*time.Second
+	// Long enough that a busy machine (make test runs packages and tests
+	// in parallel, each describe can take a second) still sees the
+	// progress at least twice while pending.
+	s.Boot, s.Image, s.Copy = 0, 8*time.Second, 8*time.Second
 	cloud := testenv.LocalCloud(t, s)
 	east, west := client(cloud, "us-east-1", 0), client(cloud, "eu-west-1", 0)
 	ami := createImage(t, east, "progress-1")
