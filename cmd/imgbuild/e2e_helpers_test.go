@@ -40,6 +40,13 @@ func newE2E(t *testing.T, profile string, sets ...string) *e2e {
 	t.Helper()
 	t.Parallel()
 	testenv.Require(t, testenv.Moto, testenv.SSHD, testenv.Root)
+	return e2eOn(t, testenv.LocalCloud(t, profileSettings(t, profile, sets...)), "")
+}
+
+// profileSettings returns the settings of a local cloud profile with the
+// "name=value" overrides sets.
+func profileSettings(t *testing.T, profile string, sets ...string) localcloud.Settings {
+	t.Helper()
 	s, err := localcloud.ProfileSettings(profile)
 	if err != nil {
 		t.Fatal(err)
@@ -50,11 +57,16 @@ func newE2E(t *testing.T, profile string, sets ...string) *e2e {
 			t.Fatal(err)
 		}
 	}
-	cloud := testenv.LocalCloud(t, s)
+	return s
+}
+
+// e2eOn returns an end-to-end test on cloud, in a fresh directory with its
+// own state directory, running the imgbuild binary bin ("": testBinary's).
+func e2eOn(t *testing.T, cloud *localcloud.Cloud, bin string) *e2e {
 	dir := t.TempDir()
 	env := append(os.Environ(), cloud.Env()...)
 	env = append(env, "IMGBUILD_STATE_DIR="+filepath.Join(dir, "state"))
-	return &e2e{t: t, cloud: cloud, dir: dir, env: env}
+	return &e2e{t: t, cloud: cloud, dir: dir, env: env, bin: bin}
 }
 
 // write puts files into the test's directory.

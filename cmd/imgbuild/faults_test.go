@@ -197,38 +197,21 @@ func faultMatrix(modes ...string) []faultCase {
 	return out
 }
 
-// faultEnv is one fault run's cloud, directory and process environment
-// (the plain imgbuild binary: many runs go at once).
-type faultEnv struct {
-	*e2e
-}
-
 // newFaultCloud starts a local cloud (the profile's settings, SSH) whose
-// interceptor serves f, and writes the template.
-func newFaultCloud(t *testing.T, f *faultRun, p faultProfile) *faultEnv {
+// interceptor serves f, and writes the template. Its runs use the plain
+// imgbuild binary: many go at once.
+func newFaultCloud(t *testing.T, f *faultRun, p faultProfile) *e2e {
 	testenv.Require(t, testenv.Moto, testenv.SSHD, testenv.Root)
-	s, err := localcloud.ProfileSettings(p.profile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range p.sets {
-		k, v, _ := strings.Cut(kv, "=")
-		if err := s.Set(k, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := profileSettings(t, p.profile, p.sets...)
 	cloud := testenv.LocalCloudWith(t, localcloud.Options{Settings: s, Intercept: f.intercept})
-	dir := t.TempDir()
-	env := append(os.Environ(), cloud.Env()...)
-	env = append(env, "IMGBUILD_STATE_DIR="+filepath.Join(dir, "state"))
-	e := &faultEnv{e2e: &e2e{t: t, cloud: cloud, dir: dir, env: env, bin: imgbuildBinary(t)}}
+	e := e2eOn(t, cloud, imgbuildBinary(t))
 	e.write(faultTemplate)
 	return e
 }
 
 // run starts the build as a separate process, applies output-line points,
 // and returns its exit code and output.
-func (f *faultRun) run(e *faultEnv, extraEnv ...string) (int, string) {
+func (f *faultRun) run(e *e2e, extraEnv ...string) (int, string) {
 	t := e.t
 	cmd := e.command("build", e.dir)
 	cmd.Env = append(slices.Clone(e.env), extraEnv...)

@@ -3,8 +3,6 @@
 package shell
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -112,11 +110,4 @@ func setString(p *string, def string) {
 	if *p == "" {
 		*p = def
 	}
-}
-
-// randomHex returns n random bytes in hexadecimal.
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read does not fail (Go 1.24)
-	return hex.EncodeToString(b)
 }

@@ -3,7 +3,6 @@ package shell
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -17,10 +16,13 @@ const EnvFilePrefix = "imgbuild-env-"
 const removeTimeout = time.Minute
 
 // envFilePath returns a fresh environment file path in folder.
-func envFilePath(folder string) (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("name the environment file: %w", err)
-	}
-	return strings.TrimSuffix(folder, "/") + "/" + EnvFilePrefix + hex.EncodeToString(b[:]) + ".sh", nil
+func envFilePath(folder string) string {
+	return strings.TrimSuffix(folder, "/") + "/" + EnvFilePrefix + randomHex(8) + ".sh"
+}
+
+// randomHex returns n random bytes in hexadecimal.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail (Go 1.24)
+	return hex.EncodeToString(b)
 }

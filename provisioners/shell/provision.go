@@ -85,10 +85,7 @@ func remotePath(p string, i int) string {
 // run uploads the environment file, runs the scripts in order, then
 // removes the file.
 func (s *session) run(ctx context.Context, scripts []localScript, vars string) (err error) {
-	file, err := envFilePath(s.c.RemoteFolder)
-	if err != nil {
-		return err
-	}
+	file := envFilePath(s.c.RemoteFolder)
 	if err := s.upload(ctx, "environment file", file, script.EnvFileBody(vars), 0o600); err != nil {
 		return err
 	}

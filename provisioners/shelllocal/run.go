@@ -117,18 +117,29 @@ func (c *Config) runScript(ctx context.Context, dir string, out io.Writer, name 
 // envFile writes vars to a new environment file (script.EnvFileBody)
 // readable by this user only, and returns its path and its removal.
 func envFile(vars []script.Var) (string, func(), error) {
-	f, err := os.CreateTemp("", "imgbuild-env-*.sh")
+	path, remove, err := writeTemp("imgbuild-env-*.sh", script.EnvFileBody(flatten(vars, "linux")), 0o600)
 	if err != nil {
 		return "", nil, fmt.Errorf("write the environment file: %w", err)
+	}
+	return path, remove, nil
+}
+
+// writeTemp writes data to a new temporary file named after pattern (as
+// os.CreateTemp) with mode, and returns its path and its removal; on
+// error nothing is left.
+func writeTemp(pattern string, data []byte, mode os.FileMode) (string, func(), error) {
+	f, err := os.CreateTemp("", pattern)
+	if err != nil {
+		return "", nil, err
 	}
 	remove := func() { _ = os.Remove(f.Name()) }
-	_, err = f.Write(script.EnvFileBody(flatten(vars, "linux")))
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode)
 	}
-	if err != nil {
+	if err = errors.Join(err, f.Close()); err != nil {
 		remove()
-		return "", nil, fmt.Errorf("write the environment file: %w", err)
+		return "", nil, err
 	}
 	return f.Name(), remove, nil
 }
@@ -171,18 +182,9 @@ func tempScript(name, shebang string, lines []string) ([]resolvedScript, func(),
 	if runtime.GOOS == "windows" {
 		pattern = "imgbuild-shell-local-*.cmd"
 	}
-	f, err := os.CreateTemp("", pattern)
+	path, cleanup, err := writeTemp(pattern, []byte(script.InlineScript(shebang, lines)), 0o700)
 	if err != nil {
 		return nil, nil, fmt.Errorf("write %s: %w", name, err)
 	}
-	cleanup := func() { os.Remove(f.Name()) }
-	_, err = f.WriteString(script.InlineScript(shebang, lines))
-	if err == nil {
-		err = f.Chmod(0o700)
-	}
-	if err = errors.Join(err, f.Close()); err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("write %s: %w", name, err)
-	}
-	return []resolvedScript{{name: name, path: f.Name()}}, cleanup, nil
+	return []resolvedScript{{name: name, path: path}}, cleanup, nil
 }

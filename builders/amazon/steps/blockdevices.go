@@ -72,26 +72,31 @@ func launchMappings(devices []amazon.BlockDevice, source []types.BlockDeviceMapp
 	return out
 }
 
+// launchMappings returns the block device mappings the build's instance
+// is launched with.
+func (b *build) launchMappings() []types.BlockDeviceMapping {
+	return launchMappings(b.cfg.LaunchBlockDevices, b.st.source.Mappings, b.cfg.NoEphemeral)
+}
+
 // volumesSurvive reports whether an instance launched with launch from an
 // image with the source mappings may leave an EBS volume behind when it
 // is terminated: a volume whose effective mapping (the launch mapping of
 // its device, else the image's) does not say delete on termination.
 func volumesSurvive(launch, source []types.BlockDeviceMapping) bool {
-	survives := map[string]bool{}
+	keeps := map[string]bool{}
+	inherited := map[string]*bool{} // device -> the image's delete on termination
 	for _, m := range source {
-		survives[aws.ToString(m.DeviceName)] = keepsVolume(m, nil)
+		name := aws.ToString(m.DeviceName)
+		keeps[name] = keepsVolume(m, nil)
+		if m.Ebs != nil {
+			inherited[name] = m.Ebs.DeleteOnTermination
+		}
 	}
 	for _, m := range launch {
 		name := aws.ToString(m.DeviceName)
-		var inherited *bool
-		for _, s := range source {
-			if aws.ToString(s.DeviceName) == name && s.Ebs != nil {
-				inherited = s.Ebs.DeleteOnTermination
-			}
-		}
-		survives[name] = keepsVolume(m, inherited)
+		keeps[name] = keepsVolume(m, inherited[name])
 	}
-	for _, keep := range survives {
+	for _, keep := range keeps {
 		if keep {
 			return true
 		}

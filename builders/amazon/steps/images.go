@@ -34,8 +34,9 @@ type imageCall struct {
 // makeImage journals the intent, makes the call, records the ID in rec
 // (so cleanup can remove it even if the wait fails), waits, and journals
 // the snapshots as soon as a describe of the pending image lists them,
-// before the rest of the wait. A duplicate name of this build's own image (an SDK retry
-// after a lost answer) is adopted, another image's is refused with advice; a call whose outcome is unknown is left
+// before the rest of the wait. A duplicate name of this build's own image
+// (an SDK retry after a lost answer) is adopted, another image's is
+// refused with advice; a call whose outcome is unknown is left
 // in rec.pending for the cleanup to resolve by name and run tags.
 func (b *build) makeImage(ctx context.Context, call imageCall, rec *imageRecord) error {
 	rec.Region, rec.Name = call.region, call.name

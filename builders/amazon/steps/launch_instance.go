@@ -90,7 +90,7 @@ func (n *launchInstance) input() (*ec2.RunInstancesInput, map[string]string, err
 		ImageId: aws.String(b.st.source.ID), InstanceType: types.InstanceType(cfg.InstanceType),
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), ClientToken: aws.String(n.token),
 		UserData:                          userData,
-		BlockDeviceMappings:               launchMappings(cfg.LaunchBlockDevices, b.st.source.Mappings, cfg.NoEphemeral),
+		BlockDeviceMappings:               b.launchMappings(),
 		InstanceInitiatedShutdownBehavior: types.ShutdownBehavior(cfg.InstanceInitiatedShutdownBehavior),
 		EbsOptimized:                      aws.Bool(cfg.EbsOptimized),
 		MetadataOptions:                   metadataOptions(cfg.MetadataOptions.HTTPEndpoint, cfg.MetadataOptions.HTTPTokens, cfg.MetadataOptions.HTTPPutResponseHopLimit, cfg.MetadataOptions.InstanceMetadataTags),
@@ -225,8 +225,8 @@ func (n *launchInstance) Cleanup(ctx context.Context) error {
 // volume of the launch is deleted with the instance, there is nothing to
 // look for.
 func (n *launchInstance) deleteVolumes(ctx context.Context) error {
-	region, cfg := n.b.cfg.Region, n.b.cfg
-	if !volumesSurvive(launchMappings(cfg.LaunchBlockDevices, n.b.st.source.Mappings, cfg.NoEphemeral), n.b.st.source.Mappings) {
+	region := n.b.cfg.Region
+	if !volumesSurvive(n.b.launchMappings(), n.b.st.source.Mappings) {
 		return nil
 	}
 	filters := append(tagFilters(n.b.env.RunTags()),
