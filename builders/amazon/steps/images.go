@@ -136,7 +136,9 @@ func (b *build) journalSnapshots(rec *imageRecord, snaps []string) error {
 		if slices.Contains(rec.Snapshots, s) {
 			continue
 		}
-		ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.Snapshot, Region: rec.Region, Build: b.env.BuildName, Parent: rec.ID})
+		// The ID is known already: the intent carries it, so that a kill
+		// before the created record leaves an intent cleanup can resolve.
+		ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.Snapshot, Region: rec.Region, Build: b.env.BuildName, Parent: rec.ID, ID: s})
 		if err != nil {
 			return err
 		}

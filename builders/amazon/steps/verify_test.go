@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -126,4 +127,26 @@ func TestSnapshotsTheWaitSawCostNoDescribe(t *testing.T) {
 	if n := len(f.callsTo("DescribeSnapshots")); n != 1 {
 		t.Errorf("%d DescribeSnapshots, want 1 for a snapshot the wait did not see", n)
 	}
+}
+
+// A snapshot's intent carries its ID, known before the record, so that a
+// kill between the intent and the created record leaves an intent that
+// cleanup resolves by that ID.
+func TestSnapshotIntentCarriesItsID(t *testing.T) {
+	f := newFakeEC2()
+	f.images["ami-2"] = &fakeImage{state: "available", snapshots: []string{"snap-2"}, tags: map[string]string{}}
+	b := makeTaggedImage(t, f)
+	data, err := os.ReadFile(b.env.Journal.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, `"kind":"intent"`) && strings.Contains(line, `"type":"snapshot"`) {
+			if !strings.Contains(line, `"id":"snap-2"`) {
+				t.Errorf("snapshot intent without its ID: %s", line)
+			}
+			return
+		}
+	}
+	t.Fatalf("no snapshot intent in the journal:\n%s", data)
 }
