@@ -15,7 +15,11 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/imgbuild
 
-test:
+# test first makes the local cloud's guest base system if it is not cached
+# (debootstrap, a few minutes the first time; needs root), then runs the
+# tests; tests that need guests report a missing root or debootstrap.
+test: build
+	@$(BIN) localcloud --prepare || echo "the local cloud's guests cannot run here; tests that need them will skip or fail"
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 # check is the fast subset for the edit loop: vet and every test that needs
@@ -36,12 +40,19 @@ generate:
 check-generate:
 	$(GO) test -count=1 -run TestGeneratedFresh ./hcl2spec
 
-# demo starts the local cloud (realistic profile), builds
-# examples/demo.pkr.hcl on it, prints the manifest, and stops the cloud.
+# demo installs debootstrap if it is missing, starts the local cloud
+# (realistic profile; the first time it makes the guests' base system),
+# builds examples/demo.pkr.hcl on it, launches an instance of the finished
+# image in eu-west-1 and prints what it finds there, prints the manifest,
+# and stops the cloud.
 demo: build
+	@command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 	@mkdir -p bin/demo && rm -f bin/demo/manifest.json
-	IMGBUILD_STATE_DIR=$(CURDIR)/bin/demo/state $(BIN) localcloud --profile realistic -- \
-		$(BIN) build -var manifest_path=$(CURDIR)/bin/demo/manifest.json examples/demo.pkr.hcl
+	$(GO) build -o bin/demo/inspect ./examples/demo/inspect
+	IMGBUILD_STATE_DIR=$(CURDIR)/bin/demo/state $(BIN) localcloud --profile realistic -- sh -c '\
+		$(BIN) build -var manifest_path=$(CURDIR)/bin/demo/manifest.json examples/demo.pkr.hcl && \
+		echo && bin/demo/inspect $(CURDIR)/bin/demo/manifest.json eu-west-1'
 	@echo; echo "Manifest (bin/demo/manifest.json):"; cat bin/demo/manifest.json
 
 # bench prints a table of whole builds on the local cloud (set

@@ -1,5 +1,6 @@
 # The demo `make demo` builds on the local cloud: a Linux image provisioned
-# over real SSH, copied to two more regions, tagged, shared and deprecated
+# over real SSH (a file, a script using sudo and the package manager),
+# copied to two more regions, tagged, shared and deprecated
 # in a year, with a manifest of every image ID. It builds unchanged on AWS
 # (pass -var share_with=<your other account ID> and a manifest path).
 
@@ -77,7 +78,7 @@ build {
   }
 
   provisioner "shell" {
-    inline = ["cat provisioned.txt", "ls -l motd"]
+    inline = ["cat provisioned.txt /etc/imgbuild-demo", "ls -l motd", "tree --version"]
   }
 
   post-processor "manifest" {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,8 +21,17 @@ import (
 // benchTemplate has one amazon-ebs source per build; communicator none so
 // the figures measure orchestration (as Packer's measurements in
 // reference/packer.md section 9 do). %d: builds; regions are filled in.
-func benchTemplate(builds int, regions []string) string {
+// With guests, each build logs in over SSH and provisions with sudo, then
+// waits a minute: the launches are paced by the EC2 request rate (about
+// two RunInstances a second), so that every guest then runs at once.
+func benchTemplate(builds int, regions []string, guests bool) string {
 	var b strings.Builder
+	communicator := `communicator  = "none"`
+	provision := ""
+	if guests {
+		communicator = `ssh_username  = "ec2-user"`
+		provision = "  provisioner \"shell\" {\n    inline = [\"sudo touch /etc/bench-${source.name}\", \"sleep 60\"]\n  }\n"
+	}
 	quoted := make([]string, len(regions))
 	for i, r := range regions {
 		quoted[i] = fmt.Sprintf("%q", r)
@@ -29,7 +39,7 @@ func benchTemplate(builds int, regions []string) string {
 	fmt.Fprintf(&b, `source "amazon-ebs" "bench" {
   region        = "us-east-1"
   instance_type = "t3.micro"
-  communicator  = "none"
+  %s
   ami_name      = "bench-${source.name}-{{timestamp}}"
   ami_regions   = [%s]
   ami_users     = ["123456789012"]
@@ -42,11 +52,11 @@ func benchTemplate(builds int, regions []string) string {
 }
 build {
   name = "bench"
-`, strings.Join(quoted, ", "))
+`, communicator, strings.Join(quoted, ", "))
 	for i := 0; i < builds; i++ {
 		fmt.Fprintf(&b, "  source \"amazon-ebs.bench\" {\n    name = \"b%03d\"\n  }\n", i)
 	}
-	b.WriteString("}\n")
+	b.WriteString(provision + "}\n")
 	return b.String()
 }
 
@@ -60,6 +70,10 @@ type benchRow struct {
 	left              int // temporary resources and unfinished images left in any region
 	topActions        string
 	maxRSSMiB         float64
+	// peakGuests and guestRSSMiB are the most guests running at once and
+	// the most memory their processes used at once (not in maxRSSMiB).
+	peakGuests  int
+	guestRSSMiB float64
 }
 
 // benchCase is one size of build, with the goals issue 8 sets for it
@@ -72,6 +86,7 @@ type benchCase struct {
 	maxCallsBuild   int           // API calls per build
 	maxWall         time.Duration // absolute wall time
 	maxRSS          float64       // MiB
+	guests          bool          // real guests, SSH and a provisioner
 }
 
 var benchRegions = []string{"eu-west-1", "eu-central-1", "ap-southeast-2", "us-west-2", "ap-northeast-1", "sa-east-1", "ca-central-1", "eu-north-1"}
@@ -87,6 +102,7 @@ var benchCases = []benchCase{
 	{profile: "realistic", builds: 1, regions: 8, maxRatio: 1.1},
 	{profile: "realistic", builds: 20, regions: 3, maxRatio: 1.5, maxCallsBuild: 35},
 	{profile: "hostile", builds: 100, regions: 5, maxRSS: 200},
+	{profile: "instant", builds: 100, maxRSS: 200, guests: true},
 }
 
 // BenchmarkBuild runs whole builds on the local cloud and prints, per
@@ -124,7 +140,7 @@ func benchOnce(b *testing.B, c benchCase) benchRow {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.SSH = false
+	s.SSH = c.guests
 	cloud, err := localcloud.Start(b.Context(), localcloud.Options{Settings: s, Addr: "127.0.0.1:0"})
 	if err != nil {
 		b.Skipf("local cloud: %v", err)
@@ -135,14 +151,16 @@ func benchOnce(b *testing.B, c benchCase) benchRow {
 		k, v, _ := strings.Cut(kv, "=")
 		b.Setenv(k, v)
 	}
-	if err := os.WriteFile(dir+"/main.pkr.hcl", []byte(benchTemplate(builds, benchRegions[:regions])), 0o644); err != nil {
+	if err := os.WriteFile(dir+"/main.pkr.hcl", []byte(benchTemplate(builds, benchRegions[:regions], c.guests)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	warmUp(b, cloud.URL(), append([]string{"us-east-1"}, benchRegions[:regions]...))
 	var out, errOut strings.Builder
+	sampler := watchGuests(cloud)
 	start := time.Now()
-	code := realMain([]string{"build", "-parallel", "64", dir}, &out, &errOut, os.Getenv)
+	code := realMain([]string{"build", "-parallel", strconv.Itoa(max(64, builds)), dir}, &out, &errOut, os.Getenv)
 	wall := time.Since(start)
+	peakGuests, guestRSS := sampler()
 	if code != 0 {
 		b.Fatalf("build exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
@@ -152,6 +170,7 @@ func benchOnce(b *testing.B, c benchCase) benchRow {
 		calls: total(st.Actions), throttled: st.Throttled, faults: st.Faults,
 		left:       leftBehind(b, cloud, append([]string{"us-east-1"}, benchRegions[:regions]...)),
 		topActions: top(st.Actions, 4), maxRSSMiB: maxRSS(),
+		peakGuests: peakGuests, guestRSSMiB: guestRSS,
 	}
 }
 
@@ -299,4 +318,78 @@ func printBenchTable(rows []benchRow) {
 	for _, r := range rows {
 		fmt.Printf("busiest actions, %s %d×%d: %s\n", r.profile, r.builds, r.regions, r.topActions)
 	}
+	for _, r := range rows {
+		if r.guests {
+			fmt.Printf("guests, %s %d×%d: %d running at once at most; their processes used %.0f MiB (PSS) at most, not counted in peak RSS\n",
+				r.profile, r.builds, r.regions, r.peakGuests, r.guestRSSMiB)
+		}
+	}
+}
+
+// watchGuests samples the cloud's guests every 200 ms until the returned
+// function is called, which reports the most guests seen running at once
+// and the most memory their process trees used at once (proportional set
+// size: shared pages are divided among the processes sharing them).
+func watchGuests(cloud *localcloud.Cloud) func() (int, float64) {
+	stop, done := make(chan struct{}), make(chan struct{})
+	peak, peakKiB := 0, 0
+	go func() {
+		defer close(done)
+		for {
+			inits := cloud.PIDs()[1:] // moto first
+			if len(inits) > 0 {
+				peak = max(peak, len(inits))
+				peakKiB = max(peakKiB, treePSSKiB(inits))
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	return func() (int, float64) {
+		close(stop)
+		<-done
+		return peak, float64(peakKiB) / 1024
+	}
+}
+
+// treePSSKiB sums the Pss of roots and all their descendants.
+func treePSSKiB(roots []int) int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces; cut at the last ')'.
+		rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+		if f := strings.Fields(rest); len(f) > 1 {
+			if ppid, err := strconv.Atoi(f[1]); err == nil {
+				children[ppid] = append(children[ppid], pid)
+			}
+		}
+	}
+	total := 0
+	for queue := append([]int(nil), roots...); len(queue) > 0; queue = queue[1:] {
+		pid := queue[0]
+		queue = append(queue, children[pid]...)
+		rollup, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(rollup), "\n") {
+			if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+				kib, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+				total += kib
+			}
+		}
+	}
+	return total
 }

@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/imgbuild/imgbuild/internal/guest"
 	"github.com/imgbuild/imgbuild/internal/localcloud"
 )
 
 var localcloudCommand = command{
-	synopsis: "Run a local EC2 endpoint (moto + realism layer + sshd) for tests and demos",
-	usage:    "localcloud [--profile instant|realistic|hostile] [--addr 127.0.0.1:PORT] [--env-file FILE] [--set name=value]... [-- COMMAND [ARGS...]]",
+	synopsis: "Run a local EC2 endpoint (moto + realism layer + Linux guests) for tests and demos",
+	usage:    "localcloud [--prepare] [--profile instant|realistic|hostile] [--addr 127.0.0.1:PORT] [--env-file FILE] [--set name=value]... [-- COMMAND [ARGS...]]",
 	run:      runLocalcloud,
 }
 
@@ -23,6 +25,7 @@ type localcloudOptions struct {
 	profile string
 	addr    string
 	envFile string
+	prepare bool
 	sets    stringList
 	command []string // run this with the cloud's environment, then stop
 }
@@ -32,12 +35,16 @@ func runLocalcloud(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "localcloud")
 	fs.StringVar(&o.profile, "profile", localcloud.Realistic, "instant, realistic or hostile")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "loopback `host:port` to listen on (port 0: a free port)")
-	fs.StringVar(&o.envFile, "env-file", "", "write the AWS_* variables to `FILE` (for: set -a; . FILE)")
+	fs.StringVar(&o.envFile, "env-file", "", "write the AWS_* variables to `FILE` (mode 0600, for: set -a; . FILE) once the cloud answers; removed when it stops")
+	fs.BoolVar(&o.prepare, "prepare", false, "make the guests' base system if it is not cached yet (debootstrap; minutes, once), then exit")
 	fs.Var(&o.sets, "set", "override one setting, `name=value` (repeatable); settings:\n"+settingsHelp())
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	o.command = fs.Args()
+	if o.prepare {
+		return prepareGuests(ctx, e)
+	}
 	s, err := localcloudSettings(o, e.getenv)
 	if err != nil {
 		e.ui.Error("%v", err)
@@ -67,41 +74,98 @@ func localcloudSettings(o localcloudOptions, getenv func(string) string) (localc
 	return s, nil
 }
 
-func serveLocalcloud(ctx context.Context, e *env, o localcloudOptions, s localcloud.Settings) int {
+// serveLocalcloud runs the cloud until ctx ends (or, with a command, until
+// the command exits). The env file exists exactly while the cloud serves:
+// it is written once the cloud answers, before the command runs, and
+// removed on every way out, before the cloud stops, so it never names a
+// stopped endpoint.
+func serveLocalcloud(ctx context.Context, e *env, o localcloudOptions, s localcloud.Settings) (code int) {
 	log, closeLog := newLogger(e)
 	defer closeLog()
-	cloud, err := localcloud.Start(ctx, localcloud.Options{Settings: s, Addr: o.addr, Logger: log.Named("localcloud")})
+	cloud, err := localcloud.Start(ctx, localcloud.Options{Settings: s, Addr: o.addr, Logger: log.Named("localcloud"),
+		Progress: func(line string) { e.ui.Say("local cloud: %s", line) }})
 	if err != nil {
 		e.ui.Error("start local cloud: %v", err)
 		return exitFailed
 	}
-	if argv := o.command; len(argv) > 0 {
-		code := runWithCloud(ctx, e, cloud, argv)
+	defer func() {
 		if err := cloud.Close(); err != nil {
 			e.ui.Error("stop local cloud: %v", err)
-			return exitFailed
-		}
-		return code
-	}
-	code := exitOK
-	env := strings.Join(cloud.Env(), "\n") + "\n"
-	if o.envFile != "" {
-		if err := os.WriteFile(o.envFile, []byte(env), 0o644); err != nil {
-			e.ui.Error("write env file: %v", err)
 			code = exitFailed
 		}
+	}()
+	env := strings.Join(cloud.Env(), "\n") + "\n"
+	if o.envFile != "" {
+		written, err := writeEnvFile(o.envFile, env)
+		if err != nil {
+			e.ui.Error("write env file: %v", err)
+			return exitFailed
+		}
+		defer removeEnvFile(e, o.envFile, written)
 	}
-	if code == exitOK {
-		e.ui.Say("local cloud (%s profile) ready; point AWS SDKs at it with:", s.Profile)
-		fmt.Fprint(e.ui.Out(), env)
-		e.ui.Say("stats: %s/_localcloud/stats; stop with Ctrl-C", cloud.URL())
-		<-ctx.Done()
+	if argv := o.command; len(argv) > 0 {
+		return runWithCloud(ctx, e, cloud, argv)
 	}
-	if err := cloud.Close(); err != nil {
-		e.ui.Error("stop local cloud: %v", err)
+	e.ui.Say("local cloud (%s profile) ready; point AWS SDKs at it with:", s.Profile)
+	fmt.Fprint(e.ui.Out(), env)
+	e.ui.Say("stats: %s/_localcloud/stats; stop with Ctrl-C", cloud.URL())
+	<-ctx.Done()
+	return exitOK
+}
+
+// writeEnvFile writes env to a temporary file next to path and renames it
+// over path, so that a script waiting for the file sees none or all of it,
+// never a part. The mode is 0600: the credentials are fake, but the file
+// is a pattern users copy for real ones. It returns the file's identity.
+func writeEnvFile(path, env string) (_ os.FileInfo, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.WriteString(env); err != nil {
+		return nil, err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		return nil, err
+	}
+	written, err := tmp.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	return written, os.Rename(tmp.Name(), path)
+}
+
+// removeEnvFile removes the env file this process wrote, unless the path
+// now holds another file (another local cloud's, given the same path).
+func removeEnvFile(e *env, path string, written os.FileInfo) {
+	fi, err := os.Stat(path)
+	if err != nil || !os.SameFile(fi, written) {
+		return
+	}
+	if err := os.Remove(path); err != nil {
+		e.ui.Error("remove env file: %v", err)
+	}
+}
+
+// prepareGuests makes the guests' base system ahead of the first cloud
+// (make test runs it, so that no test waits minutes for it).
+func prepareGuests(ctx context.Context, e *env) int {
+	root, err := guest.EnsureBase(ctx, guest.BaseOptions{Progress: func(line string) { e.ui.Say("local cloud: %s", line) }})
+	if err != nil {
+		e.ui.Error("prepare the local cloud's guests: %v", err)
 		return exitFailed
 	}
-	return code
+	e.ui.Say("local cloud: guest base system ready (%s)", root)
+	return exitOK
 }
 
 func settingsHelp() string {

@@ -39,7 +39,7 @@ type e2e struct {
 func newE2E(t *testing.T, profile string, sets ...string) *e2e {
 	t.Helper()
 	t.Parallel()
-	testenv.Require(t, testenv.Moto, testenv.SSHD, testenv.Root)
+	testenv.Require(t, testenv.Moto, testenv.Root, testenv.Debootstrap)
 	return e2eOn(t, testenv.LocalCloud(t, profileSettings(t, profile, sets...)), "")
 }
 

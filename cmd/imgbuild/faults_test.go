@@ -201,7 +201,7 @@ func faultMatrix(modes ...string) []faultCase {
 // interceptor serves f, and writes the template. Its runs use the plain
 // imgbuild binary: many go at once.
 func newFaultCloud(t *testing.T, f *faultRun, p faultProfile) *e2e {
-	testenv.Require(t, testenv.Moto, testenv.SSHD, testenv.Root)
+	testenv.Require(t, testenv.Moto, testenv.Root, testenv.Debootstrap)
 	s := profileSettings(t, p.profile, p.sets...)
 	cloud := testenv.LocalCloudWith(t, localcloud.Options{Settings: s, Intercept: f.intercept})
 	e := e2eOn(t, cloud, imgbuildBinary(t))

@@ -1,6 +1,7 @@
-# A Packer amazon-ebs template of the usual kind. imgbuild validates it
-# unchanged (TestExamplesValidate). Building it needs a guest with sudo and
-# a package manager, which the local cloud does not offer yet.
+# A Packer amazon-ebs template of the usual kind: sudo, scripts run through
+# sudo -E, a reboot the provisioner expects, copies to two regions. imgbuild
+# validates it unchanged (TestExamplesValidate) and builds it unchanged on
+# the local cloud (TestPackerCompatExampleBuilds).
 
 packer {
   required_plugins {

@@ -61,6 +61,17 @@ type kindSet [kinds]bool
 
 func (s kindSet) any() bool { return s[kindInstance] || s[kindImage] || s[kindSnapshot] }
 
+// unreadRecheck is how soon a watch whose waiter has not read its last
+// observation is looked at again.
+const unreadRecheck = 20 * time.Millisecond
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // plan returns the kinds due now and the next due time. When b has no
 // watch left, or stop is set, it removes b from bs, ends the remaining
 // watches with ErrWaitsClosed and reports !ok.
@@ -77,11 +88,17 @@ func (bs *WaitBatches) plan(b *batcher, stop bool) (due kindSet, next time.Time,
 	}
 	now := time.Now()
 	for w := range b.watches {
-		if !w.due.After(now) {
+		when := w.due
+		if len(w.out) > 0 {
+			// Its waiter has not read the last observation yet (a busy
+			// machine): another Describe would tell it nothing new.
+			when = later(when, now.Add(unreadRecheck))
+		}
+		if !when.After(now) {
 			due[w.kind] = true
 		}
-		if next.IsZero() || w.due.Before(next) {
-			next = w.due
+		if next.IsZero() || when.Before(next) {
+			next = when
 		}
 	}
 	return due, next, true

@@ -13,7 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/imgbuild/imgbuild/internal/sshd"
+	"github.com/imgbuild/imgbuild/internal/guest"
 )
 
 // Region is the region the local cloud's environment points SDKs at.
@@ -28,6 +28,9 @@ type Options struct {
 	Addr string
 	// Logger receives the layer's, moto's and sshd's logs; nil discards.
 	Logger hclog.Logger
+	// Progress hears about the making of the guest base system (the first
+	// time guests are on; minutes); nil sends it to Logger.
+	Progress func(line string)
 	// Intercept, when set, sees every EC2 request before it is forwarded
 	// and after moto answered it, and may drop or fail it (for tests that
 	// stop a client at an exact step).
@@ -35,11 +38,12 @@ type Options struct {
 }
 
 // Cloud is a running local cloud: moto_server, the realism layer in front
-// of it, and one sshd per running instance.
+// of it, and a guest per running Linux instance.
 type Cloud struct {
 	url    string
 	log    hclog.Logger
 	moto   *motoProcess
+	state  string // guests' disks and layers
 	proxy  *proxy
 	srv    *http.Server
 	served chan error
@@ -62,8 +66,11 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	if err := checkLoopback(addr); err != nil {
 		return nil, err
 	}
+	machines := newMachines(log.Named("guest"))
+	var state string
 	if opts.Settings.SSH {
-		if err := prepareSSH(); err != nil {
+		var err error
+		if state, err = prepareGuests(ctx, opts, log, machines); err != nil {
 			return nil, err
 		}
 	}
@@ -74,10 +81,11 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	moto, err := startMoto(ctx, log.Named("moto"))
 	if err != nil {
 		ln.Close()
+		os.RemoveAll(state)
 		return nil, err
 	}
-	c := &Cloud{url: "http://" + ln.Addr().String(), log: log, moto: moto, served: make(chan error, 1)}
-	c.proxy = newProxy(moto.url, opts.Settings, log, newMachines(log.Named("sshd"), opts.Settings.SSH))
+	c := &Cloud{url: "http://" + ln.Addr().String(), log: log, moto: moto, state: state, served: make(chan error, 1)}
+	c.proxy = newProxy(moto.url, opts.Settings, log, machines)
 	if opts.Intercept != nil {
 		c.proxy.intercept = newInterceptor(opts.Intercept)
 	}
@@ -99,18 +107,30 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
-// prepareSSH checks for sshd and, as root, creates the login accounts.
-func prepareSSH() error {
-	if _, err := sshd.Path(); err != nil {
-		return fmt.Errorf("local cloud instances need sshd (or disable them with ssh=false): %w", err)
+// prepareGuests makes sure guests can run (root, Linux), makes the base
+// system the first time, and creates the state directory for disks and
+// layers, which it returns.
+func prepareGuests(ctx context.Context, opts Options, log hclog.Logger, m *machines) (string, error) {
+	if err := guest.Supported(); err != nil {
+		return "", err
 	}
-	if os.Geteuid() != 0 {
-		return nil
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(line string) { log.Info(line) }
 	}
-	if err := sshd.EnsureAccounts(sshd.LoginNames...); err != nil {
-		return fmt.Errorf("prepare instance login accounts: %w", err)
+	base, err := guest.EnsureBase(ctx, guest.BaseOptions{Progress: progress})
+	if err != nil {
+		return "", err
 	}
-	return nil
+	state, err := os.MkdirTemp("", "imgbuild-localcloud-")
+	if err != nil {
+		return "", fmt.Errorf("create the local cloud's state directory: %w", err)
+	}
+	if err := m.withGuests(base, state); err != nil {
+		os.RemoveAll(state)
+		return "", err
+	}
+	return state, nil
 }
 
 // URL returns the endpoint URL (AWS_ENDPOINT_URL).
@@ -141,18 +161,24 @@ func (c *Cloud) WaitIdle() {
 // Stats returns the request counts so far and the critical path.
 func (c *Cloud) Stats() Stats { return c.proxy.statsNow() }
 
-// SSHAddr returns where the sshd of a running instance listens.
+// SSHAddr returns where the sshd of a running instance's guest listens.
 func (c *Cloud) SSHAddr(region, instanceID string) (string, bool) {
 	return c.proxy.machines.sshAddrOf(region, instanceID)
 }
 
-// PIDs returns the IDs of the processes the cloud runs (moto and sshd).
+// StateDir returns the directory holding the guests' disks (instances/)
+// and the images' content layers (layers/); empty without guests. Close
+// removes it.
+func (c *Cloud) StateDir() string { return c.state }
+
+// PIDs returns the IDs of the processes the cloud runs (moto and the first
+// process of every running guest).
 func (c *Cloud) PIDs() []int {
 	return append([]int{c.moto.pid()}, c.proxy.machines.pids()...)
 }
 
-// Close stops the layer, every sshd and moto_server, and removes their
-// temporary files. Calling it again returns the first result.
+// Close stops the layer, every guest and moto_server, and removes their
+// disks, layers and temporary files. Calling it again returns the first result.
 func (c *Cloud) Close() error {
 	c.closeOnce.Do(func() { c.closeErr = c.close() })
 	return c.closeErr
@@ -174,6 +200,11 @@ func (c *Cloud) close() error {
 		errs = append(errs, fmt.Errorf("serve local cloud endpoint: %w", err))
 	}
 	c.proxy.machines.close()
+	if c.state != "" {
+		if err := os.RemoveAll(c.state); err != nil {
+			errs = append(errs, fmt.Errorf("remove the local cloud's state %s: %w", c.state, err))
+		}
+	}
 	if err := c.moto.stop(); err != nil {
 		errs = append(errs, err)
 	}

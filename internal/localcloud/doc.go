@@ -1,7 +1,7 @@
 // Package localcloud runs a realistic EC2 endpoint on loopback for tests,
 // benchmarks and users trying templates: moto_server as the state of record,
-// a realism layer (an HTTP reverse proxy) in front of it, and one real
-// OpenSSH sshd per instance. It is test and demo infrastructure, never part
+// a realism layer (an HTTP reverse proxy) in front of it, and a real Linux
+// guest per instance. It is test and demo infrastructure, never part
 // of a real build. Start it with [Start] or `imgbuild localcloud`; tests use
 // testenv.LocalCloud.
 //
@@ -54,18 +54,55 @@
 // ignores them), CopyImage ClientToken idempotency (moto copies again),
 // rootDeviceType "standard" reported as "ebs".
 //
-// Machines: each instance gets its own loopback address 127.0.X.Y, reported
-// as its public and private IP and DNS names. When the process runs as root
-// and SSH is on, an sshd listens on port 22 of that address and accepts the
-// instance's launch key pair (from CreateKeyPair or ImportKeyPair) for the
-// logins ec2-user, ubuntu, admin and root; commands, shells and SFTP run as
-// an unprivileged account in a per-instance home directory (root logins run
-// as ec2-user). Missing login accounts are created with useradd (see
-// sshd.EnsureAccounts), so run the cloud as root only on a dedicated test
-// machine. Without root, sshd listens on a free port of the instance address
-// (see [Cloud.SSHAddr]) and only accepts the invoking user: set the
-// template's ssh_port and ssh_username accordingly. Stopping or terminating
-// an instance stops its sshd and kills its sessions.
+// Guests: each instance gets its own loopback address 127.0.X.Y, reported
+// as its public and private IP and DNS names. With the ssh setting on (every
+// profile), each Linux instance is a real Linux system (package
+// internal/guest): a copy-on-write overlay over its image's content layers
+// and a minimal Debian base system (debootstrap minbase plus
+// openssh-server, sudo and ca-certificates, made once from the host apt's
+// own mirror and cached in ~/.cache/imgbuild/localcloud), its own mount,
+// PID and UTS namespaces (hostname ip-127-0-X-Y), and its own sshd on port
+// 22 of its address. Every Linux AMI name boots this system:
+// /etc/os-release says Debian. The login users ec2-user, ubuntu and admin
+// exist inside the guest with passwordless sudo and get the launch key pair
+// (CreateKeyPair or ImportKeyPair) at first boot; root does not log in.
+// Guests share the host's network namespace, so apt reaches the host's
+// package registry. StopInstances ends the guest's processes and keeps its
+// disk; StartInstances boots it again; RebootInstances, and reboot or
+// shutdown -r inside the guest, restart its processes; TerminateInstances
+// removes the disk. Windows instances get no guest.
+//
+// First boot: once per instance, as cloud-init does, the guest makes new
+// host keys, installs the launch key and runs the user data as root (the
+// subset package cloudinit compiles), with its output in
+// /var/log/cloud-init-output.log; `cloud-init status [--wait] [--long]`
+// answers from the guest's boot.
+//
+// Images carry content: CreateImage captures the instance's disk (its
+// overlay upper directory) as a layer, stopping the guest around the
+// capture unless NoReboot is set; CreateSnapshot of a root volume does the
+// same for the snapshot; RegisterImage boots its root device's snapshot;
+// CopyImage and an image's snapshots share the layers (content-addressed by
+// SHA-256, no bytes copied). A layer is deleted when no image, snapshot or
+// instance holds it; everything lives in [Cloud.StateDir], which Close
+// removes.
+//
+// AMI catalogue: besides moto's own images (old Windows, SUSE and Ubuntu
+// images in every region and, per region, the latest Amazon Linux ones of
+// owner 137112412989), every region offers Canonical's Ubuntu server
+// images (owner 099720109477, public):
+// ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-2024{0607,0701} and
+// ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-2024{0607,0701},
+// so real templates' source_ami_filter blocks resolve (most_recent picks
+// 20240701). IDs derive from region and name: stable, different per region.
+// moto reads its catalogue from its package's data files, so moto_server
+// imports moto through an overlay first on PYTHONPATH (symbolic links to
+// the installed package, with ec2/resources/latest_amis holding copies of
+// moto's files plus these images), made per cloud in a temporary directory
+// and removed when moto stops; the installed package is not changed.
+// StartMoto (plain moto) has none of them. moto reports no EnaSupport,
+// SriovNetSupport, PlatformDetails or UsageOperation, and every root
+// device as a 15 GiB standard volume.
 //
 // # Limitations
 //
@@ -77,6 +114,11 @@
 // results (off in every profile: imgbuild's cleanup does not cope with
 // lagging lists yet); other resources and actions see them at once.
 // RegisterImage keeps moto's defaults for architecture, block devices and
-// the other attributes it ignores. BundleInstance is not implemented. sudo
-// does not exist on the machines: commands run unprivileged.
+// the other attributes it ignores. BundleInstance is not implemented.
+// Guests need root and Linux: without them Start refuses guests with a
+// clear error (set ssh=false to run instances without them); nothing runs
+// on the host instead. There is no instance metadata service: scripts
+// calling 169.254.169.254 fail. shutdown and poweroff inside a guest end
+// its processes but EC2 keeps reporting the instance running. Times given
+// to shutdown are ignored (it acts at once).
 package localcloud

@@ -78,6 +78,7 @@ func (p *proxy) afterNewImage(d time.Duration) func(context.Context, *request, *
 		if err := p.applyImageTags(ctx, r, id); err != nil {
 			p.log.Error("apply image tags", "image", id, "region", r.region, "error", err)
 		}
+		p.imageContent(ctx, r, id)
 		if r.action == "RegisterImage" && len(r.tags["snapshot"]) == 0 {
 			return
 		}
@@ -88,11 +89,60 @@ func (p *proxy) afterNewImage(d time.Duration) func(context.Context, *request, *
 		}
 		if r.action != "RegisterImage" {
 			p.world.imageSnapshots(r.region, id, snaps)
+			for _, s := range snaps {
+				p.machines.share(imageHolder(r.region, id), snapshotHolder(r.region, s))
+			}
 		}
 		if err := p.createTags(ctx, r.region, snaps, r.tags["snapshot"]); err != nil {
 			p.log.Error("apply snapshot tags", "image", id, "region", r.region, "error", err)
 		}
 	}
+}
+
+// imageContent gives a new image its content: CreateImage captures the
+// instance's disk, CopyImage shares the source image's layers,
+// RegisterImage boots its root device's snapshot.
+func (p *proxy) imageContent(ctx context.Context, r *request, id string) {
+	if !p.machines.guests {
+		return
+	}
+	holder := imageHolder(r.region, id)
+	switch r.action {
+	case "CreateImage":
+		if err := p.machines.capture(ctx, r.region, r.form.Get("InstanceId"), holder, r.form.Get("NoReboot") == "true"); err != nil {
+			p.log.Error("capture the image's content", "image", id, "region", r.region, "error", err)
+		}
+	case "CopyImage":
+		p.machines.share(imageHolder(r.form.Get("SourceRegion"), r.form.Get("SourceImageId")), holder)
+	case "RegisterImage":
+		if snap := rootSnapshot(r); snap != "" {
+			p.machines.share(snapshotHolder(r.region, snap), holder)
+		}
+	}
+}
+
+// rootSnapshot returns the snapshot of a RegisterImage's root device (or
+// of its first block device with one).
+func rootSnapshot(r *request) string {
+	root, first := r.form.Get("RootDeviceName"), ""
+	for i := 1; ; i++ {
+		prefix := fmt.Sprintf("BlockDeviceMapping.%d.", i)
+		dev := r.form.Get(prefix + "DeviceName")
+		if dev == "" {
+			return first
+		}
+		snap := r.form.Get(prefix + "Ebs.SnapshotId")
+		if snap != "" && dev == root {
+			return snap
+		}
+		if first == "" {
+			first = snap
+		}
+	}
+}
+
+func (p *proxy) afterDeregister(_ context.Context, r *request, _ *node) {
+	p.machines.release(imageHolder(r.region, r.form.Get("ImageId")))
 }
 
 // applyImageTags applies the image's TagSpecifications (and, for CopyImage

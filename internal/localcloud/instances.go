@@ -2,6 +2,7 @@ package localcloud
 
 import (
 	"context"
+	"net/url"
 	"time"
 )
 
@@ -10,19 +11,21 @@ func (p *proxy) ec2Hooks() map[string]hook {
 	return map[string]hook{
 		"RunInstances":       {after: p.afterRun},
 		"StartInstances":     {after: p.afterStateChange("pending", p.s.Boot)},
+		"RebootInstances":    {after: p.afterReboot},
 		"StopInstances":      {after: p.afterStateChange("stopping", p.s.Stop)},
 		"TerminateInstances": {after: p.afterStateChange("shutting-down", p.s.Terminate)},
 		"DescribeInstances":  {after: p.afterDescribeInstances},
 		"CreateKeyPair":      {after: p.afterCreateKeyPair},
 		"ImportKeyPair":      {after: p.afterImportKeyPair},
 		"CreateSnapshot":     {after: p.afterCreateSnapshot},
+		"DeleteSnapshot":     {after: p.afterDeleteSnapshot},
 		"DescribeSnapshots":  {after: p.afterDescribeSnapshots},
 
 		"CreateImage":     {before: p.beforeCreateImage, after: p.afterNewImage(p.s.Image)},
 		"RegisterImage":   {before: p.beforeCreateImage, after: p.afterNewImage(p.s.Image)},
 		"CopyImage":       {before: p.beforeCopyImage, after: p.afterNewImage(p.s.Copy)},
 		"DescribeImages":  {after: p.afterDescribeImages},
-		"DeregisterImage": {before: p.beforeDeregister},
+		"DeregisterImage": {before: p.beforeDeregister, after: p.afterDeregister},
 
 		"EnableImageDeprecation":               {before: p.enableDeprecation},
 		"DisableImageDeprecation":              {before: p.disableDeprecation},
@@ -32,23 +35,23 @@ func (p *proxy) ec2Hooks() map[string]hook {
 }
 
 // afterRun makes new instances pending, gives each a loopback address and
-// starts its sshd.
+// boots its guest.
 func (p *proxy) afterRun(ctx context.Context, r *request, resp *node) {
 	for _, item := range resp.items("instancesSet") {
 		id := item.value("instanceId")
 		p.world.created(r.region, id)
-		in := p.world.instanceTransition(r.region, id, "pending", p.s.Boot)
-		in.key = r.form.Get("KeyName")
-		p.machines.ip(r.region, id)
-		if err := p.machines.boot(ctx, r.region, id, in.key); err != nil {
-			p.log.Error("instance will not answer ssh", "instance", id, "error", err)
+		p.world.instanceTransition(r.region, id, "pending", p.s.Boot)
+		l := launch{key: r.form.Get("KeyName"), image: r.form.Get("ImageId"), userData: r.form.Get("UserData"),
+			windows: item.value("platform") == "windows"}
+		if err := p.machines.create(ctx, r.region, id, l); err != nil {
+			p.log.Error("instance will not answer ssh", "instance", id, "region", r.region, "error", err)
 		}
 		p.rewriteInstance(r.region, item)
 	}
 }
 
-// afterStateChange reports the transitional state for d and starts or
-// stops the instances' sshd.
+// afterStateChange reports the transitional state for d and boots, stops
+// or removes the instances' guests.
 func (p *proxy) afterStateChange(shown string, d time.Duration) func(context.Context, *request, *node) {
 	return func(ctx context.Context, r *request, resp *node) {
 		for _, item := range resp.items("instancesSet") {
@@ -59,12 +62,15 @@ func (p *proxy) afterStateChange(shown string, d time.Duration) func(context.Con
 					st.set("name", prev)
 				}
 			}
-			in := p.world.instanceTransition(r.region, id, shown, d)
-			if shown == "pending" {
-				if err := p.machines.boot(ctx, r.region, id, in.key); err != nil {
-					p.log.Error("instance will not answer ssh", "instance", id, "error", err)
+			p.world.instanceTransition(r.region, id, shown, d)
+			switch shown {
+			case "pending":
+				if err := p.machines.boot(ctx, r.region, id); err != nil {
+					p.log.Error("instance will not answer ssh", "instance", id, "region", r.region, "error", err)
 				}
-			} else {
+			case "shutting-down":
+				p.machines.terminate(r.region, id)
+			default:
 				p.machines.halt(r.region, id)
 			}
 			if st := item.child("currentState"); st != nil {
@@ -136,8 +142,45 @@ func (p *proxy) afterImportKeyPair(_ context.Context, r *request, _ *node) {
 	}
 }
 
-func (p *proxy) afterCreateSnapshot(_ context.Context, r *request, resp *node) {
-	if id := resp.value("snapshotId"); id != "" {
-		p.world.created(r.region, id)
+// afterReboot restarts the instances' guests.
+func (p *proxy) afterReboot(ctx context.Context, r *request, _ *node) {
+	for _, id := range r.values("InstanceId") {
+		if err := p.machines.reboot(ctx, r.region, id); err != nil {
+			p.log.Error("instance did not come back after a reboot", "instance", id, "region", r.region, "error", err)
+		}
 	}
+}
+
+// afterCreateSnapshot keeps the content of a root volume's instance as the
+// snapshot's.
+func (p *proxy) afterCreateSnapshot(ctx context.Context, r *request, resp *node) {
+	id := resp.value("snapshotId")
+	if id == "" {
+		return
+	}
+	p.world.created(r.region, id)
+	if !p.machines.guests {
+		return
+	}
+	vol, err := p.call(ctx, r.region, url.Values{"Action": {"DescribeVolumes"}, "VolumeId.1": {r.form.Get("VolumeId")}})
+	if err != nil {
+		p.log.Error("find the instance of a snapshot's volume", "snapshot", id, "region", r.region, "error", err)
+		return
+	}
+	var instance string
+	vol.walk(func(n *node) {
+		if n.name == "instanceId" && instance == "" {
+			instance = n.text
+		}
+	})
+	if instance == "" {
+		return
+	}
+	if err := p.machines.capture(ctx, r.region, instance, snapshotHolder(r.region, id), true); err != nil {
+		p.log.Error("capture a snapshot's content", "snapshot", id, "instance", instance, "region", r.region, "error", err)
+	}
+}
+
+func (p *proxy) afterDeleteSnapshot(_ context.Context, r *request, _ *node) {
+	p.machines.release(snapshotHolder(r.region, r.form.Get("SnapshotId")))
 }

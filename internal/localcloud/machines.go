@@ -7,33 +7,53 @@ import (
 	"math/rand"
 	"net"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/imgbuild/imgbuild/internal/sshd"
+	"github.com/imgbuild/imgbuild/internal/guest"
+	"github.com/imgbuild/imgbuild/internal/localcloud/cloudinit"
 )
 
-// machine is the loopback host of one instance.
+// machine is the loopback host of one instance and, for a Linux instance
+// when guests are on, its guest.
 type machine struct {
-	ip     string
-	addr   string // where its sshd listens (ip:22 as root)
-	server *sshd.Server
+	ip    string
+	guest *guest.Guest
 }
 
-// machines gives instances loopback addresses and runs their sshd.
+// machines gives instances loopback addresses, runs their guests and keeps
+// the content of images and snapshots in a layer store.
 type machines struct {
-	mu     sync.Mutex
 	log    hclog.Logger
-	ssh    bool
+	guests bool
+	base   string // the base system's root directory
+	dir    string // instance directories
+	store  *guest.Store
+
+	mu     sync.Mutex
 	keys   map[string]ssh.PublicKey // region/keyName
 	byID   map[string]*machine      // region/instanceID
 	closed bool
 }
 
-func newMachines(log hclog.Logger, enableSSH bool) *machines {
-	return &machines{log: log, ssh: enableSSH, keys: map[string]ssh.PublicKey{}, byID: map[string]*machine{}}
+// newMachines returns machines without guests; withGuests turns them on.
+func newMachines(log hclog.Logger) *machines {
+	return &machines{log: log, keys: map[string]ssh.PublicKey{}, byID: map[string]*machine{}}
+}
+
+// withGuests boots a guest for every Linux instance, over base, keeping
+// instance disks and layers in state.
+func (m *machines) withGuests(base, state string) error {
+	store, err := guest.NewStore(filepath.Join(state, "layers"))
+	if err != nil {
+		return err
+	}
+	m.guests, m.base, m.dir, m.store = true, base, filepath.Join(state, "instances"), store
+	return nil
 }
 
 // addPrivateKey records the public half of a CreateKeyPair key.
@@ -68,12 +88,16 @@ func (m *machines) addPublicKey(region, name, material string) error {
 func (m *machines) ip(region, id string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if mc := m.byID[region+"/"+id]; mc != nil {
-		return mc.ip
+	return m.machineLocked(region, id).ip
+}
+
+func (m *machines) machineLocked(region, id string) *machine {
+	mc := m.byID[region+"/"+id]
+	if mc == nil {
+		mc = &machine{ip: allocateIP(m.guests)}
+		m.byID[region+"/"+id] = mc
 	}
-	mc := &machine{ip: allocateIP(m.ssh && os.Geteuid() == 0)}
-	m.byID[region+"/"+id] = mc
-	return mc.ip
+	return mc
 }
 
 // ipCounter spreads instance addresses over 127.0.1.1-127.0.254.254,
@@ -105,104 +129,215 @@ func allocateIP(probe22 bool) string {
 	}
 }
 
-// boot starts the instance's sshd if it has a known launch key.
-func (m *machines) boot(ctx context.Context, region, id, keyName string) error {
+// launch is what a new instance boots from.
+type launch struct {
+	key      string // key pair name
+	image    string // image ID
+	userData string // base64, as RunInstances takes it
+	windows  bool
+}
+
+// create makes the guest of a new instance and starts booting it. Windows
+// instances and clouds without guests get none.
+func (m *machines) create(ctx context.Context, region, id string, l launch) error {
 	m.mu.Lock()
-	mc := m.byID[region+"/"+id]
-	key := m.keys[region+"/"+keyName]
-	run := m.ssh && !m.closed && mc != nil && mc.server == nil && key != nil
+	mc := m.machineLocked(region, id)
+	key := m.keys[region+"/"+l.key]
+	run := m.guests && !m.closed && !l.windows && mc.guest == nil
 	m.mu.Unlock()
 	if !run {
 		return nil
 	}
-	addr, err := sshAddr(mc.ip)
+	raw, err := base64.StdEncoding.DecodeString(l.userData)
+	if err != nil {
+		return fmt.Errorf("user data of %s is not base64: %w", id, err)
+	}
+	firstBoot, err := cloudinit.Script(raw)
+	if err != nil {
+		return fmt.Errorf("user data of %s: %w", id, err)
+	}
+	var auth []byte
+	if key != nil {
+		auth = ssh.MarshalAuthorizedKey(key)
+	}
+	stack, _ := m.store.Stack(imageHolder(region, l.image))
+	m.store.Hold(instanceHolder(region, id), stack)
+	g, err := guest.New(guest.Spec{
+		Dir:            filepath.Join(m.dir, region+"-"+id),
+		Lowers:         m.store.Lowers(stack, m.base),
+		InstanceID:     id,
+		IP:             mc.ip,
+		Hostname:       "ip-" + strings.ReplaceAll(mc.ip, ".", "-"),
+		AuthorizedKeys: auth,
+		FirstBoot:      firstBoot,
+		Logger:         m.log.Named(id),
+	})
 	if err != nil {
 		return err
 	}
-	srv, err := sshd.Start(ctx, sshd.Config{Addr: addr, AuthorizedKeys: []ssh.PublicKey{key}, Logger: m.log.Named(id)})
-	if err != nil {
-		return fmt.Errorf("start sshd of %s: %w", id, err)
-	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed || mc.server != nil {
-		_ = srv.Stop()
-		return nil
-	}
-	mc.server, mc.addr = srv, addr
-	m.log.Info("instance reachable over ssh", "instance", id, "addr", addr)
+	mc.guest = g
+	m.mu.Unlock()
+	// Like EC2, RunInstances answers before the system has booted: sshd
+	// comes up a moment later.
+	go func() {
+		if err := g.Boot(context.WithoutCancel(ctx)); err != nil {
+			m.log.Error("instance will not answer ssh", "instance", id, "region", region, "error", err)
+			return
+		}
+		m.log.Info("instance booted", "instance", id, "region", region, "ssh", mc.ip+":22")
+	}()
 	return nil
 }
 
-// sshAddr is ip:22 as root; otherwise a free port on ip (connect with the
-// ssh_port override and your own login name).
-func sshAddr(ip string) (string, error) {
-	if os.Geteuid() == 0 {
-		return net.JoinHostPort(ip, "22"), nil
-	}
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return "", fmt.Errorf("find a free port on %s: %w", ip, err)
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-// halt stops the instance's sshd (stop or terminate).
-func (m *machines) halt(region, id string) {
+func (m *machines) guestOf(region, id string) *guest.Guest {
 	m.mu.Lock()
-	mc := m.byID[region+"/"+id]
-	var srv *sshd.Server
-	if mc != nil {
-		srv, mc.server = mc.server, nil
+	defer m.mu.Unlock()
+	if mc := m.byID[region+"/"+id]; mc != nil {
+		return mc.guest
 	}
-	m.mu.Unlock()
-	if srv != nil {
-		if err := srv.Stop(); err != nil {
-			m.log.Warn("stop sshd", "instance", id, "error", err)
-		}
+	return nil
+}
+
+// boot starts a stopped instance's guest again.
+func (m *machines) boot(ctx context.Context, region, id string) error {
+	if g := m.guestOf(region, id); g != nil {
+		return g.Boot(ctx)
+	}
+	return nil
+}
+
+// reboot restarts an instance's guest.
+func (m *machines) reboot(ctx context.Context, region, id string) error {
+	if g := m.guestOf(region, id); g != nil {
+		return g.Reboot(ctx)
+	}
+	return nil
+}
+
+// halt stops an instance's guest, keeping its disk.
+func (m *machines) halt(region, id string) {
+	if g := m.guestOf(region, id); g != nil {
+		g.Stop()
 	}
 }
 
-// sshAddrOf returns where an instance's sshd listens.
+// terminate stops an instance's guest and deletes its disk.
+func (m *machines) terminate(region, id string) {
+	g := m.guestOf(region, id)
+	if g == nil {
+		return
+	}
+	if err := g.Remove(); err != nil {
+		m.log.Warn("remove instance disk", "instance", id, "error", err)
+	}
+	if err := m.store.Release(instanceHolder(region, id)); err != nil {
+		m.log.Warn("release instance layers", "instance", id, "error", err)
+	}
+}
+
+// capture keeps an instance's disk for holder (CreateImage,
+// CreateSnapshot): a running guest is stopped around the capture unless
+// live is set (NoReboot).
+func (m *machines) capture(ctx context.Context, region, id, holder string, live bool) error {
+	g := m.guestOf(region, id)
+	if g == nil {
+		if m.guests {
+			// A Windows instance or one from before: its image has the
+			// content it was launched from.
+			stack, _ := m.store.Stack(instanceHolder(region, id))
+			m.store.Hold(holder, stack)
+		}
+		return nil
+	}
+	below, _ := m.store.Stack(instanceHolder(region, id))
+	if g.Running() && !live {
+		g.Stop()
+		defer func() {
+			if err := g.Boot(ctx); err != nil {
+				m.log.Error("instance did not come back after its image was made", "instance", id, "error", err)
+			}
+		}()
+	}
+	_, err := m.store.Capture(holder, below, g.Upper())
+	return err
+}
+
+// share has holder hold what from holds (CopyImage, RegisterImage from a
+// snapshot, an image's snapshots).
+func (m *machines) share(from, holder string) {
+	if !m.guests {
+		return
+	}
+	stack, _ := m.store.Stack(from)
+	m.store.Hold(holder, stack)
+}
+
+// release drops holder's layers (DeregisterImage, DeleteSnapshot).
+func (m *machines) release(holder string) {
+	if !m.guests {
+		return
+	}
+	if err := m.store.Release(holder); err != nil {
+		m.log.Warn("release layers", "holder", holder, "error", err)
+	}
+}
+
+func imageHolder(region, id string) string    { return "image " + region + "/" + id }
+func snapshotHolder(region, id string) string { return "snapshot " + region + "/" + id }
+func instanceHolder(region, id string) string { return "instance " + region + "/" + id }
+
+// sshAddrOf returns where a running instance's sshd listens.
 func (m *machines) sshAddrOf(region, id string) (string, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mc := m.byID[region+"/"+id]
-	if mc == nil || mc.server == nil {
+	if mc == nil || mc.guest == nil || !mc.guest.Running() {
 		return "", false
 	}
-	return mc.addr, true
+	return net.JoinHostPort(mc.ip, "22"), true
 }
 
-// pids lists the PIDs of running sshd processes.
+// pids lists the host PIDs of running guests' first processes.
 func (m *machines) pids() []int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []int
 	for _, mc := range m.byID {
-		if mc.server != nil {
-			out = append(out, mc.server.PID())
+		if mc.guest != nil {
+			if pid := mc.guest.PID(); pid != 0 {
+				out = append(out, pid)
+			}
 		}
 	}
 	return out
 }
 
-// close stops every sshd and refuses to start new ones.
+// close stops every guest, deletes every disk and refuses new guests.
 func (m *machines) close() {
 	m.mu.Lock()
 	m.closed = true
-	var servers []*sshd.Server
+	var guests []*guest.Guest
 	for _, mc := range m.byID {
-		if mc.server != nil {
-			servers = append(servers, mc.server)
-			mc.server = nil
+		if mc.guest != nil {
+			guests = append(guests, mc.guest)
 		}
 	}
 	m.mu.Unlock()
-	for _, s := range servers {
-		if err := s.Stop(); err != nil {
-			m.log.Warn("stop sshd", "addr", s.Addr(), "error", err)
+	var wg sync.WaitGroup
+	for _, g := range guests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := g.Remove(); err != nil {
+				m.log.Warn("remove guest", "error", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if m.dir != "" {
+		if err := os.RemoveAll(m.dir); err != nil {
+			m.log.Warn("remove instance disks", "error", err)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -20,13 +21,21 @@ var ErrMotoNotInstalled = errors.New("moto_server is not installed; install it w
 
 // motoProcess is a moto_server listening on a free loopback port.
 type motoProcess struct {
-	url  *url.URL
-	cmd  *exec.Cmd
-	done chan struct{}
+	url     *url.URL
+	cmd     *exec.Cmd
+	done    chan struct{}
+	overlay string // the catalogue's overlay of the moto package ("" for none)
 }
 
-// startMoto starts moto_server and waits until it answers.
+// startMoto starts the local cloud's moto_server, whose AMI catalogue has
+// the images of catalogue.go, and waits until it answers.
 func startMoto(ctx context.Context, log hclog.Logger) (*motoProcess, error) {
+	return launchMoto(ctx, log, true)
+}
+
+// launchMoto starts moto_server, with the catalogue or as it is, and waits
+// until it answers.
+func launchMoto(ctx context.Context, log hclog.Logger, withCatalogue bool) (*motoProcess, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, fmt.Errorf("find moto_server: %w", ErrMotoNotInstalled)
@@ -36,14 +45,33 @@ func startMoto(ctx context.Context, log hclog.Logger) (*motoProcess, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	m := &motoProcess{url: &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, cmd: cmd, done: make(chan struct{})}
+	if withCatalogue {
+		c, err := catalogueFor(bin)
+		if err != nil {
+			return nil, err
+		}
+		if m.overlay, err = os.MkdirTemp("", "imgbuild-moto-"); err != nil {
+			return nil, err
+		}
+		if err := c.writeOverlay(m.overlay); err != nil {
+			m.removeOverlay()
+			return nil, fmt.Errorf("add images to moto's AMI catalogue: %w", err)
+		}
+		path := m.overlay
+		if old := os.Getenv("PYTHONPATH"); old != "" {
+			path += string(os.PathListSeparator) + old
+		}
+		cmd.Env = append(os.Environ(), "PYTHONPATH="+path)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stdout = log.StandardWriter(&hclog.StandardLoggerOptions{ForceLevel: hclog.Trace})
 	cmd.Stderr = cmd.Stdout
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
+		m.removeOverlay()
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	m := &motoProcess{url: &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		defer close(m.done)
 		_ = cmd.Wait()
@@ -52,7 +80,7 @@ func startMoto(ctx context.Context, log hclog.Logger) (*motoProcess, error) {
 		_ = m.stop()
 		return nil, err
 	}
-	log.Debug("moto_server started", "url", m.url.String(), "pid", cmd.Process.Pid)
+	log.Debug("moto_server started", "url", m.url.String(), "pid", cmd.Process.Pid, "overlay", m.overlay)
 	return m, nil
 }
 
@@ -87,8 +115,10 @@ func (m *motoProcess) waitReady(ctx context.Context) error {
 
 func (m *motoProcess) pid() int { return m.cmd.Process.Pid }
 
-// stop terminates moto_server's process group, killing it if it lingers.
+// stop terminates moto_server's process group, killing it if it lingers,
+// and removes the catalogue's overlay.
 func (m *motoProcess) stop() error {
+	defer m.removeOverlay()
 	pid := m.cmd.Process.Pid
 	select {
 	case <-m.done:
@@ -107,13 +137,21 @@ func (m *motoProcess) stop() error {
 	return nil
 }
 
+// removeOverlay removes the overlay: its links, not what they point to.
+func (m *motoProcess) removeOverlay() {
+	if m.overlay != "" {
+		_ = os.RemoveAll(m.overlay)
+	}
+}
+
 // Moto is a plain moto_server with no realism layer in front of it, for
 // tests that prove imgbuild works against the emulator as it is.
 type Moto struct{ p *motoProcess }
 
-// StartMoto starts a plain moto_server on a free loopback port.
+// StartMoto starts a plain moto_server on a free loopback port: moto's own
+// AMI catalogue, without the local cloud's images.
 func StartMoto(ctx context.Context, log hclog.Logger) (*Moto, error) {
-	p, err := startMoto(ctx, log)
+	p, err := launchMoto(ctx, log, false)
 	if err != nil {
 		return nil, err
 	}

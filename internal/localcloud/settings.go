@@ -29,7 +29,7 @@ type Settings struct {
 	Throttle         bool    // enforce EC2's per-region token buckets
 	FaultRate        float64 // fraction of EC2 requests failing with InternalError (500)
 	FailImages       string  // images whose name (or "region/name" when the glob has a "/") matches end in state failed
-	SSH              bool    // run an sshd per instance
+	SSH              bool    // boot a real Linux guest, with its own sshd, per Linux instance (root only)
 	Seed             int64   // random seed for jitter and faults (0 = time-based)
 }
 
@@ -106,7 +106,7 @@ var settings = map[string]setting{
 	"jitter":      floatSetting("random variation of durations", func(s *Settings) *float64 { return &s.Jitter }),
 	"fault-rate":  floatSetting("fraction of EC2 requests failing with InternalError", func(s *Settings) *float64 { return &s.FaultRate }),
 	"throttle":    boolSetting("enforce EC2 request token buckets", func(s *Settings) *bool { return &s.Throttle }),
-	"ssh":         boolSetting("run an sshd per instance", func(s *Settings) *bool { return &s.SSH }),
+	"ssh":         boolSetting("boot a real Linux guest (own root file system, sshd, sudo) per Linux instance; needs root", func(s *Settings) *bool { return &s.SSH }),
 	"fail-images": {doc: "glob of image names that end in state failed (\"region/name\" when it contains a /)", set: func(s *Settings, v string) error { s.FailImages = v; return nil }},
 	"seed": {doc: "random seed (integer)", set: func(s *Settings, v string) (err error) {
 		s.Seed, err = strconv.ParseInt(v, 10, 64)

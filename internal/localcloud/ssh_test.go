@@ -5,9 +5,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +54,7 @@ func output(t *testing.T, c *ssh.Client, cmd string) string {
 
 func TestInstancesAnswerSSHWithLaunchKey(t *testing.T) {
 	t.Parallel()
-	testenv.Require(t, testenv.Root, testenv.SSHD)
+	testenv.Require(t, testenv.Root, testenv.Debootstrap)
 	cloud := testenv.LocalCloud(t, sshSettings())
 	c := client(cloud, "us-east-1", 0)
 	ctx := context.Background()
@@ -72,14 +74,12 @@ func TestInstancesAnswerSSHWithLaunchKey(t *testing.T) {
 		t.Fatalf("instance addresses public %q private %q, want one loopback address", ip, aws.ToString(inst.PrivateIpAddress))
 	}
 	addr := net.JoinHostPort(ip, "22")
-	conn, err := sshLogin(addr, "ec2-user", key)
-	if err != nil {
-		t.Fatalf("ssh ec2-user@%s: %v", addr, err)
-	}
+	var conn *ssh.Client
+	eventually(t, "ssh ec2-user@"+addr, func() bool { conn, err = sshLogin(addr, "ec2-user", key); return err == nil })
 	defer conn.Close()
-	out := strings.Fields(output(t, conn, `id -u; pwd; echo "$HOME"`))
-	if len(out) != 3 || out[0] == "0" || out[1] != out[2] || out[1] == "/" {
-		t.Errorf("id -u, pwd, $HOME = %q: want an unprivileged user in its instance home", out)
+	out := strings.Fields(output(t, conn, `id -u; pwd; echo "$HOME"; sudo -n id -u`))
+	if len(out) != 4 || out[0] == "0" || out[1] != "/home/ec2-user" || out[2] != out[1] || out[3] != "0" {
+		t.Errorf("id -u, pwd, $HOME, sudo -n id -u = %q: want ec2-user in /home/ec2-user with passwordless sudo", out)
 	}
 
 	fc, err := sftp.NewClient(conn)
@@ -97,8 +97,8 @@ func TestInstancesAnswerSSHWithLaunchKey(t *testing.T) {
 		t.Errorf("script uploaded over sftp printed %q", got)
 	}
 
-	if _, err := sshLogin(addr, "root", key); err != nil {
-		t.Errorf("root login: %v", err)
+	if _, err := sshLogin(addr, "root", key); err == nil {
+		t.Error("root logged in with the launch key (EC2's images refuse it)")
 	}
 	if _, err := sshLogin(addr, "ec2-user", newSigner(t)); err == nil {
 		t.Error("login with another key succeeded")
@@ -113,7 +113,7 @@ func TestInstancesAnswerSSHWithLaunchKey(t *testing.T) {
 
 func TestImportedKeyPairLogsIn(t *testing.T) {
 	t.Parallel()
-	testenv.Require(t, testenv.Root, testenv.SSHD)
+	testenv.Require(t, testenv.Root, testenv.Debootstrap)
 	cloud := testenv.LocalCloud(t, sshSettings())
 	c := client(cloud, "us-east-1", 0)
 	key := newSigner(t)
@@ -123,10 +123,12 @@ func TestImportedKeyPairLogsIn(t *testing.T) {
 	}
 	id, _ := launch(t, c, "mine")
 	ip := aws.ToString(describeInstance(t, c, id).PublicIpAddress)
-	conn, err := sshLogin(net.JoinHostPort(ip, "22"), "ubuntu", key)
-	if err != nil {
-		t.Fatalf("ssh ubuntu@%s with the imported key: %v", ip, err)
-	}
+	var conn *ssh.Client
+	eventually(t, "ssh ubuntu@"+ip+" with the imported key", func() bool {
+		var err error
+		conn, err = sshLogin(net.JoinHostPort(ip, "22"), "ubuntu", key)
+		return err == nil
+	})
 	defer conn.Close()
 	if got := strings.TrimSpace(output(t, conn, "id -un")); got != "ubuntu" {
 		t.Errorf("id -un = %q", got)
@@ -136,7 +138,7 @@ func TestImportedKeyPairLogsIn(t *testing.T) {
 // TestCloseStopsEverything runs alone (not parallel) with its own TMPDIR so
 // that it can check that nothing is left behind.
 func TestCloseStopsEverything(t *testing.T) {
-	testenv.Require(t, testenv.Moto, testenv.SSHD, testenv.Root)
+	testenv.Require(t, testenv.Moto, testenv.Debootstrap, testenv.Root)
 	tmp := t.TempDir()
 	if err := os.Chmod(tmp, 0o711); err != nil {
 		t.Fatal(err)
@@ -152,10 +154,25 @@ func TestCloseStopsEverything(t *testing.T) {
 		cloud.Close()
 		t.Fatalf("create key pair: %v", err)
 	}
-	launch(t, c, "k")
+	id, _ := launch(t, c, "k")
+	addr := net.JoinHostPort(aws.ToString(describeInstance(t, c, id).PublicIpAddress), "22")
+	eventually(t, "the guest's sshd", func() bool {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	})
 	pids := cloud.PIDs()
 	if len(pids) != 2 {
-		t.Errorf("PIDs %v: want moto and one sshd", pids)
+		t.Errorf("PIDs %v: want moto and one guest", pids)
+	}
+	// The guest's disk is a layer in the cloud's state (TMPDIR).
+	if _, err := c.CreateImage(context.Background(), &ec2.CreateImageInput{InstanceId: aws.String(id), Name: aws.String("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := diskUse(t, tmp); n == 0 {
+		t.Error("no disk used by the instance and its image")
 	}
 	if err := cloud.Close(); err != nil {
 		t.Fatal(err)
@@ -168,9 +185,43 @@ func TestCloseStopsEverything(t *testing.T) {
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("left in TMPDIR: %v", left)
 	}
+	if ms := mountsUnder(t, tmp); len(ms) != 0 {
+		t.Errorf("mounts left: %v", ms)
+	}
 	if _, err := http.Get(cloud.URL()); err == nil {
 		t.Error("endpoint still answers after Close")
 	}
+}
+
+// diskUse returns the bytes of the regular files under dir.
+func diskUse(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// mountsUnder returns the lines of /proc/mounts that mention dir.
+func mountsUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, dir) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func newSigner(t *testing.T) ssh.Signer {

@@ -18,7 +18,6 @@ var stateCodes = map[string]int{
 type instance struct {
 	shown string    // transitional state reported until "until"
 	until time.Time // when moto's own state becomes visible
-	key   string    // launch key pair name
 	// drawn holds the duration drawn for each transitional state
 	// ("pending", "stopping", "shutting-down"), for the critical path.
 	drawn map[string]time.Duration

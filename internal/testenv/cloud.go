@@ -11,8 +11,8 @@ import (
 )
 
 // LocalCloud starts a local cloud with the given settings for the test and
-// stops it (every process, by PID) in t.Cleanup. It requires moto, and sshd
-// when s.SSH is set.
+// stops it (every process, by PID) in t.Cleanup. It requires moto, and root
+// and debootstrap when s.SSH (guests) is set.
 func LocalCloud(t testing.TB, s localcloud.Settings) *localcloud.Cloud {
 	t.Helper()
 	return LocalCloudWith(t, localcloud.Options{Settings: s})
@@ -23,7 +23,7 @@ func LocalCloudWith(t testing.TB, opts localcloud.Options) *localcloud.Cloud {
 	t.Helper()
 	Require(t, Moto)
 	if opts.Settings.SSH {
-		Require(t, SSHD)
+		Require(t, Root, Debootstrap)
 	}
 	if opts.Logger == nil {
 		opts.Logger = Logger(t)

@@ -1,7 +1,7 @@
 // Package testenv gives tests the external programs they need (moto_server,
 // sshd) and a local cloud to talk to, and decides what happens when a
 // program is missing: the test is skipped, unless IMGBUILD_TEST_REQUIRE
-// names the dependency ("moto", "sshd", "root", or "all", comma separated),
+// names the dependency ("moto", "sshd", "root", "debootstrap", or "all", comma separated),
 // in which case the test fails with an install hint. CI sets it so that a
 // missing dependency fails instead of silently passing.
 package testenv
@@ -26,7 +26,10 @@ const RequireEnv = "IMGBUILD_TEST_REQUIRE"
 const (
 	Moto = "moto" // moto_server on PATH
 	SSHD = "sshd" // OpenSSH sshd
-	Root = "root" // running as root (sshd on port 22, login accounts)
+	Root = "root" // running as root (sshd on port 22, the local cloud's guests)
+	// Debootstrap makes the local cloud's guest base system (needed once;
+	// then cached).
+	Debootstrap = "debootstrap"
 )
 
 // Require skips the test (or fails it, see RequireEnv) unless every named
@@ -54,6 +57,14 @@ func check(dep string) error {
 	case SSHD:
 		_, err := sshd.Path()
 		return err
+	case Debootstrap:
+		if _, err := exec.LookPath("debootstrap"); err == nil {
+			return nil
+		}
+		if _, err := os.Stat("/usr/sbin/debootstrap"); err == nil {
+			return nil
+		}
+		return fmt.Errorf("debootstrap not found; install it with: apt-get install -y debootstrap")
 	case Root:
 		if os.Geteuid() != 0 {
 			return fmt.Errorf("test needs root (sshd on port 22 of 127.0.1.N, login accounts ec2-user/ubuntu/admin)")
