@@ -102,20 +102,6 @@ func newTestGuest(t *testing.T, dir string, lowers []string, key testKey, firstB
 	return testGuest{g, spec}
 }
 
-func mounts(t *testing.T, under string) []string {
-	b, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.Contains(l, under) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // TestGuestLifecycle boots a guest, uses sudo in it, reboots it from
 // inside, stops and starts it, captures its disk as a layer, boots a second
 // guest from that layer, and removes both, leaving no mount, process or
@@ -153,7 +139,7 @@ func TestGuestLifecycle(t *testing.T) {
 	if _, err := key.run(t, ip, "root", "true"); err == nil {
 		t.Fatal("root logged in with the launch key")
 	}
-	if ms := mounts(t, dir); len(ms) != 0 {
+	if ms := testenv.MountsUnder(t, dir); len(ms) != 0 {
 		t.Fatalf("the guest's mounts show on the host: %v", ms)
 	}
 	g.must(t, key, "ec2-user", "echo kept | sudo tee /etc/imgbuild-marker >/dev/null; echo private > /tmp/only-here")
@@ -235,7 +221,7 @@ func TestGuestLifecycle(t *testing.T) {
 	if ls, _ := store.Layers(); len(ls) != 0 {
 		t.Fatalf("layers left: %v", ls)
 	}
-	if ms := mounts(t, dir); len(ms) != 0 {
+	if ms := testenv.MountsUnder(t, dir); len(ms) != 0 {
 		t.Fatalf("mounts left: %v", ms)
 	}
 }

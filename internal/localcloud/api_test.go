@@ -246,3 +246,37 @@ func TestRootVolumeDeletedOnTermination(t *testing.T) {
 		}
 	}
 }
+
+// TestRunInstancesClientToken: a RunInstances repeated with its
+// ClientToken (an SDK retry after a lost answer) gets the first
+// instances back instead of launching more, as on EC2.
+func TestRunInstancesClientToken(t *testing.T) {
+	t.Parallel()
+	cloud := testenv.LocalCloud(t, fast())
+	c := client(cloud, "us-east-1", 0)
+	ctx := context.Background()
+	in := &ec2.RunInstancesInput{ImageId: aws.String(linuxAMI(t, c)), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		InstanceType: types.InstanceTypeT3Micro, ClientToken: aws.String("retry-me")}
+	first, err := c.RunInstances(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.RunInstances(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := aws.ToString(first.Instances[0].InstanceId), aws.ToString(again.Instances[0].InstanceId); a != b || aws.ToString(again.ReservationId) != aws.ToString(first.ReservationId) {
+		t.Errorf("repeated token launched %s (reservation %s) after %s (%s)", b, aws.ToString(again.ReservationId), a, aws.ToString(first.ReservationId))
+	}
+	out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range out.Reservations {
+		n += len(r.Instances)
+	}
+	if n != 1 {
+		t.Errorf("%d instances in the cloud, want 1", n)
+	}
+}

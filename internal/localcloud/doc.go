@@ -51,7 +51,8 @@
 //
 // moto fixes: CreateImage snapshot TagSpecifications (moto crashes),
 // RegisterImage and CopyImage TagSpecifications and CopyImageTags (moto
-// ignores them), CopyImage ClientToken idempotency (moto copies again),
+// ignores them), CopyImage and RunInstances ClientToken idempotency (moto
+// copies or launches again),
 // rootDeviceType "standard" reported as "ebs".
 //
 // Guests: each instance gets its own loopback address 127.0.X.Y, reported

@@ -30,7 +30,7 @@ func (p *proxy) beforeCreateImage(ctx context.Context, r *request) (*node, *apiE
 // makes a new image each time) and takes the TagSpecifications out.
 func (p *proxy) beforeCopyImage(ctx context.Context, r *request) (*node, *apiError) {
 	if tok := r.form.Get("ClientToken"); tok != "" {
-		if id, ok := p.world.copyToken(r.region, tok); ok {
+		if id, ok := p.world.madeFor(r.region, "CopyImage", tok); ok {
 			return okResponse("CopyImage", &node{name: "imageId", text: id}), nil
 		}
 	}
@@ -73,7 +73,7 @@ func (p *proxy) afterNewImage(d time.Duration) func(context.Context, *request, *
 		p.world.newImage(r.region, id, r.form.Get("Name"), from, d)
 		p.world.created(r.region, id)
 		if tok := r.form.Get("ClientToken"); r.action == "CopyImage" && tok != "" {
-			p.world.rememberCopy(r.region, tok, id)
+			p.world.rememberToken(r.region, "CopyImage", tok, id)
 		}
 		if err := p.applyImageTags(ctx, r, id); err != nil {
 			p.log.Error("apply image tags", "image", id, "region", r.region, "error", err)

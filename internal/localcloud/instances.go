@@ -2,14 +2,17 @@ package localcloud
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
 // ec2Hooks lists every action the layer changes.
 func (p *proxy) ec2Hooks() map[string]hook {
 	return map[string]hook{
-		"RunInstances":       {after: p.afterRun},
+		"RunInstances":       {before: p.beforeRun, after: p.afterRun},
 		"StartInstances":     {after: p.afterStateChange("pending", p.s.Boot)},
 		"RebootInstances":    {after: p.afterReboot},
 		"StopInstances":      {after: p.afterStateChange("stopping", p.s.Stop)},
@@ -34,11 +37,47 @@ func (p *proxy) ec2Hooks() map[string]hook {
 	}
 }
 
+// beforeRun answers a repeated ClientToken with the instances the first
+// request launched, as EC2 does (moto launches again).
+func (p *proxy) beforeRun(ctx context.Context, r *request) (*node, *apiError) {
+	tok := r.form.Get("ClientToken")
+	if tok == "" {
+		return nil, nil
+	}
+	ids, ok := p.world.madeFor(r.region, "RunInstances", tok)
+	if !ok {
+		return nil, nil
+	}
+	form := url.Values{"Action": {"DescribeInstances"}}
+	for i, id := range strings.Split(ids, ",") {
+		form.Set(fmt.Sprintf("InstanceId.%d", i+1), id)
+	}
+	resp, err := p.call(ctx, r.region, form)
+	if err != nil {
+		return nil, &apiError{http.StatusInternalServerError, "InternalError", err.Error()}
+	}
+	res := resp.items("reservationSet")
+	if len(res) == 0 {
+		return nil, nil
+	}
+	for _, item := range res[0].items("instancesSet") {
+		p.rewriteInstance(r.region, item)
+	}
+	return okResponse("RunInstances", res[0].kids()...), nil
+}
+
 // afterRun makes new instances pending, gives each a loopback address and
 // boots its guest.
 func (p *proxy) afterRun(ctx context.Context, r *request, resp *node) {
+	var ids []string
+	defer func() {
+		if tok := r.form.Get("ClientToken"); tok != "" && len(ids) > 0 {
+			p.world.rememberToken(r.region, "RunInstances", tok, strings.Join(ids, ","))
+		}
+	}()
 	for _, item := range resp.items("instancesSet") {
 		id := item.value("instanceId")
+		ids = append(ids, id)
 		p.world.created(r.region, id)
 		p.world.instanceTransition(r.region, id, "pending", p.s.Boot)
 		l := launch{key: r.form.Get("KeyName"), image: r.form.Get("ImageId"), userData: r.form.Get("UserData"),

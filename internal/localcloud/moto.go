@@ -33,9 +33,24 @@ func startMoto(ctx context.Context, log hclog.Logger) (*motoProcess, error) {
 	return launchMoto(ctx, log, true)
 }
 
+// errMotoExited is returned (wrapped) when moto_server exits before it
+// answers: most often because the free port it was given was taken in the
+// meantime (busy machines open many connections), so it is tried again.
+var errMotoExited = errors.New("moto_server exited before answering (run with IMGBUILD_LOG=trace to see its output)")
+
 // launchMoto starts moto_server, with the catalogue or as it is, and waits
-// until it answers.
+// until it answers, on a new port if it exits at once (up to three times).
 func launchMoto(ctx context.Context, log hclog.Logger, withCatalogue bool) (*motoProcess, error) {
+	for attempt := 1; ; attempt++ {
+		m, err := launchMotoOnce(ctx, log, withCatalogue)
+		if err == nil || !errors.Is(err, errMotoExited) || attempt == 3 {
+			return m, err
+		}
+		log.Warn("moto_server exited at start; trying another port", "attempt", attempt)
+	}
+}
+
+func launchMotoOnce(ctx context.Context, log hclog.Logger, withCatalogue bool) (*motoProcess, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, fmt.Errorf("find moto_server: %w", ErrMotoNotInstalled)
@@ -105,7 +120,7 @@ func (m *motoProcess) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-m.done:
-			return fmt.Errorf("moto_server exited before answering (run with IMGBUILD_LOG=trace to see its output)")
+			return errMotoExited
 		case <-ctx.Done():
 			return fmt.Errorf("wait for moto_server on %s: %w", m.url.Host, ctx.Err())
 		case <-time.After(50 * time.Millisecond):

@@ -185,7 +185,7 @@ func TestCloseStopsEverything(t *testing.T) {
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("left in TMPDIR: %v", left)
 	}
-	if ms := mountsUnder(t, tmp); len(ms) != 0 {
+	if ms := testenv.MountsUnder(t, tmp); len(ms) != 0 {
 		t.Errorf("mounts left: %v", ms)
 	}
 	if _, err := http.Get(cloud.URL()); err == nil {
@@ -206,22 +206,6 @@ func diskUse(t *testing.T, dir string) int64 {
 		return nil
 	})
 	return n
-}
-
-// mountsUnder returns the lines of /proc/mounts that mention dir.
-func mountsUnder(t *testing.T, dir string) []string {
-	t.Helper()
-	b, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.Contains(l, dir) {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 func newSigner(t *testing.T) ssh.Signer {

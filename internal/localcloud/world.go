@@ -36,15 +36,15 @@ type image struct {
 
 // world tracks timings and extra state, keyed by "region/id".
 type world struct {
-	mu         sync.Mutex
-	s          Settings
-	rng        *rand.Rand
-	instances  map[string]*instance
-	images     map[string]*image
-	born       map[string]time.Time // creation time of new IDs
-	copyTokens map[string]string    // region/ClientToken -> image ID
-	snapImage  map[string]string    // region/snapshot -> region/image being made from it
-	now        func() time.Time
+	mu        sync.Mutex
+	s         Settings
+	rng       *rand.Rand
+	instances map[string]*instance
+	images    map[string]*image
+	born      map[string]time.Time // creation time of new IDs
+	tokens    map[string]string    // region/action/ClientToken -> what it made (IDs, comma-separated)
+	snapImage map[string]string    // region/snapshot -> region/image being made from it
+	now       func() time.Time
 }
 
 func newWorld(s Settings) *world {
@@ -55,7 +55,7 @@ func newWorld(s Settings) *world {
 	return &world{
 		s: s, rng: rand.New(rand.NewSource(seed)), now: time.Now,
 		instances: map[string]*instance{}, images: map[string]*image{},
-		born: map[string]time.Time{}, copyTokens: map[string]string{}, snapImage: map[string]string{},
+		born: map[string]time.Time{}, tokens: map[string]string{}, snapImage: map[string]string{},
 	}
 }
 
@@ -183,18 +183,19 @@ func (w *world) protected(region, id string) bool {
 	return im != nil && (im.protection != "" || w.now().Before(im.cooldownEnd))
 }
 
-// copyToken returns the image a CopyImage ClientToken already produced.
-func (w *world) copyToken(region, token string) (string, bool) {
+// madeFor returns what an action's ClientToken already made (CopyImage:
+// the image; RunInstances: the instances).
+func (w *world) madeFor(region, action, token string) (string, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	id, ok := w.copyTokens[region+"/"+token]
-	return id, ok
+	ids, ok := w.tokens[region+"/"+action+"/"+token]
+	return ids, ok
 }
 
-func (w *world) rememberCopy(region, token, id string) {
+func (w *world) rememberToken(region, action, token, ids string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.copyTokens[region+"/"+token] = id
+	w.tokens[region+"/"+action+"/"+token] = ids
 }
 
 func stateCode(name string) string { return strconv.Itoa(stateCodes[name]) }
