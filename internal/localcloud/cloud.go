@@ -76,6 +76,7 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		os.RemoveAll(state)
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	moto, err := startMoto(ctx, log.Named("moto"))
