@@ -242,12 +242,8 @@ func (m *machines) terminate(region, id string) {
 func (m *machines) capture(ctx context.Context, region, id, holder string, live bool) error {
 	g := m.guestOf(region, id)
 	if g == nil {
-		if m.guests {
-			// A Windows instance or one from before: its image has the
-			// content it was launched from.
-			stack, _ := m.store.Stack(instanceHolder(region, id))
-			m.store.Hold(holder, stack)
-		}
+		// A Windows instance: its image has the content it was launched from.
+		m.share(instanceHolder(region, id), holder)
 		return nil
 	}
 	below, _ := m.store.Stack(instanceHolder(region, id))
