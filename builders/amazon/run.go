@@ -117,8 +117,8 @@ type RunConfig struct {
 	// Not implemented yet: validate refuses it.
 	SessionManagerPort int `hcl:"session_manager_port"`
 	// WindowsPasswordTimeout is how long to wait for the Windows
-	// administrator password (WinRM). Not implemented yet: validate
-	// refuses it.
+	// Administrator password (GetPasswordData) when communicator is
+	// "winrm" and winrm_password is not set. Default: "20m".
 	WindowsPasswordTimeout string `hcl:"windows_password_timeout"`
 }
 

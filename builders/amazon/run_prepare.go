@@ -19,6 +19,8 @@ func (c *RunConfig) Prepare(ctx *check.Context) {
 	c.prepareMetadata(ctx)
 	c.prepareFeatures(ctx)
 	c.RunTags = MergeTags(ctx, "run_tags", c.RunTags, c.RunTag)
+	setString(&c.WindowsPasswordTimeout, "20m")
+	ctx.DurationAttr(check.Path("windows_password_timeout"), c.WindowsPasswordTimeout)
 	ctx.Enum(check.Path("shutdown_behavior"), c.InstanceInitiatedShutdownBehavior, "stop", "terminate")
 	ctx.Enum(check.Path("placement", "tenancy"), c.Placement.Tenancy, "default", "dedicated", "host")
 	ctx.Enum(check.Path("ssh_interface"), c.SSHInterface, "public_ip", "private_ip", "public_dns", "private_dns", "session_manager")
@@ -67,6 +69,7 @@ func (c *RunConfig) prepareUserData(ctx *check.Context) {
 	}
 	if c.UserData != "" {
 		ctx.Check(check.Path("user_data"), "User data too large", check.UserDataSize(len(c.UserData)))
+		ctx.Check(check.Path("user_data"), "Invalid Windows user data", check.WindowsUserData(c.UserData))
 	}
 	if c.UserDataFile == "" {
 		return
@@ -82,6 +85,7 @@ func (c *RunConfig) prepareUserData(ctx *check.Context) {
 		return
 	}
 	ctx.Check(path, "User data too large", check.UserDataSize(len(data)))
+	ctx.Check(path, "Invalid Windows user data", check.WindowsUserData(string(data)))
 }
 
 func (c *RunConfig) prepareMetadata(ctx *check.Context) {

@@ -24,17 +24,19 @@ type SourceConfig struct {
 // whether a template set them.
 func (c *SourceConfig) Prepare(ctx *check.Context) {
 	c.RunConfig.refuseUnimplemented(ctx)
-	winrm := refuseCommunicator(ctx, &c.Config)
+	refuseCommunicator(ctx, &c.Config)
 	c.AccessConfig.Prepare(ctx)
 	c.AMIConfig.Prepare(ctx, c.Region)
 	c.RunConfig.Prepare(ctx)
 	c.BlockDevices.Prepare(ctx)
-	if !winrm {
-		// The WinRM checks would only ask for more winrm_* settings,
-		// which are refused too.
-		c.Config.Prepare(ctx)
+	c.Config.Prepare(ctx)
+	// timeouts.ssh bounds the connection of either communicator; its
+	// default is that communicator's own timeout.
+	commTimeout := c.SSHTimeout
+	if c.Type == communicator.WinRM {
+		commTimeout = c.WinRMTimeout
 	}
-	c.Timeouts.Prepare(ctx, c.SSHTimeout)
+	c.Timeouts.Prepare(ctx, commTimeout)
 	c.prepareVirtualization(ctx)
 }
 

@@ -124,7 +124,8 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"session manager", func(c *SourceConfig) { c.SSHInterface = "session_manager" }, "", `ssh_interface = "session_manager" is not implemented yet`},
 		{"pause_before_ssm", func(c *SourceConfig) { c.PauseBeforeSSM = "30s" }, "", "pause_before_ssm is not implemented yet"},
 		{"session_manager_port", func(c *SourceConfig) { c.SessionManagerPort = 8022 }, "", "session_manager_port is not implemented yet"},
-		{"windows_password_timeout", func(c *SourceConfig) { c.WindowsPasswordTimeout = "20m" }, "", "windows_password_timeout is not implemented yet"},
+		{"windows_password_timeout", func(c *SourceConfig) { c.WindowsPasswordTimeout = "soon" }, "", "Invalid duration for windows_password_timeout"},
+		{"windows user data tag case", func(c *SourceConfig) { c.UserData = "<PowerShell>\nwinrm quickconfig -q\n</PowerShell>" }, "", "Invalid Windows user data"},
 		{"skip_profile_validation", func(c *SourceConfig) { c.SkipProfileValidation = true }, "", "skip_profile_validation is not implemented yet"},
 		{"vpc_filter", func(c *SourceConfig) { c.VpcFilter.Filters = map[string]string{"tag:Name": "build"} }, "", "vpc_filter is not implemented yet"},
 		{"cidr", func(c *SourceConfig) { c.TemporarySGSourceCidrs = []string{"10.0.0.1"} }, "", "Invalid CIDR"},
@@ -161,8 +162,15 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"paravirtual with ena", func(c *SourceConfig) { c.AMIVirtType = "paravirtual"; c.AMIENASupport = ptr(true) }, "", "Enhanced networking needs hvm"},
 		{"paravirtual with sriov", func(c *SourceConfig) { c.AMIVirtType = "paravirtual"; c.AMISriovNetSupport = true }, "", "Enhanced networking needs hvm"},
 		{"hvm with ena", func(c *SourceConfig) { c.AMIVirtType = "hvm"; c.AMIENASupport = ptr(true) }, "", ""},
-		{"winrm", func(c *SourceConfig) { c.Type = "winrm" }, "", `communicator = "winrm" is not implemented yet`},
-		{"winrm setting with ssh", func(c *SourceConfig) { c.WinRMUseSSL = true }, "", "winrm_use_ssl is not implemented yet"},
+		{"winrm without user", func(c *SourceConfig) { c.Type = "winrm" }, "", "Missing required argument"},
+		{"winrm", func(c *SourceConfig) { c.Type = "winrm"; c.WinRMUsername = "Administrator" }, "", ""},
+		{"winrm with ed25519 key", func(c *SourceConfig) {
+			c.Type, c.WinRMUsername, c.TemporaryKeyPairType = "winrm", "Administrator", "ed25519"
+		}, "", "Windows passwords need an RSA key pair"},
+		{"winrm with ed25519 key and password", func(c *SourceConfig) {
+			c.Type, c.WinRMUsername, c.TemporaryKeyPairType, c.WinRMPassword = "winrm", "Administrator", "ed25519", "pw"
+		}, "", ""},
+		{"winrm port", func(c *SourceConfig) { c.Type, c.WinRMUsername, c.WinRMPort = "winrm", "Administrator", 70000 }, "", "Invalid value for winrm_port"},
 		{"ssh_clear_authorized_keys", func(c *SourceConfig) { c.SSHClearAuthorizedKeys = true }, "", "ssh_clear_authorized_keys is not implemented yet"},
 		{"vault", func(c *SourceConfig) { c.VaultAWSEngine.Name = "builder" }, "", "vault_aws_engine is not implemented yet"},
 		{"mfa", func(c *SourceConfig) { c.MFACode = "123456" }, "", "mfa_code is not implemented yet"},

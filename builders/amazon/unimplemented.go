@@ -15,7 +15,6 @@ const (
 	hintCredentials = "Give credentials through profile, access_key and secret_key, assume_role or the AWS_* environment variables instead."
 	hintSpot        = "Spot instances are not implemented yet: remove it to build on an on-demand instance."
 	hintSSM         = `It only applies to ssh_interface = "session_manager", which is not implemented yet: remove it.`
-	hintWinRM       = `It only applies to the WinRM communicator, which is not implemented yet: remove it.`
 )
 
 // refuseUnimplemented refuses the access settings awsapi cannot carry.
@@ -30,7 +29,7 @@ func (c *AccessConfig) refuseUnimplemented(ctx *check.Context) {
 }
 
 // refuseUnimplemented refuses the run settings with no implementation:
-// spot instances, Session Manager, Windows password retrieval, and the
+// spot instances, Session Manager, and the
 // filters that find a VPC or security groups.
 func (c *RunConfig) refuseUnimplemented(ctx *check.Context) {
 	for _, s := range []struct {
@@ -51,7 +50,6 @@ func (c *RunConfig) refuseUnimplemented(ctx *check.Context) {
 	}
 	ctx.RefuseSet(check.Path("pause_before_ssm"), c.PauseBeforeSSM != "", hintSSM)
 	ctx.RefuseSet(check.Path("session_manager_port"), c.SessionManagerPort != 0, hintSSM)
-	ctx.RefuseSet(check.Path("windows_password_timeout"), c.WindowsPasswordTimeout != "", hintWinRM)
 	ctx.RefuseSet(check.Path("vpc_filter"), len(c.VpcFilter.Filters) > 0, "Set vpc_id, or subnet_id or subnet_filter, instead.")
 	ctx.RefuseSet(check.Path("security_group_filter"), len(c.SecurityGroupFilter.Filters) > 0,
 		"Set security_group_ids instead, or leave both out for a temporary security group.")
@@ -59,35 +57,10 @@ func (c *RunConfig) refuseUnimplemented(ctx *check.Context) {
 		"imgbuild does not look iam_instance_profile up before the launch, so there is nothing to skip: remove it.")
 }
 
-// refuseCommunicator refuses the WinRM communicator and every winrm_*
-// setting, and ssh_clear_authorized_keys. It reports whether the
-// communicator itself is refused.
-func refuseCommunicator(ctx *check.Context, c *communicator.Config) bool {
-	winrm := c.Type == communicator.WinRM
-	if winrm {
-		ctx.NotImplemented(check.Path("communicator"), `communicator = "winrm"`,
-			`Use communicator = "ssh" (with an SSH server on the image) or "none".`)
-	}
-	w := c.WinRMConfig
-	for _, s := range []struct {
-		name string
-		set  bool
-	}{
-		{"winrm_username", w.WinRMUsername != ""},
-		{"winrm_password", w.WinRMPassword != ""},
-		{"winrm_host", w.WinRMHost != ""},
-		{"winrm_port", w.WinRMPort != 0},
-		{"winrm_timeout", w.WinRMTimeout != ""},
-		{"winrm_use_ssl", w.WinRMUseSSL},
-		{"winrm_insecure", w.WinRMInsecure},
-		{"winrm_use_ntlm", w.WinRMUseNTLM},
-		{"winrm_no_proxy", w.WinRMNoProxy},
-	} {
-		ctx.RefuseSet(check.Path(s.name), s.set, hintWinRM)
-	}
+// refuseCommunicator refuses ssh_clear_authorized_keys.
+func refuseCommunicator(ctx *check.Context, c *communicator.Config) {
 	ctx.RefuseSet(check.Path("ssh_clear_authorized_keys"), c.SSHClearAuthorizedKeys,
 		"Remove it, or empty ~/.ssh/authorized_keys in a last shell provisioner.")
-	return winrm
 }
 
 // PrepareQuery is Prepare for a data source: it also refuses aws_polling,

@@ -15,6 +15,10 @@ type Step struct {
 	// CleanupOnFailure says the cleanup only acts when the build did not
 	// succeed (it removes images a failed build made).
 	CleanupOnFailure bool
+	// StopsInstance says the step leaves the instance shutting itself
+	// down (a sysprep provisioner): the builder waits for the stop
+	// instead of stopping it.
+	StopsInstance bool
 }
 
 // Planner collects the steps of one build while its builder plans it. IDs

@@ -152,6 +152,36 @@ func UserDataSize(n int) error {
 	return nil
 }
 
+// windowsTags are the tags of Windows user data, which the EC2 agents
+// match case-sensitively.
+var windowsTags = []string{"powershell", "script", "persist", "powershellArguments", "runAsLocalSystem"}
+
+// WindowsUserData checks the tags of Windows user data: the agents ignore
+// a tag in another case ("<PowerShell>") or without its closing tag, and
+// the script silently never runs. User data without such tags passes.
+func WindowsUserData(s string) error {
+	lower := strings.ToLower(s)
+	for _, tag := range windowsTags {
+		for _, t := range []string{"<" + tag + ">", "</" + tag + ">"} {
+			for i := 0; ; {
+				j := strings.Index(lower[i:], strings.ToLower(t))
+				if j < 0 {
+					break
+				}
+				if got := s[i+j : i+j+len(t)]; got != t {
+					return fmt.Errorf("%s must be written %s: the EC2 Windows agents match the tags case-sensitively and would not run this script", got, t)
+				}
+				i += j + len(t)
+			}
+		}
+		open, closing := strings.Count(s, "<"+tag+">"), strings.Count(s, "</"+tag+">")
+		if open != closing {
+			return fmt.Errorf("<%s> appears %d times and </%s> %d times: each script needs its opening and closing tag", tag, open, tag, closing)
+		}
+	}
+	return nil
+}
+
 // EnvVar checks a "KEY=value" entry of environment_vars.
 func EnvVar(s string) error {
 	key, _, ok := strings.Cut(s, "=")

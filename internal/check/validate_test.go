@@ -188,3 +188,22 @@ func TestCommandTemplate(t *testing.T) {
 		})
 	}
 }
+
+func TestWindowsUserData(t *testing.T) {
+	for _, tc := range []struct {
+		in, err string
+	}{
+		{"#!/bin/sh\necho <b>hi</b>\n", ""},
+		{"<powershell>\nwinrm quickconfig -q\n</powershell>\n<persist>true</persist>", ""},
+		{"<script>echo hi</script><powershell>Write-Host</powershell>", ""},
+		{"<PowerShell>\nwinrm quickconfig -q\n</PowerShell>", "<PowerShell> must be written <powershell>"},
+		{"<powershell>\nwinrm quickconfig -q\n</POWERSHELL>", "</POWERSHELL> must be written </powershell>"},
+		{"<powershell>\nwinrm quickconfig -q\n", "<powershell> appears 1 times and </powershell> 0 times"},
+		{"<runaslocalsystem>true</runaslocalsystem>", "must be written <runAsLocalSystem>"},
+	} {
+		err := WindowsUserData(tc.in)
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("WindowsUserData(%q) = %v, want %q", tc.in, err, tc.err)
+		}
+	}
+}

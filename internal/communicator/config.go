@@ -85,7 +85,9 @@ type SSHConfig struct {
 	// TemporaryKeyPairName names the temporary EC2 key pair. Default: a
 	// generated name ("imgbuild_<id>").
 	TemporaryKeyPairName string `hcl:"temporary_key_pair_name"`
-	// TemporaryKeyPairType is "ed25519" (default) or "rsa".
+	// TemporaryKeyPairType is "ed25519" (default) or "rsa" (default with
+	// communicator "winrm": EC2 encrypts a Windows instance's password
+	// with an RSA key only).
 	TemporaryKeyPairType string `hcl:"temporary_key_pair_type"`
 	// TemporaryKeyPairBits is the RSA key size. Default: 4096; at least
 	// 2048. Ignored for ed25519.
@@ -126,6 +128,7 @@ func (c *Config) Prepare(ctx *check.Context) {
 		c.SSHConfig.prepare(ctx)
 	case WinRM:
 		c.WinRMConfig.prepare(ctx)
+		c.prepareWinRMKey(ctx)
 	}
 }
 
@@ -146,6 +149,11 @@ func (c *Config) setDefaults() {
 	setString(&c.SSHFileTransferMethod, "scp")
 	setString(&c.SSHKeepAliveInterval, "5s")
 	setInt(&c.SSHBastionPort, 22)
+	if c.Type == WinRM {
+		// Windows encrypts the Administrator password with the key
+		// pair's public key, and only with an RSA one.
+		setString(&c.TemporaryKeyPairType, "rsa")
+	}
 	setString(&c.TemporaryKeyPairType, "ed25519")
 	if c.TemporaryKeyPairType == "rsa" {
 		setInt(&c.TemporaryKeyPairBits, 4096)
@@ -188,6 +196,19 @@ func (w *WinRMConfig) prepare(ctx *check.Context) {
 	ctx.Require(check.Path("winrm_username"), w.WinRMUsername != "", "it names the user to connect as over WinRM")
 	ctx.DurationAttr(check.Path("winrm_timeout"), w.WinRMTimeout)
 	port(ctx, "winrm_port", w.WinRMPort)
+}
+
+// prepareWinRMKey checks the temporary key pair of a WinRM build: without
+// winrm_password the password is decrypted with it, so it must be RSA.
+func (c *Config) prepareWinRMKey(ctx *check.Context) {
+	ctx.Enum(check.Path("temporary_key_pair_type"), c.TemporaryKeyPairType, "ed25519", "rsa")
+	if c.TemporaryKeyPairType == "rsa" && c.TemporaryKeyPairBits < 2048 {
+		ctx.Errorf(check.Path("temporary_key_pair_bits"), "Invalid value for temporary_key_pair_bits", "RSA keys must have at least 2048 bits, got %d", c.TemporaryKeyPairBits)
+	}
+	if c.TemporaryKeyPairType == "ed25519" && c.WinRMPassword == "" && !ctx.IsUnknown("winrm_password") {
+		ctx.Errorf(check.Path("temporary_key_pair_type"), "Windows passwords need an RSA key pair",
+			"Without winrm_password imgbuild reads the Administrator password with GetPasswordData, which EC2 encrypts with an RSA key only: remove temporary_key_pair_type or set it to \"rsa\", or set winrm_password.")
+	}
 }
 
 func port(ctx *check.Context, name string, p int) {

@@ -8,6 +8,7 @@ package interpolate
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"text/template"
 	"time"
@@ -25,6 +26,19 @@ type Data struct {
 	BuildRegion           string            // {{ .BuildRegion }}: region the value is rendered for
 	BuildName             string            // {{ .BuildName }} and {{ build_name }}
 	BuildType             string            // {{ build_type }}, e.g. "amazon-ebs"
+
+	// The connection to the build instance (Packer's build.* values),
+	// known once the instance is running and connected.
+	ID            string // {{ .ID }}: the build instance's ID
+	Host          string // {{ .Host }}: the address the communicator connects to
+	Port          string // {{ .Port }}
+	User          string // {{ .User }}: ssh_username or winrm_username
+	Password      string // {{ .Password }}: ssh_password, winrm_password or the retrieved Windows password (a secret)
+	WinRMPassword string // {{ .WinRMPassword }}: the WinRM password (a secret)
+	ConnType      string // {{ .ConnType }}: "ssh" or "winrm"
+	PackerRunUUID string // {{ .PackerRunUUID }}: the run's ID
+	SSHPublicKey  string // {{ .SSHPublicKey }}: the temporary key's authorized_keys line
+	SSHPrivateKey string // {{ .SSHPrivateKey }}: the temporary private key, PEM (a secret)
 
 	// Now is the time {{timestamp}} and {{isotime}} render. It is fixed
 	// once per run so every region and every field agree.
@@ -46,6 +60,16 @@ func Sample() Data {
 		SourceAMITags:         map[string]string{},
 		BuildRegion:           "us-east-1",
 		BuildName:             "sample",
+		ID:                    "i-0123456789abcdef0",
+		Host:                  "192.0.2.10",
+		Port:                  "22",
+		User:                  "sample-user",
+		Password:              "sample-password",
+		WinRMPassword:         "sample-password",
+		ConnType:              "ssh",
+		PackerRunUUID:         "00000000-0000-4000-8000-000000000000",
+		SSHPublicKey:          "ssh-ed25519 AAAA sample",
+		SSHPrivateKey:         "-----BEGIN OPENSSH PRIVATE KEY-----",
 		BuildType:             "amazon-ebs",
 		Now:                   SampleTime,
 	}
@@ -71,6 +95,39 @@ func Render(s string, data Data) (string, error) {
 		return "", fmt.Errorf("render %q: %w", s, err)
 	}
 	return b.String(), nil
+}
+
+// buildVar matches a placeholder that names one field, as build.<name>
+// leaves in HCL values ("{{ .Password }}") and legacy templates write it
+// ("{{.WinRMPassword}}").
+var buildVar = regexp.MustCompile(`\{\{\s*\.([A-Za-z]+)\s*\}\}`)
+
+// RenderBuild replaces the placeholders of the build's connection values
+// (ID, Host, Port, User, Password, WinRMPassword, ConnType, PackerRunUUID,
+// SSHPublicKey, SSHPrivateKey) and of the source image in s, leaving every
+// other placeholder, such as a provisioner's own {{.Path}}, as it is.
+func RenderBuild(s string, data Data) string {
+	if !Contains(s) {
+		return s
+	}
+	vals := data.buildValues()
+	return buildVar.ReplaceAllStringFunc(s, func(m string) string {
+		if v, ok := vals[buildVar.FindStringSubmatch(m)[1]]; ok {
+			return v
+		}
+		return m
+	})
+}
+
+func (d Data) buildValues() map[string]string {
+	return map[string]string{
+		"ID": d.ID, "Host": d.Host, "Port": d.Port, "User": d.User, "Password": d.Password,
+		"WinRMPassword": d.WinRMPassword, "ConnType": d.ConnType, "PackerRunUUID": d.PackerRunUUID,
+		"SSHPublicKey": d.SSHPublicKey, "SSHPrivateKey": d.SSHPrivateKey,
+		"SourceAMI": d.SourceAMI, "SourceAMIName": d.SourceAMIName, "SourceAMIOwner": d.SourceAMIOwner,
+		"SourceAMIOwnerName": d.SourceAMIOwnerName, "SourceAMICreationDate": d.SourceAMICreationDate,
+		"BuildRegion": d.BuildRegion,
+	}
 }
 
 // Check reports whether s would render: it parses s and executes it with

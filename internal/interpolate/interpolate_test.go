@@ -120,3 +120,18 @@ func TestCleanResourceName(t *testing.T) {
 		})
 	}
 }
+
+func TestRenderBuild(t *testing.T) {
+	d := Data{ID: "i-1", Password: "p@ss", WinRMPassword: "p@ss", SourceAMI: "ami-1", Host: "10.0.0.1"}
+	for in, want := range map[string]string{
+		"no placeholders":                         "no placeholders",
+		"{{ .Password }}":                         "p@ss",
+		"-p {{.WinRMPassword}} on {{ .Host }}":    "-p p@ss on 10.0.0.1",
+		"&'{{.Path}}' {{ .ID }}":                  "&'{{.Path}}' i-1",
+		"{{ .Vars }}{{.SourceAMI}} {{timestamp}}": "{{ .Vars }}ami-1 {{timestamp}}",
+	} {
+		if got := RenderBuild(in, d); got != want {
+			t.Errorf("RenderBuild(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -34,8 +34,12 @@ import (
 // ec2/resources/latest_amis is a directory of copies of moto's files with
 // the catalogue added, under an ID per region. moto's code is not changed.
 
-// canonicalOwner is the account Canonical publishes Ubuntu images from.
-const canonicalOwner = "099720109477"
+// canonicalOwner is the account Canonical publishes Ubuntu images from;
+// amazonOwner the one Amazon publishes Windows images from.
+const (
+	canonicalOwner = "099720109477"
+	amazonOwner    = "801119661308"
+)
 
 // catalogueImage is an image of the catalogue, the same in every region
 // but for its ID. Its ImageOwnerAlias is "amazon", as moto says of every
@@ -44,6 +48,7 @@ type catalogueImage struct {
 	name        string
 	description string
 	created     string // CreationDate
+	platform    string // "windows", or "" for Linux
 }
 
 // catalogue lists the images: two builds of each Ubuntu release, so that
@@ -54,6 +59,18 @@ var catalogue = []catalogueImage{
 	ubuntuImage("hvm-ssd/ubuntu-jammy-22.04", "20240701", "Canonical, Ubuntu, 22.04 LTS, amd64 jammy image build on 2024-07-01", "2024-07-01T16:36:59.000Z"),
 	ubuntuImage("hvm-ssd-gp3/ubuntu-noble-24.04", "20240607", "Canonical, Ubuntu, 24.04, amd64 noble image", "2024-06-07T09:33:18.000Z"),
 	ubuntuImage("hvm-ssd-gp3/ubuntu-noble-24.04", "20240701", "Canonical, Ubuntu, 24.04, amd64 noble image", "2024-07-01T10:48:21.000Z"),
+	windowsImage("2019", "2024.10.09", "2024-10-09T23:05:18.000Z"),
+	windowsImage("2019", "2024.11.13", "2024-11-13T22:41:07.000Z"),
+	windowsImage("2022", "2024.10.09", "2024-10-09T23:12:44.000Z"),
+	windowsImage("2022", "2024.11.13", "2024-11-13T22:50:31.000Z"),
+}
+
+// windowsImage is Amazon's Windows Server Full Base image of a release,
+// as published on patch Tuesday's date.
+func windowsImage(release, date, created string) catalogueImage {
+	return catalogueImage{name: "Windows_Server-" + release + "-English-Full-Base-" + date,
+		description: "Microsoft Windows Server " + release + " Full Locale English AMI provided by Amazon",
+		created:     created, platform: "windows"}
 }
 
 func ubuntuImage(release, serial, description, created string) catalogueImage {
@@ -79,6 +96,7 @@ type motoAMI struct {
 	SriovNetSupport    string `json:"sriov"`
 	BootMode           string `json:"boot_mode"`
 	CreationDate       string `json:"creation_date"`
+	Platform           string `json:"platform,omitempty"`
 }
 
 // catalogueID is the image's ID in region: stable, and different in every
@@ -92,11 +110,15 @@ func catalogueID(region, name string) string {
 func catalogueEntries(region string) []motoAMI {
 	out := make([]motoAMI, 0, len(catalogue))
 	for _, im := range catalogue {
+		owner := canonicalOwner
+		if im.platform == "windows" {
+			owner = amazonOwner
+		}
 		out = append(out, motoAMI{
 			ID:                 catalogueID(region, im.name),
 			Name:               im.name,
 			Description:        im.description,
-			OwnerID:            canonicalOwner,
+			OwnerID:            owner,
 			Public:             true,
 			State:              "available",
 			ImageType:          "machine",
@@ -109,6 +131,7 @@ func catalogueEntries(region string) []motoAMI {
 			SriovNetSupport:    "simple",
 			BootMode:           "uefi-preferred",
 			CreationDate:       im.created,
+			Platform:           im.platform,
 		})
 	}
 	return out

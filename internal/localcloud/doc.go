@@ -71,7 +71,24 @@
 // package registry. StopInstances ends the guest's processes and keeps its
 // disk; StartInstances boots it again; RebootInstances, and reboot or
 // shutdown -r inside the guest, restart its processes; TerminateInstances
-// removes the disk. Windows instances get no guest.
+// removes the disk.
+//
+// Windows instances (platform windows: moto's old Windows images and the
+// catalogue's Windows Server 2019 and 2022 Full Base) get a simulated
+// Windows guest instead (windows.go, package internal/winguest): a real
+// WS-Management endpoint on ports 5985 (HTTP) and 5986 (HTTPS with a
+// self-signed certificate), Basic and NTLM, answering after the
+// windows-boot delay; a random Administrator password that GetPasswordData
+// returns encrypted with the launch key pair's RSA key (a `net user <name>
+// <password>` line in the user data sets a password instead); a disk
+// whose files become the image's content. It does not run PowerShell: it
+// records every command, script and file in a per-instance log
+// ([Cloud.GuestLog], GET /_localcloud/guests/<region>/<instance>/log),
+// answers the command shapes imgbuild sends (file transfer, restart,
+// restart check, elevated task, Sysprep), fails the commands matching the
+// fail-commands glob, drops its connections for windows-restart after a
+// restart, and stops the instance by itself (after the sysprep delay)
+// when it receives an AWS agent's Sysprep command with shutdown.
 //
 // First boot: once per instance, as cloud-init does, the guest makes new
 // host keys, installs the launch key and runs the user data as root (the
@@ -90,7 +107,9 @@
 //
 // AMI catalogue: besides moto's own images (old Windows, SUSE and Ubuntu
 // images in every region and, per region, the latest Amazon Linux ones of
-// owner 137112412989), every region offers Canonical's Ubuntu server
+// owner 137112412989), every region offers Amazon's
+// Windows_Server-{2019,2022}-English-Full-Base-2024.{10.09,11.13} (owner
+// 801119661308, platform windows) and Canonical's Ubuntu server
 // images (owner 099720109477, public):
 // ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-2024{0607,0701} and
 // ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-2024{0607,0701},

@@ -20,6 +20,7 @@ func (p *proxy) ec2Hooks() map[string]hook {
 		"DescribeInstances":  {after: p.afterDescribeInstances},
 		"CreateKeyPair":      {after: p.afterCreateKeyPair},
 		"ImportKeyPair":      {after: p.afterImportKeyPair},
+		"GetPasswordData":    {before: p.beforeGetPasswordData},
 		"CreateSnapshot":     {after: p.afterCreateSnapshot},
 		"DeleteSnapshot":     {after: p.afterDeleteSnapshot},
 		"DescribeSnapshots":  {after: p.afterDescribeSnapshots},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/guest"
 	"github.com/imgbuild/imgbuild/internal/localcloud/cloudinit"
+	"github.com/imgbuild/imgbuild/internal/winguest"
 )
 
 // machine is the loopback host of one instance and, for a Linux instance
@@ -23,6 +24,11 @@ import (
 type machine struct {
 	ip    string
 	guest *guest.Guest
+	// A Windows instance's simulated guest, its key pair's name (for
+	// GetPasswordData) and its directory (disk and log).
+	win *winguest.Machine
+	key string
+	dir string
 }
 
 // machines gives instances loopback addresses, runs their guests and keeps
@@ -32,7 +38,11 @@ type machines struct {
 	guests bool
 	base   string // the base system's root directory
 	dir    string // instance directories
+	state  string // the cloud's state directory
 	store  *guest.Store
+
+	win     Settings                // the Windows guests' delays and failing commands
+	stopped func(region, id string) // a Windows guest shut itself down
 
 	mu     sync.Mutex
 	keys   map[string]ssh.PublicKey // region/keyName
@@ -52,7 +62,7 @@ func (m *machines) withGuests(base, state string) error {
 	if err != nil {
 		return err
 	}
-	m.guests, m.base, m.dir, m.store = true, base, filepath.Join(state, "instances"), store
+	m.guests, m.base, m.dir, m.state, m.store = true, base, filepath.Join(state, "instances"), state, store
 	return nil
 }
 
@@ -137,16 +147,20 @@ type launch struct {
 	windows  bool
 }
 
-// create makes the guest of a new instance and starts booting it. Windows
-// instances and clouds without guests get none.
+// create makes the guest of a new instance and starts booting it: a real
+// Linux guest, or a simulated Windows one (windows.go). Clouds without
+// guests make none.
 func (m *machines) create(ctx context.Context, region, id string, l launch) error {
 	m.mu.Lock()
 	mc := m.machineLocked(region, id)
 	key := m.keys[region+"/"+l.key]
-	run := m.guests && !m.closed && !l.windows && mc.guest == nil
+	run := m.guests && !m.closed && mc.guest == nil && mc.win == nil
 	m.mu.Unlock()
 	if !run {
 		return nil
+	}
+	if l.windows {
+		return m.createWindows(ctx, region, id, mc, l)
 	}
 	raw, err := base64.StdEncoding.DecodeString(l.userData)
 	if err != nil {
@@ -204,6 +218,9 @@ func (m *machines) boot(ctx context.Context, region, id string) error {
 	if g := m.guestOf(region, id); g != nil {
 		return g.Boot(ctx)
 	}
+	if w, _ := m.windowsOf(region, id); w != nil {
+		m.bootWindows(ctx, region, id, w)
+	}
 	return nil
 }
 
@@ -211,6 +228,10 @@ func (m *machines) boot(ctx context.Context, region, id string) error {
 func (m *machines) reboot(ctx context.Context, region, id string) error {
 	if g := m.guestOf(region, id); g != nil {
 		return g.Reboot(ctx)
+	}
+	if w, _ := m.windowsOf(region, id); w != nil {
+		w.Stop()
+		m.bootWindows(ctx, region, id, w)
 	}
 	return nil
 }
@@ -220,10 +241,21 @@ func (m *machines) halt(region, id string) {
 	if g := m.guestOf(region, id); g != nil {
 		g.Stop()
 	}
+	if w, _ := m.windowsOf(region, id); w != nil {
+		w.Stop()
+	}
 }
 
 // terminate stops an instance's guest and deletes its disk.
 func (m *machines) terminate(region, id string) {
+	if w, mc := m.windowsOf(region, id); w != nil {
+		w.Stop()
+		if err := os.RemoveAll(mc.dir); err != nil {
+			m.log.Warn("remove instance disk", "instance", id, "error", err)
+		}
+		m.releaseInstance(region, id)
+		return
+	}
 	g := m.guestOf(region, id)
 	if g == nil {
 		return
@@ -231,6 +263,11 @@ func (m *machines) terminate(region, id string) {
 	if err := g.Remove(); err != nil {
 		m.log.Warn("remove instance disk", "instance", id, "error", err)
 	}
+	m.releaseInstance(region, id)
+}
+
+// releaseInstance drops a terminated instance's layers.
+func (m *machines) releaseInstance(region, id string) {
 	if err := m.store.Release(instanceHolder(region, id)); err != nil {
 		m.log.Warn("release instance layers", "instance", id, "error", err)
 	}
@@ -240,9 +277,15 @@ func (m *machines) terminate(region, id string) {
 // CreateSnapshot): a running guest is stopped around the capture unless
 // live is set (NoReboot).
 func (m *machines) capture(ctx context.Context, region, id, holder string, live bool) error {
+	if w, mc := m.windowsOf(region, id); w != nil {
+		// The simulated Windows guest writes files straight to its disk.
+		below, _ := m.store.Stack(instanceHolder(region, id))
+		_, err := m.store.Capture(holder, below, filepath.Join(mc.dir, "disk"))
+		return err
+	}
 	g := m.guestOf(region, id)
 	if g == nil {
-		// A Windows instance: its image has the content it was launched from.
+		// No guest: the image has the content the instance was launched from.
 		m.share(instanceHolder(region, id), holder)
 		return nil
 	}
@@ -319,7 +362,16 @@ func (m *machines) close() {
 			guests = append(guests, mc.guest)
 		}
 	}
+	var wins []*winguest.Machine
+	for _, mc := range m.byID {
+		if mc.win != nil {
+			wins = append(wins, mc.win)
+		}
+	}
 	m.mu.Unlock()
+	for _, w := range wins {
+		w.Stop()
+	}
 	var wg sync.WaitGroup
 	for _, g := range guests {
 		wg.Add(1)

@@ -53,6 +53,7 @@ func newProxy(moto *url.URL, s Settings, log hclog.Logger, m *machines) *proxy {
 		pr.Out.Host = pr.In.Host
 	}}
 	p.hooks = p.ec2Hooks()
+	m.win, m.stopped = s, p.selfStop
 	return p
 }
 
@@ -69,6 +70,10 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p.stats.reset()
 		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/_localcloud/guests/") {
+		p.serveGuestLog(w, r)
 		return
 	}
 	req, ok := p.ec2Request(r)

@@ -30,7 +30,12 @@ type Settings struct {
 	FaultRate        float64 // fraction of EC2 requests failing with InternalError (500)
 	FailImages       string  // images whose name (or "region/name" when the glob has a "/") matches end in state failed
 	SSH              bool    // boot a real Linux guest, with its own sshd, per Linux instance (root only)
-	Seed             int64   // random seed for jitter and faults (0 = time-based)
+	// The simulated Windows guest (see windows.go).
+	WindowsBoot    time.Duration // running -> WinRM answers and the password is there
+	WindowsRestart time.Duration // a restart's WinRM outage
+	Sysprep        time.Duration // a Sysprep command with shutdown -> the instance stops itself
+	FailCommands   string        // glob of Windows commands and scripts that exit non-zero
+	Seed           int64         // random seed for jitter and faults (0 = time-based)
 }
 
 // Profile names.
@@ -42,12 +47,13 @@ const (
 
 // ProfileSettings returns the settings of a named profile.
 func ProfileSettings(name string) (Settings, error) {
-	s := Settings{Profile: name, SSH: true}
+	s := Settings{Profile: name, SSH: true, WindowsBoot: time.Second, WindowsRestart: time.Second, Sysprep: time.Second}
 	switch name {
 	case Instant:
 	case Realistic, Hostile:
 		s.Boot, s.Stop, s.Terminate = 3*time.Second, 2*time.Second, 2*time.Second
 		s.Image, s.Copy = 5*time.Second, 8*time.Second
+		s.WindowsBoot, s.WindowsRestart, s.Sysprep = 5*time.Second, 3*time.Second, 4*time.Second
 		s.Jitter, s.Latency = 0.2, 20*time.Millisecond
 		if name == Hostile {
 			s.Throttle, s.FaultRate, s.Consistency = true, 0.05, 2*time.Second
@@ -103,11 +109,15 @@ var settings = map[string]setting{
 	"consistency": durationSetting("eventual-consistency window for new IDs", func(s *Settings) *time.Duration { return &s.Consistency }),
 	"consistency-lists": boolSetting("also leave new IDs out of Describe lists during the consistency window",
 		func(s *Settings) *bool { return &s.ConsistencyLists }),
-	"jitter":      floatSetting("random variation of durations", func(s *Settings) *float64 { return &s.Jitter }),
-	"fault-rate":  floatSetting("fraction of EC2 requests failing with InternalError", func(s *Settings) *float64 { return &s.FaultRate }),
-	"throttle":    boolSetting("enforce EC2 request token buckets", func(s *Settings) *bool { return &s.Throttle }),
-	"ssh":         boolSetting("boot a real Linux guest (own root file system, sshd, sudo) per Linux instance; needs root", func(s *Settings) *bool { return &s.SSH }),
-	"fail-images": {doc: "glob of image names that end in state failed (\"region/name\" when it contains a /)", set: func(s *Settings, v string) error { s.FailImages = v; return nil }},
+	"jitter":          floatSetting("random variation of durations", func(s *Settings) *float64 { return &s.Jitter }),
+	"fault-rate":      floatSetting("fraction of EC2 requests failing with InternalError", func(s *Settings) *float64 { return &s.FaultRate }),
+	"throttle":        boolSetting("enforce EC2 request token buckets", func(s *Settings) *bool { return &s.Throttle }),
+	"ssh":             boolSetting("boot a real Linux guest (own root file system, sshd, sudo) per Linux instance; needs root", func(s *Settings) *bool { return &s.SSH }),
+	"windows-boot":    durationSetting("time from a Windows instance running to WinRM answering and its password being there", func(s *Settings) *time.Duration { return &s.WindowsBoot }),
+	"windows-restart": durationSetting("time a restarting Windows guest does not answer WinRM", func(s *Settings) *time.Duration { return &s.WindowsRestart }),
+	"sysprep":         durationSetting("time from a Sysprep command with shutdown to the Windows instance stopping itself", func(s *Settings) *time.Duration { return &s.Sysprep }),
+	"fail-commands":   {doc: "glob of Windows commands, scripts and script contents that exit with code 1", set: func(s *Settings, v string) error { s.FailCommands = v; return nil }},
+	"fail-images":     {doc: "glob of image names that end in state failed (\"region/name\" when it contains a /)", set: func(s *Settings, v string) error { s.FailImages = v; return nil }},
 	"seed": {doc: "random seed (integer)", set: func(s *Settings, v string) (err error) {
 		s.Seed, err = strconv.ParseInt(v, 10, 64)
 		return err

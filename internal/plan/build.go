@@ -49,10 +49,18 @@ func (p *planner) Provisioners(last *builder.Step) *builder.Step {
 		if prov.Name != "" {
 			label += " " + strconv.Quote(prov.Name)
 		}
-		s := &Step{Step: builder.Step{ID: fmt.Sprintf("%s:%d", Provision, i+1), Kind: Provision, Label: label}, Provisioner: prov}
+		s := &Step{Step: builder.Step{ID: fmt.Sprintf("%s:%d", Provision, i+1), Kind: Provision, Label: label,
+			StopsInstance: stopsInstance(prov.Configs[use])}, Provisioner: prov}
 		last = &p.add(s, last).Step
 	}
 	return last
+}
+
+// stopsInstance reports whether a provisioner's configuration shuts the
+// instance down as its last act (sysprep).
+func stopsInstance(cfg any) bool {
+	s, ok := cfg.(interface{ StopsInstance() bool })
+	return ok && s.StopsInstance()
 }
 
 // PostProcessors appends every chain of post-processors that apply to the

@@ -12,7 +12,9 @@ import (
 	"github.com/imgbuild/imgbuild/provisioners/powershell"
 	"github.com/imgbuild/imgbuild/provisioners/shell"
 	"github.com/imgbuild/imgbuild/provisioners/shelllocal"
+	"github.com/imgbuild/imgbuild/provisioners/sysprep"
 	"github.com/imgbuild/imgbuild/provisioners/windowsrestart"
+	"github.com/imgbuild/imgbuild/provisioners/windowsshell"
 )
 
 // components is the table of every component. Each entry names its kind,
@@ -26,6 +28,8 @@ var components = []Component{
 	{Kind: Provisioner, Type: "shell-local", Spec: hcl2spec.ShellLocal, New: func() Config { return new(shelllocal.Config) }},
 	{Kind: Provisioner, Type: "powershell", Spec: hcl2spec.PowerShell, New: func() Config { return new(powershell.Config) }},
 	{Kind: Provisioner, Type: "windows-restart", Spec: hcl2spec.WindowsRestart, New: func() Config { return new(windowsrestart.Config) }},
+	{Kind: Provisioner, Type: "windows-shell", Spec: hcl2spec.WindowsShell, New: func() Config { return new(windowsshell.Config) }},
+	{Kind: Provisioner, Type: "sysprep", Spec: hcl2spec.Sysprep, New: func() Config { return new(sysprep.Config) }},
 
 	{Kind: PostProcessor, Type: "manifest", Spec: hcl2spec.Manifest, New: func() Config { return new(manifest.Config) }},
 	{Kind: PostProcessor, Type: "shell-local", Spec: hcl2spec.ShellLocalPostProcessor, New: func() Config { return new(ppshelllocal.Config) }},

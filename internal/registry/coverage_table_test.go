@@ -4,8 +4,6 @@ import (
 	"maps"
 
 	"github.com/imgbuild/imgbuild/builders/amazon/instance"
-	"github.com/imgbuild/imgbuild/provisioners/powershell"
-	"github.com/imgbuild/imgbuild/provisioners/windowsrestart"
 )
 
 // Where the runtime reads configuration, from the repository root. A
@@ -16,31 +14,29 @@ const (
 	ebsSteps    = "builders/amazon/steps"          // the shared amazon build steps
 	planAmazon  = "builders/amazon/ebs/builder.go" // the amazon-ebs step list
 	awsSession  = "builders/amazon/access_session.go"
-	mergeTags   = "builders/amazon/doc.go"         // MergeTags: tag {} blocks join the tags maps
-	amiPrepare  = "builders/amazon/ami.go"         // AMIConfig.Prepare
-	runPrepare  = "builders/amazon/run_prepare.go" // RunConfig.Prepare
-	srcPrepare  = "builders/amazon/source.go"      // SourceConfig.Prepare
-	scriptVars  = "provisioners/script/vars.go"    // environment of scripts
-	scriptMerge = "provisioners/script/script.go"  // Source.Prepare: script joins scripts
-	shellConfig = "provisioners/shell/config.go"   // defaults of the shell provisioner
-	fileConfig  = "provisioners/file/config.go"    // file provisioner Prepare
-	localRun    = "provisioners/shelllocal"        // shell-local, provisioner and post-processor
-	localPP     = "postprocessors/shelllocal"      // the post-processor's own environment
-	amiFind     = "internal/datasource/amazonami"  // the amazon-ami query
+	mergeTags   = "builders/amazon/doc.go"            // MergeTags: tag {} blocks join the tags maps
+	amiPrepare  = "builders/amazon/ami.go"            // AMIConfig.Prepare
+	runPrepare  = "builders/amazon/run_prepare.go"    // RunConfig.Prepare
+	srcPrepare  = "builders/amazon/source.go"         // SourceConfig.Prepare
+	scriptVars  = "provisioners/script/vars.go"       // environment of scripts
+	scriptMerge = "provisioners/script/script.go"     // Source.Prepare: script joins scripts
+	shellConfig = "provisioners/shell/config.go"      // defaults of the shell provisioner
+	psConfig    = "provisioners/powershell/config.go" // defaults of the powershell provisioner
+	fileConfig  = "provisioners/file/config.go"       // file provisioner Prepare
+	localRun    = "provisioners/shelllocal"           // shell-local, provisioner and post-processor
+	localPP     = "postprocessors/shelllocal"         // the post-processor's own environment
+	amiFind     = "internal/datasource/amazonami"     // the amazon-ami query
 	paramGet    = "internal/datasource/parameterstore"
 )
 
 // refusedComponents are component types that validate refuses whole: any
 // block of that type is an error, so none of its fields can be ignored.
 var refusedComponents = map[string]string{
-	"source/amazon-instance":      instance.Refused,
-	"provisioner/powershell":      powershell.Refused,
-	"provisioner/windows-restart": windowsrestart.Refused,
+	"source/amazon-instance": instance.Refused,
 }
 
 // refusedValues are values of implemented fields that validate refuses.
 var refusedValues = []struct{ component, set, name string }{
-	{"source/amazon-ebs", `communicator = "winrm"`, `communicator = "winrm"`},
 	{"source/amazon-ebs", `ssh_interface = "session_manager"`, `ssh_interface = "session_manager"`},
 }
 
@@ -61,6 +57,26 @@ var fieldUses = map[string]map[string]use{
 	"data/amazon-parameterstore": merge(queryAccess, map[string]use{
 		"name": impl(paramGet), "with_decryption": impl(paramGet),
 		"custom_endpoint_ec2": refuse(`custom_endpoint_ec2 = "http://127.0.0.1:4566"`),
+	}),
+	"provisioner/powershell": merge(scriptFields("provisioners/powershell"), map[string]use{
+		"execute_command": impl("provisioners/powershell"), "elevated_user": impl("provisioners/powershell"),
+		"elevated_password": impl("provisioners/powershell"), "elevated_execute_command": impl("provisioners/powershell"),
+		"remote_path": impl("provisioners/powershell"), "remote_env_var_path": impl("provisioners/powershell"),
+		"start_retry_timeout": impl("provisioners/powershell"), "valid_exit_codes": impl("provisioners/powershell"),
+		"execution_policy": impl("provisioners/powershell"),
+		"use_pwsh":         impl(psConfig), "debug_mode": impl(psConfig), // defaults of execute_command
+	}),
+	"provisioner/windows-shell": merge(scriptFields("provisioners/windowsshell"), map[string]use{
+		"execute_command": impl("provisioners/windowsshell"), "env_var_format": impl("provisioners/windowsshell"),
+		"remote_path": impl("provisioners/windowsshell"), "valid_exit_codes": impl("provisioners/windowsshell"),
+		"start_retry_timeout": impl("provisioners/windowsshell"),
+	}),
+	"provisioner/windows-restart": implAll("provisioners/windowsrestart", "restart_command", "restart_check_command",
+		"restart_timeout", "check_registry", "registry_keys"),
+	"provisioner/sysprep": merge(implAll("provisioners/sysprep", "agent", "windows_version", "admin_password", "computer_name",
+		"zero_free_space"), map[string]use{
+		// read through the defaults in config.go (runUserData, cleanTemp)
+		"run_user_data": impl("provisioners/sysprep/config.go"), "clean_temp": impl("provisioners/sysprep/config.go"),
 	}),
 	"provisioner/shell": merge(scriptFields("provisioners/shell"), map[string]use{
 		"execute_command": impl("provisioners/shell"), "inline_shebang": impl("provisioners/shell"),
@@ -136,7 +152,7 @@ var runFields = merge(implAll(ebsSteps, "instance_type", "source_ami", "source_a
 		"fleet_tags":               refuse(`fleet_tags = { team = "images" }`),
 		"pause_before_ssm":         refuse(`pause_before_ssm = "30s"`),
 		"session_manager_port":     refuse(`session_manager_port = 8022`),
-		"windows_password_timeout": refuse(`windows_password_timeout = "30m"`),
+		"windows_password_timeout": impl(ebsSteps),
 	})
 
 var blockDevices = func() map[string]use {
@@ -155,19 +171,13 @@ var communicatorFields = merge(implAll(ebsSteps, "communicator", "pause_before_c
 	"ssh_username", "ssh_password", "ssh_handshake_attempts", "ssh_keypair_name", "ssh_private_key_file", "ssh_agent_auth",
 	"ssh_certificate_file", "ssh_pty", "ssh_file_transfer_method", "ssh_keep_alive_interval", "ssh_bastion_host",
 	"ssh_bastion_port", "ssh_bastion_username", "ssh_bastion_password", "ssh_bastion_private_key_file",
-	"ssh_bastion_agent_auth", "temporary_key_pair_name", "temporary_key_pair_type", "temporary_key_pair_bits"),
+	"ssh_bastion_agent_auth", "temporary_key_pair_name", "temporary_key_pair_type", "temporary_key_pair_bits",
+	"winrm_username", "winrm_password", "winrm_host", "winrm_port", "winrm_use_ssl", "winrm_insecure", "winrm_use_ntlm",
+	"winrm_no_proxy"),
 	map[string]use{
 		"ssh_timeout":               impl(srcPrepare), // the default of timeouts.ssh, which the connect step reads
 		"ssh_clear_authorized_keys": refuse(`ssh_clear_authorized_keys = true`),
-		"winrm_username":            refuse(`winrm_username = "Administrator"`),
-		"winrm_password":            refuse(`winrm_password = "secret"`),
-		"winrm_host":                refuse(`winrm_host = "10.0.0.5"`),
-		"winrm_port":                refuse(`winrm_port = 5986`),
-		"winrm_timeout":             refuse(`winrm_timeout = "1h"`),
-		"winrm_use_ssl":             refuse(`winrm_use_ssl = true`),
-		"winrm_insecure":            refuse(`winrm_insecure = true`),
-		"winrm_use_ntlm":            refuse(`winrm_use_ntlm = true`),
-		"winrm_no_proxy":            refuse(`winrm_no_proxy = true`),
+		"winrm_timeout":             impl(srcPrepare), // the default of timeouts.ssh for WinRM
 	})
 
 var timeoutFields = implAll(ebsSteps, "timeouts", "timeouts.instance_running", "timeouts.instance_stopped",

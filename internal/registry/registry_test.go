@@ -129,7 +129,7 @@ func TestComponentsAreComplete(t *testing.T) {
 	if _, ok := Lookup(Builder, "shell"); ok {
 		t.Error("Lookup found a provisioner as a builder")
 	}
-	if got := Types(Provisioner); !slices.Equal(got, []string{"file", "powershell", "shell", "shell-local", "windows-restart"}) {
+	if got := Types(Provisioner); !slices.Equal(got, []string{"file", "powershell", "shell", "shell-local", "sysprep", "windows-restart", "windows-shell"}) {
 		t.Errorf("Types(Provisioner) = %v", got)
 	}
 }
@@ -160,6 +160,8 @@ var minimalBodies = map[string]string{
 	"shell-local":           `command = "echo hi"`,
 	"powershell":            `inline = ["Write-Host hi"]`,
 	"windows-restart":       ``,
+	"windows-shell":         `inline = ["echo hi"]`,
+	"sysprep":               ``,
 	"manifest":              ``,
 	"amazon-ami":            `region = "us-east-1"` + "\n" + `filters = { name = "ubuntu/*" }` + "\n" + `owners = ["self"]`,
 	"amazon-parameterstore": `region = "us-east-1"` + "\n" + `name = "/x"`,

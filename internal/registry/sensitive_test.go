@@ -78,6 +78,7 @@ var secretName = regexp.MustCompile(`password|secret|token|private_key$|mfa_code
 // notSecret are attributes whose names look secret but hold none.
 var notSecret = map[string]bool{
 	"windows_password_timeout": true, // a duration
+	"admin_password":           true, // sysprep: "random" or "keep"
 	"http_tokens":              true, // metadata option: "required" or "optional"
 }
 

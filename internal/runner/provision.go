@@ -75,6 +75,7 @@ func (p *provisionStep) runOnce(ctx context.Context, prov *template.Provisioner)
 	if data.BuildRegion == "" {
 		data.BuildRegion = regionOf(p.br.plan)
 	}
+	cfg = withBuildValues(cfg, data)
 	err := cfg.Provision(ctx, &provision.Env{
 		Comm: p.br.build.Communicator(), Out: out, Data: data, BuildName: p.br.plan.Name,
 		BuilderType: p.br.plan.Use.Type(), BaseDir: p.br.env.BaseDir, Logger: p.br.env.Logger,

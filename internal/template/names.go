@@ -3,6 +3,7 @@ package template
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/agext/levenshtein"
@@ -104,6 +105,16 @@ func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
 		return ri.Start.Byte < rj.Start.Byte
 	})
 	return out
+}
+
+// absDir returns dir made absolute: path.root. imgbuild resolves relative
+// paths against the template's directory, so "${path.root}/x" must not
+// be relative to it a second time.
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 func cwd() string {

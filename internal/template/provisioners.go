@@ -39,6 +39,34 @@ func (l *loader) decodeProvisioners(b *Build, blocks hcl.Blocks) {
 			b.ErrorCleanup = l.decodeProvisioner(b, blk)
 		}
 	}
+	l.checkStopsLast(b)
+}
+
+// checkStopsLast refuses a provisioner that shuts the instance down
+// (sysprep) followed by another that applies to the same source: nothing
+// can run on an instance that is stopping, and the builder waits for the
+// stop right after it.
+func (l *loader) checkStopsLast(b *Build) {
+	for _, use := range b.Sources {
+		var stopper *Provisioner
+		for _, p := range b.Provisioners {
+			cfg, ok := p.Configs[use.UseName()]
+			if !ok {
+				continue
+			}
+			if stopper != nil {
+				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError,
+					Summary: fmt.Sprintf("provisioner %q must be the last provisioner", stopper.Type),
+					Detail: fmt.Sprintf("It shuts the instance down, but provisioner %q (line %d) runs after it for %s. Move %q to the end of the build.",
+						p.Type, p.DeclRange.Start.Line, use.UseName(), stopper.Type),
+					Subject: stopper.DeclRange.Ptr()})
+				return
+			}
+			if s, ok := cfg.(interface{ StopsInstance() bool }); ok && s.StopsInstance() {
+				stopper = p
+			}
+		}
+	}
 }
 
 func (l *loader) decodeProvisioner(b *Build, blk *hcl.Block) *Provisioner {

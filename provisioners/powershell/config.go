@@ -1,10 +1,7 @@
-// Package powershell is the configuration of the powershell provisioner,
-// which will upload PowerShell scripts to a Windows instance and run them,
-// optionally as another user. It needs the WinRM communicator, which is
-// not implemented yet, so validate refuses every powershell provisioner.
 package powershell
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/imgbuild/imgbuild/internal/check"
@@ -12,12 +9,21 @@ import (
 )
 
 // DefaultExecuteCommand is the default execute_command and
-// elevated_execute_command; {{.ExecutionPolicy}} comes from execution_policy
-// and the flag is left out when execution_policy is "none".
+// elevated_execute_command (with execution_policy "bypass", debug_mode 0
+// and without use_pwsh): it hides progress bars, dot-sources the
+// environment script ({{.Vars}}), runs the script and exits with its exit
+// code.
 const DefaultExecuteCommand = `powershell -executionpolicy {{.ExecutionPolicy}} "& { if (Test-Path variable:global:ProgressPreference){set-variable -name variable:global:ProgressPreference -value 'SilentlyContinue'};. {{.Vars}}; &'{{.Path}}'; exit $LastExitCode }"`
 
-// DefaultRemotePath is where scripts are uploaded by default.
-const DefaultRemotePath = "c:/Windows/Temp/imgbuild-script.ps1"
+// Default remote paths; %s is replaced by random hexadecimal digits, new
+// for each run (the environment script) or each script.
+const (
+	DefaultRemotePath       = "c:/Windows/Temp/imgbuild-script-%s.ps1"
+	DefaultRemoteEnvVarPath = "c:/Windows/Temp/imgbuild-ps-env-vars-%s.ps1"
+)
+
+// DefaultStartRetryTimeout is the default start_retry_timeout.
+const DefaultStartRetryTimeout = "5m"
 
 var policies = []string{"bypass", "allsigned", "default", "remotesigned", "restricted", "undefined", "unrestricted", "none"}
 
@@ -26,59 +32,62 @@ type Config struct {
 	script.Source
 	script.Env
 
-	// ExecuteCommand runs the uploaded script. Placeholders: {{.Path}},
-	// {{.Vars}} (path of the script that sets the environment) and
-	// {{.ExecutionPolicy}}. Default: DefaultExecuteCommand.
+	// ExecuteCommand runs the uploaded script. Placeholders: {{.Path}}
+	// (the script's remote path), {{.Vars}} (the remote path of the
+	// environment script, to dot-source: it sets environment_vars, env,
+	// PACKER_BUILD_NAME and PACKER_BUILDER_TYPE as $env: variables) and
+	// {{.ExecutionPolicy}}. Default: DefaultExecuteCommand, with
+	// "pwsh -executionpolicy {{.ExecutionPolicy}} -command" for use_pwsh,
+	// without the policy flag for execution_policy "none", and with
+	// "Set-PSDebug -Trace N;" before the script for debug_mode N.
 	ExecuteCommand string `hcl:"execute_command"`
-	// ElevatedUser runs the scripts as this user through a scheduled task.
-	// Needs elevated_password (which may be empty for system accounts).
+	// ElevatedUser runs the scripts as this user through a scheduled task
+	// with the highest privileges. An empty elevated_password means a
+	// service account such as SYSTEM.
 	ElevatedUser string `hcl:"elevated_user"`
-	// ElevatedPassword is elevated_user's password. Sensitive.
+	// ElevatedPassword is elevated_user's password. Sensitive: it is only
+	// written to the task's registration script, which removes itself.
 	ElevatedPassword string `hcl:"elevated_password" sensitive:"true"`
-	// ElevatedExecuteCommand runs the script as elevated_user, with the
-	// same placeholders as execute_command. Default: DefaultExecuteCommand.
+	// ElevatedExecuteCommand is the command the scheduled task runs for
+	// each script, with the same placeholders and default as
+	// execute_command.
 	ElevatedExecuteCommand string `hcl:"elevated_execute_command"`
-	// RemotePath is where each script is uploaded on the instance.
-	// Default: "c:/Windows/Temp/imgbuild-script.ps1".
+	// RemotePath is where each script is uploaded; a path ending in "/" or
+	// "\" is a directory that receives the script under its own name.
+	// Default: "c:/Windows/Temp/imgbuild-script-<random>.ps1", a new name
+	// for each script.
 	RemotePath string `hcl:"remote_path"`
+	// RemoteEnvVarPath is where the environment script ({{.Vars}}) is
+	// uploaded; it is removed after the run. Default:
+	// "c:/Windows/Temp/imgbuild-ps-env-vars-<random>.ps1".
+	RemoteEnvVarPath string `hcl:"remote_env_var_path"`
+	// StartRetryTimeout is how long to retry uploading while the instance
+	// does not answer (e.g. during a restart). Default: "5m".
+	StartRetryTimeout string `hcl:"start_retry_timeout"`
 	// ValidExitCodes are the exit codes that mean success. Default: [0].
 	ValidExitCodes []int `hcl:"valid_exit_codes"`
 	// UsePwsh runs scripts with pwsh (PowerShell 7) instead of Windows
-	// PowerShell. Default: false.
+	// PowerShell in the default commands. Default: false.
 	UsePwsh bool `hcl:"use_pwsh"`
-	// ExecutionPolicy is the PowerShell execution policy: bypass (default),
-	// allsigned, default, remotesigned, restricted, undefined,
-	// unrestricted, or none to leave it out.
+	// ExecutionPolicy is the PowerShell execution policy of the default
+	// commands: bypass (default), allsigned, default, remotesigned,
+	// restricted, undefined, unrestricted, or none to leave the flag out.
 	ExecutionPolicy string `hcl:"execution_policy"`
-	// DebugMode sets Set-PSDebug -Trace: 0 (default, off), 1 (trace lines)
-	// or 2 (also variable assignments and calls).
+	// DebugMode sets Set-PSDebug -Trace before the script in the default
+	// commands: 0 (default, off), 1 (trace lines) or 2 (also variable
+	// assignments and calls). The environment script is not traced.
 	DebugMode int `hcl:"debug_mode"`
 }
 
-// Refused is the name under which validate refuses every powershell
-// provisioner until the WinRM communicator exists.
-const Refused = `provisioner "powershell"`
-
-// Prepare fills defaults and checks the configuration offline. Every
-// provisioner is refused (Refused) before anything is created; the other
-// checks still run so all problems are reported at once.
+// Prepare fills defaults and checks the configuration offline.
 func (c *Config) Prepare(ctx *check.Context) {
-	ctx.NotImplemented(nil, Refused,
-		"It needs the WinRM communicator, which is not implemented yet: remove it.")
 	setString(&c.ExecutionPolicy, "bypass")
 	c.ExecutionPolicy = strings.ToLower(c.ExecutionPolicy)
-	def := DefaultExecuteCommand
-	if c.ExecutionPolicy == "none" {
-		def = strings.Replace(def, "-executionpolicy {{.ExecutionPolicy}} ", "", 1)
-	}
+	def := defaultExecuteCommand(c.ExecutionPolicy, c.UsePwsh, c.DebugMode)
 	setString(&c.ExecuteCommand, def)
 	setString(&c.ElevatedExecuteCommand, def)
-	setString(&c.RemotePath, DefaultRemotePath)
+	setString(&c.StartRetryTimeout, DefaultStartRetryTimeout)
 	c.ValidExitCodes = script.ExitCodes(c.ValidExitCodes)
-	if c.UsePwsh {
-		c.ExecuteCommand = strings.Replace(c.ExecuteCommand, "powershell ", "pwsh ", 1)
-		c.ElevatedExecuteCommand = strings.Replace(c.ElevatedExecuteCommand, "powershell ", "pwsh ", 1)
-	}
 
 	c.Source.Prepare(ctx)
 	c.Env.Prepare(ctx)
@@ -86,12 +95,30 @@ func (c *Config) Prepare(ctx *check.Context) {
 	script.Command(ctx, "execute_command", c.ExecuteCommand, keys...)
 	script.Command(ctx, "elevated_execute_command", c.ElevatedExecuteCommand, keys...)
 	ctx.Enum(check.Path("execution_policy"), c.ExecutionPolicy, policies...)
+	ctx.DurationAttr(check.Path("start_retry_timeout"), c.StartRetryTimeout)
 	if c.DebugMode < 0 || c.DebugMode > 2 {
 		ctx.Errorf(check.Path("debug_mode"), "Invalid value for debug_mode", "debug_mode must be 0, 1 or 2, got %d", c.DebugMode)
 	}
 	if c.ElevatedPassword != "" && c.ElevatedUser == "" && !ctx.IsUnknown("elevated_user") {
 		ctx.Errorf(check.Path("elevated_password"), "elevated_password without elevated_user", "Set elevated_user to the user elevated_password belongs to.")
 	}
+}
+
+// defaultExecuteCommand returns Packer's default command for the policy,
+// interpreter and debug mode. Set-PSDebug comes after the environment
+// script is dot-sourced, so tracing never prints an environment value.
+func defaultExecuteCommand(policy string, pwsh bool, debug int) string {
+	cmd := DefaultExecuteCommand
+	if debug != 0 {
+		cmd = strings.Replace(cmd, "&'{{.Path}}'", fmt.Sprintf("Set-PSDebug -Trace %d; &'{{.Path}}'", debug), 1)
+	}
+	if pwsh {
+		cmd = strings.Replace(cmd, `powershell -executionpolicy {{.ExecutionPolicy}} "`, `pwsh -executionpolicy {{.ExecutionPolicy}} -command "`, 1)
+	}
+	if policy == "none" {
+		cmd = strings.Replace(cmd, " -executionpolicy {{.ExecutionPolicy}}", "", 1)
+	}
+	return cmd
 }
 
 func setString(p *string, def string) {

@@ -1,7 +1,6 @@
-// Package windowsrestart is the configuration of the windows-restart
-// provisioner, which will restart a Windows instance and wait until it is
-// back. It needs the WinRM communicator, which is not implemented yet, so
-// validate refuses every windows-restart provisioner.
+// Package windowsrestart is the windows-restart provisioner: it restarts
+// a Windows instance and waits until it is back, with Packer's semantics
+// (see Config.Provision for the sequence of commands).
 package windowsrestart
 
 import (
@@ -30,30 +29,25 @@ type Config struct {
 	// RestartCommand restarts the instance.
 	// Default: `shutdown /r /f /t 0 /c "imgbuild restart"`.
 	RestartCommand string `hcl:"restart_command"`
-	// RestartCheckCommand is run until it succeeds, to tell the instance
-	// is back. Default: a PowerShell command printing "restarted.".
+	// RestartCheckCommand is run after the restart, every 5s, until it
+	// exits 0, to tell the instance is back; its output is shown.
+	// Default: a PowerShell command printing "restarted.".
 	RestartCheckCommand string `hcl:"restart_check_command"`
-	// RestartTimeout is how long to wait for the instance to come back,
-	// e.g. "15m". Default: "5m".
+	// RestartTimeout is how long to wait for the instance to come back
+	// (restart_check_command, then check_registry), e.g. "15m"; it also
+	// bounds the retries of restart_command while a shutdown is already
+	// under way. Default: "5m".
 	RestartTimeout string `hcl:"restart_timeout"`
-	// CheckRegistry also waits until none of registry_keys exists.
-	// Default: false.
+	// CheckRegistry also waits until none of registry_keys exists (a
+	// restart is no longer pending). Default: false.
 	CheckRegistry bool `hcl:"check_registry"`
 	// RegistryKeys are the keys checked with check_registry, as
 	// "HKLM:SOFTWARE\..." paths. Default: DefaultRegistryKeys.
 	RegistryKeys []string `hcl:"registry_keys"`
 }
 
-// Refused is the name under which validate refuses every windows-restart
-// provisioner until the WinRM communicator exists.
-const Refused = `provisioner "windows-restart"`
-
-// Prepare fills defaults and checks the configuration offline. Every
-// provisioner is refused (Refused) before anything is created; the other
-// checks still run so all problems are reported at once.
+// Prepare fills defaults and checks the configuration offline.
 func (c *Config) Prepare(ctx *check.Context) {
-	ctx.NotImplemented(nil, Refused,
-		"It needs the WinRM communicator, which is not implemented yet: remove it.")
 	if c.RestartCommand == "" {
 		c.RestartCommand = DefaultRestartCommand
 	}
@@ -68,8 +62,11 @@ func (c *Config) Prepare(ctx *check.Context) {
 	}
 	ctx.DurationAttr(check.Path("restart_timeout"), c.RestartTimeout)
 	for _, k := range c.RegistryKeys {
-		if !strings.HasPrefix(k, "HK") || !strings.Contains(k, ":") {
+		switch {
+		case !strings.HasPrefix(k, "HK") || !strings.Contains(k, ":"):
 			ctx.Errorf(check.Path("registry_keys"), "Invalid registry key", "%q is not a PowerShell registry path such as \"HKLM:SOFTWARE\\...\".", k)
+		case strings.Contains(k, ";"):
+			ctx.Errorf(check.Path("registry_keys"), "Invalid registry key", "%q holds a \";\", which separates the keys in the registry check.", k)
 		}
 	}
 }

@@ -10,8 +10,12 @@ import (
 )
 
 // recorder is a builder.Planner that records "id<-deps" per step, with
-// one provisioner step "prov" and a post-processor step "pp".
-type recorder struct{ steps []string }
+// one provisioner step "prov" (which stops the instance with stops) and a
+// post-processor step "pp".
+type recorder struct {
+	steps []string
+	stops bool
+}
 
 func (r *recorder) Add(s *builder.Step, after ...*builder.Step) *builder.Step {
 	var deps []string
@@ -23,7 +27,7 @@ func (r *recorder) Add(s *builder.Step, after ...*builder.Step) *builder.Step {
 }
 
 func (r *recorder) Provisioners(last *builder.Step) *builder.Step {
-	return r.Add(&builder.Step{ID: "prov"}, last)
+	return r.Add(&builder.Step{ID: "prov", StopsInstance: r.stops}, last)
 }
 
 func (r *recorder) PostProcessors(last *builder.Step) { r.Add(&builder.Step{ID: "pp"}, last) }
@@ -32,29 +36,43 @@ func (r *recorder) PostProcessors(last *builder.Step) { r.Add(&builder.Step{ID: 
 // the shared steps for the settings that change its shape.
 func TestPlanComposesSharedSteps(t *testing.T) {
 	for name, tc := range map[string]struct {
-		set  func(c *Config)
-		want []string
+		set   func(c *Config)
+		want  []string
+		stops bool // the last provisioner stops the instance (sysprep)
 	}{
+		"winrm without password, sysprep last": {func(c *Config) { c.Type, c.WinRMUsername = "winrm", "Administrator" }, []string{
+			"resolve-source<-", "key-pair<-resolve-source", "security-group<-resolve-source",
+			"launch<-resolve-source,key-pair,security-group", "password<-launch", "connect<-password", "prov<-connect",
+			"await-stop<-prov", "create-image<-await-stop", "finalize:us-east-1<-create-image", "copy:eu-west-1<-create-image",
+			"finalize:eu-west-1<-copy:eu-west-1", "join<-finalize:us-east-1,finalize:eu-west-1", "pp<-join",
+		}, true},
+		"winrm with password, disable_stop_instance": {func(c *Config) {
+			c.Type, c.WinRMUsername, c.WinRMPassword, c.DisableStopInstance = "winrm", "Administrator", "pw", true
+		}, []string{
+			"resolve-source<-", "security-group<-resolve-source", "launch<-resolve-source,security-group", "connect<-launch",
+			"prov<-connect", "await-stop<-prov", "create-image<-await-stop", "finalize:us-east-1<-create-image",
+			"copy:eu-west-1<-create-image", "finalize:eu-west-1<-copy:eu-west-1", "join<-finalize:us-east-1,finalize:eu-west-1", "pp<-join",
+		}, false},
 		"default": {func(*Config) {}, []string{
 			"resolve-source<-", "key-pair<-resolve-source", "security-group<-resolve-source",
 			"launch<-resolve-source,key-pair,security-group", "connect<-launch", "prov<-connect", "stop<-prov",
 			"create-image<-stop", "finalize:us-east-1<-create-image", "copy:eu-west-1<-create-image",
 			"finalize:eu-west-1<-copy:eu-west-1", "join<-finalize:us-east-1,finalize:eu-west-1", "pp<-join",
-		}},
+		}, false},
 		"no_reboot, communicator none": {func(c *Config) { c.NoReboot, c.Type = true, "none" }, []string{
 			"resolve-source<-", "launch<-resolve-source", "prov<-launch", "create-image<-prov",
 			"finalize:us-east-1<-create-image", "copy:eu-west-1<-create-image",
 			"finalize:eu-west-1<-copy:eu-west-1", "join<-finalize:us-east-1,finalize:eu-west-1", "pp<-join",
-		}},
+		}, false},
 		"skip_create_ami, own key pair and group": {func(c *Config) {
 			c.SkipCreateAMI, c.SSHKeyPairName, c.SSHPrivateKeyFile, c.SecurityGroupID = true, "k", "k.pem", "sg-1"
-		}, []string{"resolve-source<-", "launch<-resolve-source", "connect<-launch", "prov<-connect", "pp<-prov"}},
+		}, []string{"resolve-source<-", "launch<-resolve-source", "connect<-launch", "prov<-connect", "pp<-prov"}, false},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := &Config{}
 			c.Region, c.AMIRegions, c.Type, c.SSHUsername = "us-east-1", []string{"eu-west-1"}, "ssh", "ec2-user"
 			tc.set(c)
-			r := &recorder{}
+			r := &recorder{stops: tc.stops}
 			if err := (Builder{}).Plan(c, r); err != nil {
 				t.Fatal(err)
 			}

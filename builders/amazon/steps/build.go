@@ -1,17 +1,21 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/check"
+	"github.com/imgbuild/imgbuild/internal/communicator"
 	"github.com/imgbuild/imgbuild/internal/dag"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
 	"github.com/imgbuild/imgbuild/internal/provision"
@@ -110,10 +114,14 @@ func (b *build) Node(step *builder.Step) (dag.Node, error) {
 		return &createSecurityGroup{b: b}, nil
 	case Launch:
 		return &launchInstance{b: b}, nil
+	case Password:
+		return &getPassword{b: b}, nil
 	case Connect:
 		return &connectInstance{b: b}, nil
 	case Stop:
 		return &stopInstance{b: b}, nil
+	case AwaitStop:
+		return &stopInstance{b: b, self: true}, nil
 	case CreateImage:
 		return &createImage{b: b}, nil
 	case CopyImage:
@@ -149,8 +157,30 @@ func (b *build) Communicator() provision.Communicator {
 	return b.st.comm
 }
 
-// Data returns the placeholder data, complete once the source is resolved.
-func (b *build) Data() interpolate.Data { return b.st.data }
+// Data returns the placeholder data, complete once the source is resolved;
+// the connection's values (build.ID, build.Password, ...) are filled in as
+// the launch, password and connect steps learn them.
+func (b *build) Data() interpolate.Data {
+	d := b.st.data
+	cfg := b.cfg
+	d.ID, d.ConnType, d.PackerRunUUID = b.st.instance.ID, cfg.Type, b.env.RunID
+	if b.st.connHost != "" {
+		d.Host, d.Port = b.st.connHost, strconv.Itoa(b.st.connPort)
+	}
+	switch cfg.Type {
+	case communicator.WinRM:
+		d.User = cfg.WinRMUsername
+		d.Password = cmp.Or(cfg.WinRMPassword, b.st.password)
+		d.WinRMPassword = d.Password
+	case communicator.SSH:
+		d.User, d.Password = cfg.SSHUsername, cfg.SSHPassword
+	}
+	if b.st.signer != nil {
+		d.SSHPublicKey = strings.TrimSpace(string(gossh.MarshalAuthorizedKey(b.st.signer.PublicKey())))
+		d.SSHPrivateKey = b.st.privatePEM
+	}
+	return d
+}
 
 // Artifact returns what the build produced: complete after join, and
 // without images when the build creates none (skip_create_ami).

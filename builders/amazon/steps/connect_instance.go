@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -12,25 +11,27 @@ import (
 	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/internal/communicator"
 	"github.com/imgbuild/imgbuild/internal/communicator/ssh"
+	"github.com/imgbuild/imgbuild/internal/communicator/winrm"
 )
 
 // connectInstance connects the communicator to the running instance:
 // SSH with the temporary key (or the configured credentials), through a
-// bastion when one is set. "none" does nothing; "winrm" is not
-// implemented yet. Cleanup closes the connection.
+// bastion when one is set, or WinRM with winrm_password or the password
+// the password step read. "none" does nothing. Cleanup closes the
+// connection.
 type connectInstance struct{ b *build }
 
 // Run waits pause_before_connecting, then connects.
 func (n *connectInstance) Run(ctx context.Context) error {
 	b := n.b
-	switch b.cfg.Type {
-	case communicator.None:
+	if b.cfg.Type == communicator.None {
 		return nil
-	case communicator.WinRM:
-		return errors.New("winrm communicator not implemented yet")
 	}
 	if err := sleep(ctx, check.DurationValue(b.cfg.PauseBeforeConnecting)); err != nil {
 		return err
+	}
+	if b.cfg.Type == communicator.WinRM {
+		return n.winrm(ctx)
 	}
 	opts, err := n.options()
 	if err != nil {
@@ -41,7 +42,41 @@ func (n *connectInstance) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connect to instance %s in %s: %w", b.st.instance.ID, b.cfg.Region, err)
 	}
-	b.st.comm = &sshComm{Client: client}
+	b.st.comm, b.st.connHost, b.st.connPort = &sshComm{Client: client}, opts.Host, opts.Port
+	return nil
+}
+
+// winrm connects over WinRM, retrying until winrm_timeout (or
+// timeouts.ssh); wrong credentials fail at once.
+func (n *connectInstance) winrm(ctx context.Context) error {
+	b, cfg := n.b, n.b.cfg
+	host := cfg.WinRMHost
+	if host == "" {
+		h, err := sshHost(cfg, b.st.instance)
+		if err != nil {
+			return fmt.Errorf("connect to instance %s: %w", b.st.instance.ID, err)
+		}
+		host = h
+	}
+	timeout := check.DurationValue(cfg.Timeouts.SSH)
+	if timeout == 0 {
+		timeout = cfg.Config.Timeout()
+	}
+	opts := winrm.Options{
+		Host: host, Port: cfg.WinRMPort, User: cfg.WinRMUsername, Password: cmpOr(cfg.WinRMPassword, b.st.password),
+		HTTPS: cfg.WinRMUseSSL, Insecure: cfg.WinRMInsecure, NTLM: cfg.WinRMUseNTLM, NoProxy: cfg.WinRMNoProxy,
+		Timeout: timeout, Logger: b.env.Logger,
+	}
+	scheme := "HTTP"
+	if opts.HTTPS {
+		scheme = "HTTPS"
+	}
+	b.say("connecting to %s@%s:%d over WinRM (%s)", opts.User, opts.Host, opts.Port, scheme)
+	client, err := winrm.Connect(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("connect to instance %s in %s: %w", b.st.instance.ID, b.cfg.Region, err)
+	}
+	b.st.comm, b.st.connHost, b.st.connPort = client, opts.Host, opts.Port
 	return nil
 }
 
@@ -170,7 +205,7 @@ func (n *connectInstance) Cleanup(context.Context) error {
 		return nil
 	}
 	if err := n.b.st.comm.Close(); err != nil {
-		return fmt.Errorf("close the SSH connection to instance %s: %w", n.b.st.instance.ID, err)
+		return fmt.Errorf("close the connection to instance %s: %w", n.b.st.instance.ID, err)
 	}
 	return nil
 }

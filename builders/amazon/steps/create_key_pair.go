@@ -37,7 +37,7 @@ func (n *createKeyPair) Run(ctx context.Context) error {
 	region := b.cfg.Region
 	name := cmp.Or(b.cfg.TemporaryKeyPairName, temporaryName(b.env.RunID, b.env.BuildName))
 	n.name = name
-	signer, public, err := n.generate()
+	key, signer, public, err := n.generate()
 	if err != nil {
 		return fmt.Errorf("create temporary key pair %s: %w", name, err)
 	}
@@ -66,14 +66,14 @@ func (n *createKeyPair) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	b.st.keyName, b.st.signer = name, signer
+	b.st.keyName, b.st.signer, b.st.privateKey = name, signer, key
 	b.say("temporary key pair %s created in %s", name, region)
 	return nil
 }
 
-// generate returns a new signer and its authorized_keys line, and
-// registers the private key's PEM text as a secret.
-func (n *createKeyPair) generate() (gossh.Signer, []byte, error) {
+// generate returns a new key, its signer and its authorized_keys line,
+// and registers the private key's PEM text as a secret.
+func (n *createKeyPair) generate() (crypto.Signer, gossh.Signer, []byte, error) {
 	var key crypto.Signer
 	var err error
 	if n.b.cfg.TemporaryKeyPairType == "rsa" {
@@ -82,20 +82,21 @@ func (n *createKeyPair) generate() (gossh.Signer, []byte, error) {
 		_, key, err = ed25519.GenerateKey(rand.Reader)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	signer, err := gossh.NewSignerFromSigner(key)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	block, err := gossh.MarshalPrivateKey(key, "")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n.b.st.privatePEM = string(pem.EncodeToMemory(block))
 	if n.b.env.AddSecret != nil {
-		block, err := gossh.MarshalPrivateKey(key, "")
-		if err != nil {
-			return nil, nil, err
-		}
-		n.b.env.AddSecret(string(pem.EncodeToMemory(block)))
+		n.b.env.AddSecret(n.b.st.privatePEM)
 	}
-	return signer, gossh.MarshalAuthorizedKey(signer.PublicKey()), nil
+	return key, signer, gossh.MarshalAuthorizedKey(signer.PublicKey()), nil
 }
 
 // Cleanup deletes the key pair, by name: the name is unique in the region,

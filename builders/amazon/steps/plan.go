@@ -14,8 +14,10 @@ const (
 	KeyPair       builder.StepKind = "key-pair"
 	SecurityGroup builder.StepKind = "security-group"
 	Launch        builder.StepKind = "launch"
+	Password      builder.StepKind = "password" // the Windows Administrator password
 	Connect       builder.StepKind = "connect"
 	Stop          builder.StepKind = "stop"
+	AwaitStop     builder.StepKind = "await-stop" // the guest stops itself (sysprep)
 	CreateImage   builder.StepKind = "create-image"
 	CopyImage     builder.StepKind = "copy"
 	Finalize      builder.StepKind = "finalize" // tag, share, deprecate, protect in one region
@@ -40,20 +42,29 @@ func PlanLaunch(p builder.Planner, src *amazon.SourceConfig) *builder.Step {
 	last := p.Add(&builder.Step{ID: string(Launch), Kind: Launch, Region: src.Region,
 		Label: "launch " + src.InstanceType + " instance and wait until running", Cleanup: "terminate instance and wait until terminated"},
 		launchAfter...)
+	if NeedsPassword(src) {
+		last = p.Add(&builder.Step{ID: string(Password), Kind: Password, Region: src.Region,
+			Label: "wait for the Windows Administrator password"}, last)
+	}
 	if src.Type != communicator.None {
 		last = p.Add(&builder.Step{ID: string(Connect), Kind: Connect, Label: "connect over " + commName(src.Type)}, last)
 	}
 	return last
 }
 
-// PlanStop adds the step that stops the instance (or waits for it to stop
-// itself, with disable_stop_instance) after last, and returns it.
+// PlanStop adds the step that stops the instance after last, and returns
+// it. When the guest stops itself (disable_stop_instance, or a last
+// provisioner such as sysprep that shuts Windows down) the step only waits
+// for it: StopInstances is never called.
 func PlanStop(p builder.Planner, src *amazon.SourceConfig, last *builder.Step) *builder.Step {
-	label := "stop instance"
-	if src.DisableStopInstance {
-		label = "wait for the instance to stop itself"
+	if src.DisableStopInstance || last.StopsInstance {
+		label := "wait for the instance to stop itself"
+		if last.StopsInstance {
+			label += " (" + last.Label + ")"
+		}
+		return p.Add(&builder.Step{ID: string(AwaitStop), Kind: AwaitStop, Region: src.Region, Label: label}, last)
 	}
-	return p.Add(&builder.Step{ID: string(Stop), Kind: Stop, Region: src.Region, Label: label}, last)
+	return p.Add(&builder.Step{ID: string(Stop), Kind: Stop, Region: src.Region, Label: "stop instance"}, last)
 }
 
 // PlanCreateImage adds the step that creates an image from the instance's
@@ -106,6 +117,12 @@ func NeedsTemporaryKeyPair(src *amazon.SourceConfig) bool {
 		return src.WinRMPassword == ""
 	}
 	return src.SSHKeyPairName == "" && src.SSHPrivateKeyFile == "" && src.SSHPassword == "" && !src.SSHAgentAuth
+}
+
+// NeedsPassword reports whether the build reads the Windows Administrator
+// password from EC2: WinRM without winrm_password.
+func NeedsPassword(src *amazon.SourceConfig) bool {
+	return src.Type == communicator.WinRM && src.WinRMPassword == ""
 }
 
 // NeedsTemporarySecurityGroup reports whether the build creates its own

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"crypto"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -23,8 +24,13 @@ type state struct {
 	data   interpolate.Data
 
 	// createKeyPair
-	keyName string
-	signer  gossh.Signer
+	keyName    string
+	signer     gossh.Signer
+	privateKey crypto.Signer // decrypts the Windows password
+	privatePEM string        // {{ .SSHPrivateKey }}
+
+	// getPassword: the Windows Administrator password (a secret)
+	password string
 
 	// createSecurityGroup
 	groupID string
@@ -33,7 +39,9 @@ type state struct {
 	instance instanceInfo
 
 	// connectInstance
-	comm *sshComm
+	comm     connection
+	connHost string
+	connPort int
 
 	// createImage
 	built imageRecord

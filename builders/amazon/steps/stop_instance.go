@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,21 +20,34 @@ const (
 	stopRetryDelay = time.Second
 )
 
-// stopInstance stops the instance (or, with disable_stop_instance, waits
-// for the guest to stop itself), waits until it is stopped, then sets the
-// ENA and SR-IOV attributes the image should carry. It creates nothing.
-type stopInstance struct{ b *build }
+// stopInstance stops the instance (or, with self, waits for the guest to
+// stop itself: disable_stop_instance or sysprep), waits until it is
+// stopped, then sets the ENA and SR-IOV attributes the image should carry.
+// It creates nothing.
+type stopInstance struct {
+	b    *build
+	self bool
+}
 
 // Run stops the instance.
 func (n *stopInstance) Run(ctx context.Context) error {
 	b := n.b
 	id, region := b.st.instance.ID, b.cfg.Region
-	if b.cfg.DisableStopInstance {
-		b.say("waiting for instance %s to stop itself", id)
+	if n.self {
+		b.say("waiting for instance %s to stop itself (StopInstances is not called)", id)
 	} else if err := n.stop(ctx); err != nil {
 		return err
 	}
 	if _, err := b.waiter(region).InstanceStopped(ctx, id); err != nil {
+		var te *awsapi.TimeoutError
+		if n.self && errors.As(err, &te) {
+			return fmt.Errorf("instance %s in %s did not stop by itself within %s (timeouts.instance_stopped); it is still %s. "+
+				"A Sysprep that fails or waits leaves Windows running: check the agent's Sysprep log on the instance "+
+				"(EC2Launch v2: C:\\ProgramData\\Amazon\\EC2Launch\\log\\agent.log; EC2Launch v1: C:\\ProgramData\\Amazon\\EC2-Windows\\Launch\\Log; "+
+				"EC2Config: C:\\Program Files\\Amazon\\Ec2ConfigService\\Logs\\Ec2Config.log) and C:\\Windows\\System32\\Sysprep\\Panther\\setupact.log, "+
+				"and its console output (aws ec2 get-console-output --instance-id %s --region %s). The instance is terminated by cleanup: %w",
+				id, region, te.Waited.Round(time.Second), te.LastState, id, region, err)
+		}
 		return err
 	}
 	return b.setInstanceFeatures(ctx)

@@ -11,7 +11,9 @@ import (
 	"github.com/imgbuild/imgbuild/provisioners/powershell"
 	"github.com/imgbuild/imgbuild/provisioners/shell"
 	"github.com/imgbuild/imgbuild/provisioners/shelllocal"
+	"github.com/imgbuild/imgbuild/provisioners/sysprep"
 	"github.com/imgbuild/imgbuild/provisioners/windowsrestart"
+	"github.com/imgbuild/imgbuild/provisioners/windowsshell"
 )
 
 // Targets lists every Config that has a generated spec. Adding a
@@ -25,6 +27,8 @@ func Targets() []Target {
 		{"ShellLocal", "shell_local.hcl2spec.go", `provisioner "shell-local"`, shelllocal.Config{}},
 		{"PowerShell", "powershell.hcl2spec.go", `provisioner "powershell"`, powershell.Config{}},
 		{"WindowsRestart", "windows_restart.hcl2spec.go", `provisioner "windows-restart"`, windowsrestart.Config{}},
+		{"WindowsShell", "windows_shell.hcl2spec.go", `provisioner "windows-shell"`, windowsshell.Config{}},
+		{"Sysprep", "sysprep.hcl2spec.go", `provisioner "sysprep"`, sysprep.Config{}},
 		{"Manifest", "manifest.hcl2spec.go", `post-processor "manifest"`, manifest.Config{}},
 		{"ShellLocalPostProcessor", "shell_local_post_processor.hcl2spec.go", `post-processor "shell-local"`, ppshelllocal.Config{}},
 		{"AmazonAMI", "amazon_ami.hcl2spec.go", `data "amazon-ami"`, amazonami.Config{}},
