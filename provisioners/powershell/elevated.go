@@ -32,7 +32,6 @@ func (t elevatedTask) wrapper() []byte {
 		[2]string{"command", t.Command}, [2]string{"log", t.Log}) + elevatedBody)
 }
 
-
 // elevatedBody starts with a comment, which ends the variables for a
 // reader of the head. It registers $command as a scheduled task of $user (highest
 // privileges; password logon, or service-account logon when $password

@@ -1,6 +1,8 @@
 package powershell
 
 import (
+	"github.com/imgbuild/imgbuild/internal/provision/provisiontest"
+
 	"bytes"
 	"flag"
 	"io"
@@ -44,11 +46,11 @@ func TestElevatedWrapperGolden(t *testing.T) {
 // runs; the password is in the wrapper only.
 func TestElevated(t *testing.T) {
 	dir, names := writeScripts(t, "Write-Output one", "Write-Output two")
-	f := newFake()
-	f.answer = func(cmd string, stdout io.Writer) (int, error) {
+	f := provisiontest.NewComm()
+	f.Answer = func(cmd string, stdout io.Writer) (int, error) {
 		if strings.Contains(cmd, "-File ") {
 			io.WriteString(stdout, "task output\n")
-			if w := f.uploaded("c:/Windows/Temp/imgbuild-elevated-"); len(w) == 2 && strings.Contains(cmd, w[1]) {
+			if w := f.Uploaded("c:/Windows/Temp/imgbuild-elevated-"); len(w) == 2 && strings.Contains(cmd, w[1]) {
 				return 7, nil
 			}
 		}
@@ -64,10 +66,10 @@ func TestElevated(t *testing.T) {
 		t.Fatalf("error %v, want script b.ps1's exit status 7", err)
 	}
 
-	wrappers := f.uploaded("c:/Windows/Temp/imgbuild-elevated-")
-	scripts := f.uploaded("c:/Windows/Temp/imgbuild-script-")
+	wrappers := f.Uploaded("c:/Windows/Temp/imgbuild-elevated-")
+	scripts := f.Uploaded("c:/Windows/Temp/imgbuild-script-")
 	if len(wrappers) != 2 || len(scripts) != 2 {
-		t.Fatalf("uploads %v, want two scripts and two wrappers", f.uploads)
+		t.Fatalf("uploads %v, want two scripts and two wrappers", f.Uploads)
 	}
 	wrapperRE := regexp.MustCompile(`^c:/Windows/Temp/imgbuild-elevated-([0-9a-f]{16})\.ps1$`)
 	for i, w := range wrappers {
@@ -75,16 +77,16 @@ func TestElevated(t *testing.T) {
 		if m == nil {
 			t.Fatalf("wrapper path %s", w)
 		}
-		if want := "powershell -NoProfile -ExecutionPolicy Bypass -File " + w; f.commands[i] != want {
-			t.Errorf("command %d = %s, want %s", i, f.commands[i], want)
+		if want := "powershell -NoProfile -ExecutionPolicy Bypass -File " + w; f.Commands[i] != want {
+			t.Errorf("command %d = %s, want %s", i, f.Commands[i], want)
 		}
 		head := "# imgbuild elevated\n" +
 			"$name = 'imgbuild-elevated-" + m[1] + "'\n" +
 			"$user = 'Administrator'\n" +
 			"$password = 'pa''ss $w0rd'\n" +
-			"$command = 'powershell -file " + scripts[i] + " -vars " + f.uploads[0] + " -policy bypass'\n" +
+			"$command = 'powershell -file " + scripts[i] + " -vars " + f.Uploads[0] + " -policy bypass'\n" +
 			`$log = 'C:\Windows\Temp\imgbuild-elevated-` + m[1] + ".out'\n"
-		body := string(f.files[w])
+		body := string(f.Files[w])
 		if !strings.HasPrefix(body, head) {
 			t.Errorf("wrapper %s starts\n%s\nwant\n%s", w, body[:min(len(body), len(head))], head)
 		}
@@ -103,13 +105,13 @@ func TestElevated(t *testing.T) {
 	if !strings.Contains(out, "task output\n") {
 		t.Errorf("output %q lacks the task's output", out)
 	}
-	last := f.commands[len(f.commands)-1]
-	for _, p := range append([]string{f.uploads[0]}, wrappers...) {
+	last := f.Commands[len(f.Commands)-1]
+	for _, p := range append([]string{f.Uploads[0]}, wrappers...) {
 		if !strings.Contains(last, "'"+p+"'") {
 			t.Errorf("removal %s does not remove %s", last, p)
 		}
 	}
-	for _, s := range append(f.commands, out, err.Error()) {
+	for _, s := range append(f.Commands, out, err.Error()) {
 		if strings.Contains(s, "w0rd") {
 			t.Errorf("the password is in %q", s)
 		}
@@ -119,14 +121,14 @@ func TestElevated(t *testing.T) {
 // TestElevatedServiceAccount: an empty password is written as such, and
 // the wrapper switches to a service-account logon for it.
 func TestElevatedServiceAccount(t *testing.T) {
-	f := newFake()
+	f := provisiontest.NewComm()
 	var c Config
 	c.Inline = []string{"whoami"}
 	c.ElevatedUser = "SYSTEM"
 	if _, err := runPS(t, f, &c, ""); err != nil {
 		t.Fatal(err)
 	}
-	body := string(f.files[f.uploaded("c:/Windows/Temp/imgbuild-elevated-")[0]])
+	body := string(f.Files[f.Uploaded("c:/Windows/Temp/imgbuild-elevated-")[0]])
 	if !strings.Contains(body, "\n$user = 'SYSTEM'\n$password = ''\n") ||
 		!strings.Contains(body, "if ($password -eq '') { $logon = 5; $password = $null }") {
 		t.Errorf("wrapper:\n%s", body)

@@ -1,8 +1,6 @@
 package powershell
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"regexp"
 	"strings"
 
@@ -65,11 +63,4 @@ func removeCommand(paths []string) string {
 	}
 	return `powershell -NoProfile -ExecutionPolicy Bypass -Command "Remove-Item -Force -ErrorAction SilentlyContinue -LiteralPath ` +
 		strings.Join(q, ",") + `"`
-}
-
-// randomHex returns n random bytes in hexadecimal.
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read does not fail (Go 1.24)
-	return hex.EncodeToString(b)
 }

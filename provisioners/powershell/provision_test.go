@@ -1,6 +1,8 @@
 package powershell
 
 import (
+	"github.com/imgbuild/imgbuild/internal/provision/provisiontest"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -43,7 +45,7 @@ func writeScripts(t *testing.T, bodies ...string) (dir string, names []string) {
 }
 
 // runPS prepares c and runs it on f.
-func runPS(t *testing.T, f *fakeComm, c *Config, baseDir string) (string, error) {
+func runPS(t *testing.T, f *provisiontest.Comm, c *Config, baseDir string) (string, error) {
 	t.Helper()
 	ctx := &check.Context{BaseDir: baseDir}
 	c.Prepare(ctx)
@@ -78,23 +80,23 @@ func TestCommandRendering(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
+			f := provisiontest.NewComm()
 			var c Config
 			c.Inline = []string{"Write-Output hi"}
 			tt.edit(&c)
 			if _, err := runPS(t, f, &c, ""); err != nil {
 				t.Fatal(err)
 			}
-			if len(f.uploads) != 2 || !envPathRE.MatchString(f.uploads[0]) || !scriptPathRE.MatchString(f.uploads[1]) {
-				t.Fatalf("uploads %v, want the environment script then the script at their default paths", f.uploads)
+			if len(f.Uploads) != 2 || !envPathRE.MatchString(f.Uploads[0]) || !scriptPathRE.MatchString(f.Uploads[1]) {
+				t.Fatalf("uploads %v, want the environment script then the script at their default paths", f.Uploads)
 			}
-			want := strings.NewReplacer("{ENV}", f.uploads[0], "{PATH}", f.uploads[1]).Replace(tt.want)
-			if len(f.commands) != 2 || f.commands[0] != want {
-				t.Fatalf("commands:\n%s\nwant first:\n%s", strings.Join(f.commands, "\n"), want)
+			want := strings.NewReplacer("{ENV}", f.Uploads[0], "{PATH}", f.Uploads[1]).Replace(tt.want)
+			if len(f.Commands) != 2 || f.Commands[0] != want {
+				t.Fatalf("commands:\n%s\nwant first:\n%s", strings.Join(f.Commands, "\n"), want)
 			}
-			wantRemove := `powershell -NoProfile -ExecutionPolicy Bypass -Command "Remove-Item -Force -ErrorAction SilentlyContinue -LiteralPath '` + f.uploads[0] + `'"`
-			if f.commands[1] != wantRemove {
-				t.Errorf("last command %s, want %s", f.commands[1], wantRemove)
+			wantRemove := `powershell -NoProfile -ExecutionPolicy Bypass -Command "Remove-Item -Force -ErrorAction SilentlyContinue -LiteralPath '` + f.Uploads[0] + `'"`
+			if f.Commands[1] != wantRemove {
+				t.Errorf("last command %s, want %s", f.Commands[1], wantRemove)
 			}
 		})
 	}
@@ -104,7 +106,7 @@ func TestCommandRendering(t *testing.T) {
 // overriding environment_vars, values escaped so PowerShell reads them
 // literally; and no value on any command line.
 func TestEnvFile(t *testing.T) {
-	f := newFake()
+	f := provisiontest.NewComm()
 	var c Config
 	c.Inline = []string{"Write-Output $env:TRICKY"}
 	c.EnvironmentVars = []string{"PLAIN=p1ain=value", "OVERRIDDEN=old"}
@@ -112,7 +114,7 @@ func TestEnvFile(t *testing.T) {
 	if _, err := runPS(t, f, &c, ""); err != nil {
 		t.Fatal(err)
 	}
-	got := string(f.files[f.uploads[0]])
+	got := string(f.Files[f.Uploads[0]])
 	want := "\uFEFF" +
 		`$env:OVERRIDDEN="new"` + "\n" +
 		`$env:PACKER_BUILDER_TYPE="amazon-ebs"` + "\n" +
@@ -124,7 +126,7 @@ func TestEnvFile(t *testing.T) {
 	if got != want {
 		t.Errorf("environment script:\n%q\nwant\n%q", got, want)
 	}
-	for _, cmd := range f.commands {
+	for _, cmd := range f.Commands {
 		if strings.Contains(cmd, "s3cr3t") || strings.Contains(cmd, "p1ain") {
 			t.Errorf("a command holds an environment value: %s", cmd)
 		}
@@ -170,25 +172,25 @@ func TestScriptsInOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
+			f := provisiontest.NewComm()
 			var c Config
 			tt.edit(&c)
 			out, err := runPS(t, f, &c, dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			paths := f.uploads[1:]
-			bodies := f.bodies[1:]
+			paths := f.Uploads[1:]
+			bodies := f.Bodies[1:]
 			for i, p := range paths {
-				if !strings.Contains(f.commands[i], "&'"+p+"'") {
-					t.Errorf("command %d %s does not run %s", i, f.commands[i], p)
+				if !strings.Contains(f.Commands[i], "&'"+p+"'") {
+					t.Errorf("command %d %s does not run %s", i, f.Commands[i], p)
 				}
 			}
 			if !slices.Equal(bodies, tt.wantBodies) {
 				t.Errorf("uploaded scripts %q, want %q", bodies, tt.wantBodies)
 			}
-			if len(f.commands) != len(paths)+1 {
-				t.Errorf("commands %q, want one a script and the removal", f.commands)
+			if len(f.Commands) != len(paths)+1 {
+				t.Errorf("commands %q, want one a script and the removal", f.Commands)
 			}
 			tt.wantPaths(t, paths)
 			if c.Scripts != nil && !strings.Contains(out, "Provisioning with powershell script: a.ps1\n") {
@@ -211,9 +213,9 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
-			f.answer = func(cmd string, _ io.Writer) (int, error) {
-				if strings.Contains(cmd, "&'"+f.uploads[1]+"'") {
+			f := provisiontest.NewComm()
+			f.Answer = func(cmd string, _ io.Writer) (int, error) {
+				if strings.Contains(cmd, "&'"+f.Uploads[1]+"'") {
 					return 3, nil
 				}
 				return 0, nil
@@ -232,11 +234,11 @@ func TestExitCodes(t *testing.T) {
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("error %v, want %q", err, tt.want)
 			}
-			if tt.valid == nil && len(f.uploads) != 2 {
-				t.Errorf("uploads %v: the second script was uploaded after the first failed", f.uploads)
+			if tt.valid == nil && len(f.Uploads) != 2 {
+				t.Errorf("uploads %v: the second script was uploaded after the first failed", f.Uploads)
 			}
 			// The environment script is removed after a failure too.
-			if last := f.commands[len(f.commands)-1]; !strings.Contains(last, "Remove-Item") || !strings.Contains(last, f.uploads[0]) {
+			if last := f.Commands[len(f.Commands)-1]; !strings.Contains(last, "Remove-Item") || !strings.Contains(last, f.Uploads[0]) {
 				t.Errorf("last command %s does not remove the environment script", last)
 			}
 		})
@@ -248,16 +250,16 @@ func TestUploadRetry(t *testing.T) {
 }
 
 func testUploadRetry(t *testing.T) {
-	f := newFake()
-	f.failUploads = 2
+	f := provisiontest.NewComm()
+	f.FailUploads = 2
 	var c Config
 	c.Inline = []string{"Write-Output hi"}
 	out, err := runPS(t, f, &c, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.reconnects != 2 || len(f.commands) != 2 {
-		t.Errorf("reconnects %d, commands %q; want 2 reconnects, then the script and the removal", f.reconnects, f.commands)
+	if f.Reconnects != 2 || len(f.Commands) != 2 {
+		t.Errorf("reconnects %d, commands %q; want 2 reconnects, then the script and the removal", f.Reconnects, f.Commands)
 	}
 	for i := 1; i <= 2; i++ {
 		if want := fmt.Sprintf("upload environment script failed (attempt %d): connection lost; retrying", i); !strings.Contains(out, want) {
@@ -269,12 +271,12 @@ func testUploadRetry(t *testing.T) {
 // TestRunDisconnect: a connection lost while a script runs fails the
 // provisioner with the script's name; the removal reconnects first.
 func TestRunDisconnect(t *testing.T) {
-	f := newFake()
-	f.answer = func(cmd string, _ io.Writer) (int, error) {
+	f := provisiontest.NewComm()
+	f.Answer = func(cmd string, _ io.Writer) (int, error) {
 		if strings.Contains(cmd, "Remove-Item") {
 			return 0, nil
 		}
-		return 0, errDisconnected
+		return 0, provisiontest.ErrDisconnected
 	}
 	var c Config
 	c.Inline = []string{"Write-Output hi"}
@@ -282,8 +284,8 @@ func TestRunDisconnect(t *testing.T) {
 	if err == nil || err.Error() != "script inline script: connection lost" {
 		t.Fatalf("error %v, want the script's disconnect", err)
 	}
-	if f.reconnects != 1 || len(f.commands) != 2 {
-		t.Errorf("reconnects %d, commands %q; want a reconnect before the removal", f.reconnects, f.commands)
+	if f.Reconnects != 1 || len(f.Commands) != 2 {
+		t.Errorf("reconnects %d, commands %q; want a reconnect before the removal", f.Reconnects, f.Commands)
 	}
 }
 

@@ -100,7 +100,7 @@ func (c *Config) setDefaults() {
 	setString(&c.EnvVarFormat, format)
 	setString(&c.InlineShebang, DefaultInlineShebang)
 	setString(&c.RemoteFolder, DefaultRemoteFolder)
-	setString(&c.RemoteFile, fmt.Sprintf(DefaultRemoteFile, randomHex(4)))
+	setString(&c.RemoteFile, fmt.Sprintf(DefaultRemoteFile, script.RandomHex(4)))
 	setString(&c.RemotePath, strings.TrimSuffix(c.RemoteFolder, "/")+"/"+c.RemoteFile)
 	setString(&c.StartRetryTimeout, DefaultStartRetryTimeout)
 	c.ValidExitCodes = script.ExitCodes(c.ValidExitCodes)

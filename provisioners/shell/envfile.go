@@ -1,10 +1,10 @@
 package shell
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"time"
+
+	"github.com/imgbuild/imgbuild/provisioners/script"
 )
 
 // EnvFilePrefix starts the name, in remote_folder, of the file that holds
@@ -17,12 +17,5 @@ const removeTimeout = time.Minute
 
 // envFilePath returns a fresh environment file path in folder.
 func envFilePath(folder string) string {
-	return strings.TrimSuffix(folder, "/") + "/" + EnvFilePrefix + randomHex(8) + ".sh"
-}
-
-// randomHex returns n random bytes in hexadecimal.
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read does not fail (Go 1.24)
-	return hex.EncodeToString(b)
+	return strings.TrimSuffix(folder, "/") + "/" + EnvFilePrefix + script.RandomHex(8) + ".sh"
 }

@@ -1,6 +1,8 @@
 package shell
 
 import (
+	"github.com/hashicorp/go-hclog"
+
 	"bytes"
 	"context"
 	"errors"
@@ -32,6 +34,21 @@ type localScript struct {
 	body []byte
 }
 
+// session is one run of the provisioner on one instance.
+type session struct {
+	script.Retrier
+	c    *Config
+	comm provision.Communicator
+	out  io.Writer
+	log  hclog.Logger
+}
+
+func newSession(c *Config, env *provision.Env) *session {
+	out := script.SyncWriter(env.Out)
+	return &session{c: c, comm: env.Comm, out: out, log: env.Logger,
+		Retrier: script.Retrier{Comm: env.Comm, Out: out, Log: env.Logger, Timeout: check.DurationValue(c.StartRetryTimeout)}}
+}
+
 // Provision uploads each script (the inline commands, or script and
 // scripts in order) to the instance and runs it with execute_command. A
 // script whose exit status is not in valid_exit_codes fails the
@@ -45,7 +62,7 @@ func (c *Config) Provision(ctx context.Context, env *provision.Env) error {
 	if err != nil {
 		return err
 	}
-	s := &session{c: c, comm: env.Comm, out: script.SyncWriter(env.Out), log: env.Logger}
+	s := newSession(c, env)
 	vars := c.Env.Vars(env.BuildName, env.BuilderType)
 	return s.run(ctx, scripts, script.Flatten(vars, c.EnvVarFormat, script.QuoteSingle))
 }
@@ -122,8 +139,8 @@ func (s *session) runScript(ctx context.Context, sc localScript, data execData) 
 		return fmt.Errorf("script %s: %w", sc.name, ctx.Err())
 	case err != nil && s.c.ExpectDisconnect:
 		fmt.Fprintf(s.out, "Script %s disconnected, as expect_disconnect allows\n", sc.name)
-		s.debug("disconnect", "script", sc.name, "error", err)
-		s.stale = true
+		s.Debug("disconnect", "script", sc.name, "error", err)
+		s.Stale = true
 	case err != nil:
 		return fmt.Errorf("script %s: %w (set expect_disconnect if the script reboots)", sc.name, err)
 	case !slices.Contains(s.c.ValidExitCodes, status):
@@ -138,7 +155,7 @@ func (s *session) runScript(ctx context.Context, sc localScript, data execData) 
 // upload copies body to dst on the instance, retrying while the
 // connection is unavailable.
 func (s *session) upload(ctx context.Context, what, dst string, body []byte, mode os.FileMode) error {
-	return s.retry(ctx, "upload "+what, func(ctx context.Context) error {
+	return s.Retry(ctx, "upload "+what, func(ctx context.Context) error {
 		return s.comm.Upload(ctx, dst, bytes.NewReader(body), mode)
 	})
 }
@@ -147,7 +164,7 @@ func (s *session) upload(ctx context.Context, what, dst string, body []byte, mod
 func (s *session) remove(ctx context.Context, what, p string) error {
 	cmd := &provision.Cmd{Command: "rm -f '" + script.QuoteSingle(p) + "'", Stdout: io.Discard, Stderr: s.out}
 	var status int
-	err := s.retry(ctx, "remove "+what+" from the instance", func(ctx context.Context) (err error) {
+	err := s.Retry(ctx, "remove "+what+" from the instance", func(ctx context.Context) (err error) {
 		status, err = s.comm.Run(ctx, cmd)
 		return err
 	})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/internal/provision"
+	"github.com/imgbuild/imgbuild/provisioners/script"
 )
 
 // secret is an environment value that must never appear in an error.
@@ -269,8 +270,8 @@ func TestSkipClean(t *testing.T) {
 }
 
 func TestStartRetry(t *testing.T) {
-	retryDelay = time.Millisecond
-	t.Cleanup(func() { retryDelay = 2 * time.Second })
+	script.RetryDelay = time.Millisecond
+	t.Cleanup(func() { script.RetryDelay = 2 * time.Second })
 	tests := []struct {
 		name    string
 		fails   int

@@ -2,8 +2,6 @@ package sysprep
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -66,7 +64,7 @@ func (c *Config) Provision(ctx context.Context, env *provision.Env) error {
 	if err != nil {
 		return err
 	}
-	id := randomHex(4)
+	id := script.RandomHex(4)
 	if err := s.prepare(ctx, fmt.Sprintf(prepareScriptPath, id), prepareScript(p)); err != nil {
 		return err
 	}
@@ -180,10 +178,4 @@ func wrapUpload(what string, err error) error {
 		return fmt.Errorf("upload %s: %w", what, err)
 	}
 	return nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read does not fail (Go 1.24)
-	return hex.EncodeToString(b)
 }

@@ -1,6 +1,8 @@
 package sysprep
 
 import (
+	"github.com/imgbuild/imgbuild/internal/provision/provisiontest"
+
 	"bytes"
 	"context"
 	"io"
@@ -28,7 +30,7 @@ const buildPassword = "Corr3ct-Horse!"
 
 // run is one run of the provisioner on a fake instance.
 type run struct {
-	fake *fakeComm
+	fake *provisiontest.Comm
 	out  string
 	log  string
 	err  error
@@ -36,14 +38,14 @@ type run struct {
 
 // provisionWith prepares c and runs it on a new fake instance built from
 // image, connected as Administrator with buildPassword.
-func provisionWith(t *testing.T, c Config, image string, edit func(*fakeComm, *provision.Env)) run {
+func provisionWith(t *testing.T, c Config, image string, edit func(*provisiontest.Comm, *provision.Env)) run {
 	t.Helper()
 	ctx := &check.Context{}
 	c.Prepare(ctx)
 	if ctx.HasErrors() {
 		t.Fatalf("Prepare: %v", ctx.Diags)
 	}
-	fake := newFake()
+	fake := provisiontest.NewComm()
 	var out, log bytes.Buffer
 	env := &provision.Env{
 		Comm:   fake,
@@ -69,19 +71,19 @@ var (
 func (r run) scripts(t *testing.T) (prepare, sysprep string) {
 	t.Helper()
 	f := r.fake
-	if len(f.uploads) != 2 || len(f.commands) != 2 {
-		t.Fatalf("uploads %q, commands %q; want two of each", f.uploads, f.commands)
+	if len(f.Uploads) != 2 || len(f.Commands) != 2 {
+		t.Fatalf("uploads %q, commands %q; want two of each", f.Uploads, f.Commands)
 	}
-	p, s := preparePathRE.FindStringSubmatch(f.uploads[0]), runPathRE.FindStringSubmatch(f.uploads[1])
+	p, s := preparePathRE.FindStringSubmatch(f.Uploads[0]), runPathRE.FindStringSubmatch(f.Uploads[1])
 	if p == nil || s == nil || p[1] != s[1] {
-		t.Fatalf("uploads %q are not the prepare and run scripts of one run", f.uploads)
+		t.Fatalf("uploads %q are not the prepare and run scripts of one run", f.Uploads)
 	}
-	for i, path := range f.uploads {
-		if want := "powershell -NoProfile -ExecutionPolicy Bypass -File " + path; f.commands[i] != want {
-			t.Errorf("command %d = %q, want %q", i, f.commands[i], want)
+	for i, path := range f.Uploads {
+		if want := "powershell -NoProfile -ExecutionPolicy Bypass -File " + path; f.Commands[i] != want {
+			t.Errorf("command %d = %q, want %q", i, f.Commands[i], want)
 		}
 	}
-	return f.files[f.uploads[0]], f.files[f.uploads[1]]
+	return string(f.Files[f.Uploads[0]]), string(f.Files[f.Uploads[1]])
 }
 
 func TestProvisionPerAgent(t *testing.T) {
@@ -195,7 +197,7 @@ func TestPrepareScriptOptions(t *testing.T) {
 					t.Errorf("prepare script has %q:\n%s", s, prepare)
 				}
 			}
-			if strings.Contains(r.out, buildPassword) || strings.Contains(strings.Join(r.fake.commands, "\n"), buildPassword) {
+			if strings.Contains(r.out, buildPassword) || strings.Contains(strings.Join(r.fake.Commands, "\n"), buildPassword) {
 				t.Error("the output or a command shows the password")
 			}
 			// Cleanup comes after the agent's settings.
@@ -225,7 +227,7 @@ func TestUserDataV2(t *testing.T) {
 }
 
 func TestQuotePassword(t *testing.T) {
-	r := provisionWith(t, Config{AdminPassword: "keep"}, image2019, func(_ *fakeComm, env *provision.Env) {
+	r := provisionWith(t, Config{AdminPassword: "keep"}, image2019, func(_ *provisiontest.Comm, env *provision.Env) {
 		env.Data.Password = "it's ’quoted‘ $x"
 	})
 	if r.err != nil {
@@ -265,9 +267,9 @@ func TestChooseAgent(t *testing.T) {
 
 // TestFailures: what fails before Sysprep runs, and what does not.
 func TestFailures(t *testing.T) {
-	answer := func(prepare, sysprep func(io.Writer) (int, error)) func(*fakeComm, *provision.Env) {
-		return func(f *fakeComm, _ *provision.Env) {
-			f.answer = func(command string, stdout io.Writer) (int, error) {
+	answer := func(prepare, sysprep func(io.Writer) (int, error)) func(*provisiontest.Comm, *provision.Env) {
+		return func(f *provisiontest.Comm, _ *provision.Env) {
+			f.Answer = func(command string, stdout io.Writer) (int, error) {
 				if strings.Contains(command, "-run.ps1") {
 					return sysprep(stdout)
 				}
@@ -280,13 +282,16 @@ func TestFailures(t *testing.T) {
 		name     string
 		c        Config
 		image    string
-		edit     func(*fakeComm, *provision.Env)
+		edit     func(*provisiontest.Comm, *provision.Env)
 		commands int      // commands run
 		want     []string // in the error; none: success
 		out      string   // in the output
 	}{
 		{"disconnect after sysprep is success", Config{}, image2022,
-			answer(ok, func(w io.Writer) (int, error) { io.WriteString(w, "sysprep starting\n"); return -1, errDisconnected }),
+			answer(ok, func(w io.Writer) (int, error) {
+				io.WriteString(w, "sysprep starting\n")
+				return -1, provisiontest.ErrDisconnected
+			}),
 			2, nil, "connection closed as Windows shuts down"},
 		{"exit 0 is success", Config{}, image2019, nil, 2, nil, "Sysprep started"},
 		{"sysprep fails", Config{}, image2019, answer(ok, func(io.Writer) (int, error) { return 1, nil }),
@@ -295,34 +300,34 @@ func TestFailures(t *testing.T) {
 			2, []string{"EC2Launch v2", "status 2", `ec2launch.exe" sysprep --shutdown --clean`}, ""},
 		{"prepare fails", Config{}, image2012, answer(func(io.Writer) (int, error) { return 1, nil }, ok),
 			1, []string{"EC2Config settings script exited with status 1", "Sysprep did not run"}, ""},
-		{"prepare disconnects", Config{}, image2012, answer(func(io.Writer) (int, error) { return -1, errDisconnected }, ok),
+		{"prepare disconnects", Config{}, image2012, answer(func(io.Writer) (int, error) { return -1, provisiontest.ErrDisconnected }, ok),
 			1, []string{"run the EC2Config settings script", "connection lost"}, ""},
 		{"unknown image", Config{}, "my-golden-image", nil,
 			0, []string{`"my-golden-image"`, "agent", "windows_version"}, ""},
 		{"keep as another user", Config{AdminPassword: "keep"}, image2022,
-			func(_ *fakeComm, env *provision.Env) { env.Data.User = "builder" },
+			func(_ *provisiontest.Comm, env *provision.Env) { env.Data.User = "builder" },
 			0, []string{`connects as "builder"`, "Administrator"}, ""},
 		{"keep without password", Config{AdminPassword: "keep"}, image2019,
-			func(_ *fakeComm, env *provision.Env) { env.Data.Password = "" },
+			func(_ *provisiontest.Comm, env *provision.Env) { env.Data.Password = "" },
 			0, []string{"keep", "winrm_password"}, ""},
 		{"keep with EC2Config needs no password", Config{AdminPassword: "keep"}, image2012,
-			func(_ *fakeComm, env *provision.Env) { env.Data.User, env.Data.Password = "builder", "" },
+			func(_ *provisiontest.Comm, env *provision.Env) { env.Data.User, env.Data.Password = "builder", "" },
 			2, nil, ""},
 		{"no communicator", Config{}, image2022,
-			func(_ *fakeComm, env *provision.Env) { env.Comm = nil },
+			func(_ *provisiontest.Comm, env *provision.Env) { env.Comm = nil },
 			0, []string{`communicator = "none"`}, ""},
 		{"upload retried after reconnecting", Config{}, image2022,
-			func(f *fakeComm, _ *provision.Env) { f.failUploads = 1 },
+			func(f *provisiontest.Comm, _ *provision.Env) { f.FailUploads = 1 },
 			2, nil, ""},
 		{"upload fails", Config{}, image2022,
-			func(f *fakeComm, _ *provision.Env) { f.failUploads = 2 },
+			func(f *provisiontest.Comm, _ *provision.Env) { f.FailUploads = 2 },
 			0, []string{"upload the EC2Launch v2 settings script", "connection lost"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := provisionWith(t, tt.c, tt.image, tt.edit)
-			if len(r.fake.commands) != tt.commands {
-				t.Errorf("commands %q, want %d", r.fake.commands, tt.commands)
+			if len(r.fake.Commands) != tt.commands {
+				t.Errorf("commands %q, want %d", r.fake.Commands, tt.commands)
 			}
 			if len(tt.want) == 0 && r.err != nil {
 				t.Fatalf("Provision: %v", r.err)
@@ -348,9 +353,9 @@ func TestFailures(t *testing.T) {
 func TestCancelled(t *testing.T) {
 	var c Config
 	c.Prepare(&check.Context{})
-	fake := newFake()
+	fake := provisiontest.NewComm()
 	ctx, cancel := context.WithCancel(context.Background())
-	fake.answer = func(command string, _ io.Writer) (int, error) {
+	fake.Answer = func(command string, _ io.Writer) (int, error) {
 		if strings.Contains(command, "-run.ps1") {
 			cancel()
 			return -1, context.Canceled

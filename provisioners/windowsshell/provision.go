@@ -3,13 +3,9 @@ package windowsshell
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -28,22 +24,13 @@ type execData struct {
 	Vars string // the environment: `set "NAME=value" && ` a variable
 }
 
-// localScript is one script to upload, read before anything runs.
-type localScript struct {
-	name string // for messages: "inline script" or the path as configured
-	base string // file name used when remote_path is a directory
-	body []byte
-}
-
 // session is one run of the provisioner on one instance.
 type session struct {
+	script.Retrier
 	c    *Config
 	comm provision.Communicator
 	out  io.Writer
 	log  hclog.Logger
-	// stale is set after the connection dropped; the next operation
-	// reconnects first.
-	stale bool
 }
 
 // Provision uploads each script and runs it with execute_command. A
@@ -60,11 +47,15 @@ func (c *Config) Provision(ctx context.Context, env *provision.Env) error {
 			return err
 		}
 	}
-	scripts, err := c.load(env.BaseDir)
+	// Inline commands become one batch file with CRLF line ends, which cmd
+	// needs for labels.
+	scripts, err := c.Source.Load(env.BaseDir, []byte(strings.Join(c.Inline, "\r\n")+"\r\n"), fmt.Sprintf("imgbuild-inline-%s.bat", script.RandomHex(4)))
 	if err != nil {
 		return err
 	}
-	s := &session{c: c, comm: env.Comm, out: script.SyncWriter(env.Out), log: env.Logger}
+	out := script.SyncWriter(env.Out)
+	s := &session{c: c, comm: env.Comm, out: out, log: env.Logger,
+		Retrier: script.Retrier{Comm: env.Comm, Out: out, Log: env.Logger, Timeout: check.DurationValue(c.StartRetryTimeout)}}
 	flat := script.Flatten(vars, c.EnvVarFormat, func(v string) string { return v })
 	for _, sc := range scripts {
 		if err := s.runScript(ctx, sc, flat); err != nil {
@@ -84,47 +75,16 @@ func cmdValue(name, value string) error {
 	return nil
 }
 
-// load reads every script before the first one runs, so a missing file
-// fails the provisioner before it changes the instance. Inline commands
-// become one batch file with CRLF line ends, which cmd needs for labels.
-func (c *Config) load(baseDir string) ([]localScript, error) {
-	if len(c.Inline) > 0 {
-		body := strings.Join(c.Inline, "\r\n") + "\r\n"
-		return []localScript{{name: "inline script", base: fmt.Sprintf("imgbuild-inline-%s.bat", randomHex(4)), body: []byte(body)}}, nil
-	}
-	out := make([]localScript, 0, len(c.Scripts))
-	for _, p := range c.Scripts {
-		body, err := os.ReadFile(check.Resolve(baseDir, p))
-		if err != nil {
-			return nil, fmt.Errorf("read script %s: %w", p, err)
-		}
-		out = append(out, localScript{name: p, base: filepath.Base(p), body: body})
-	}
-	return out, nil
-}
-
-// remotePath returns where sc is uploaded.
-func (c *Config) remotePath(sc localScript) string {
-	switch p := c.RemotePath; {
-	case p == "":
-		return fmt.Sprintf(DefaultRemotePath, randomHex(4))
-	case strings.HasSuffix(p, "/") || strings.HasSuffix(p, `\`):
-		return p + sc.base
-	default:
-		return p
-	}
-}
-
 // runScript uploads one script and runs it.
-func (s *session) runScript(ctx context.Context, sc localScript, vars string) error {
-	data := execData{Path: s.c.remotePath(sc), Vars: vars}
+func (s *session) runScript(ctx context.Context, sc script.Local, vars string) error {
+	data := execData{Path: script.RemotePath(s.c.RemotePath, DefaultRemotePath, sc), Vars: vars}
 	command, err := script.RenderCommand("execute_command", s.c.ExecuteCommand, data)
 	if err != nil {
-		return fmt.Errorf("script %s: %w", sc.name, err)
+		return fmt.Errorf("script %s: %w", sc.Name, err)
 	}
-	fmt.Fprintf(s.out, "Provisioning with windows-shell script: %s\n", sc.name)
-	err = s.retry(ctx, "upload script "+sc.name, func(ctx context.Context) error {
-		return s.comm.Upload(ctx, data.Path, bytes.NewReader(sc.body), 0o644)
+	fmt.Fprintf(s.out, "Provisioning with windows-shell script: %s\n", sc.Name)
+	err = s.Retry(ctx, "upload script "+sc.Name, func(ctx context.Context) error {
+		return s.comm.Upload(ctx, data.Path, bytes.NewReader(sc.Body), 0o644)
 	})
 	if err != nil {
 		return err
@@ -132,18 +92,11 @@ func (s *session) runScript(ctx context.Context, sc localScript, vars string) er
 	status, err := s.comm.Run(ctx, &provision.Cmd{Command: command, Stdout: s.out, Stderr: s.out})
 	switch {
 	case err != nil && ctx.Err() != nil:
-		return fmt.Errorf("script %s: %w", sc.name, ctx.Err())
+		return fmt.Errorf("script %s: %w", sc.Name, ctx.Err())
 	case err != nil:
-		return fmt.Errorf("script %s: %w", sc.name, err)
+		return fmt.Errorf("script %s: %w", sc.Name, err)
 	case !slices.Contains(s.c.ValidExitCodes, status):
-		return fmt.Errorf("script %s exited with status %d; valid exit codes are %v", sc.name, status, s.c.ValidExitCodes)
+		return fmt.Errorf("script %s exited with status %d; valid exit codes are %v", sc.Name, status, s.c.ValidExitCodes)
 	}
 	return nil
-}
-
-// randomHex returns n random bytes in hexadecimal.
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read does not fail (Go 1.24)
-	return hex.EncodeToString(b)
 }

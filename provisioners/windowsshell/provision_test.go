@@ -1,6 +1,8 @@
 package windowsshell
 
 import (
+	"github.com/imgbuild/imgbuild/internal/provision/provisiontest"
+
 	"bytes"
 	"context"
 	"io"
@@ -34,7 +36,7 @@ func writeScripts(t *testing.T, bodies ...string) (dir string, names []string) {
 }
 
 // runShell prepares c and runs it on f.
-func runShell(t *testing.T, f *fakeComm, c *Config, baseDir string) (string, error) {
+func runShell(t *testing.T, f *provisiontest.Comm, c *Config, baseDir string) (string, error) {
 	t.Helper()
 	ctx := &check.Context{BaseDir: baseDir}
 	c.Prepare(ctx)
@@ -63,7 +65,7 @@ func TestCommandRendering(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
+			f := provisiontest.NewComm()
 			var c Config
 			c.Inline = []string{"@echo off", "echo %GREETING%"}
 			c.EnvironmentVars = []string{"GREETING=hello world"}
@@ -72,15 +74,15 @@ func TestCommandRendering(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(f.uploads) != 1 || !scriptPathRE.MatchString(f.uploads[0]) {
-				t.Fatalf("uploads %v, want the script at its default path", f.uploads)
+			if len(f.Uploads) != 1 || !scriptPathRE.MatchString(f.Uploads[0]) {
+				t.Fatalf("uploads %v, want the script at its default path", f.Uploads)
 			}
-			if got := f.bodies[0]; got != "@echo off\r\necho %GREETING%\r\n" {
+			if got := f.Bodies[0]; got != "@echo off\r\necho %GREETING%\r\n" {
 				t.Errorf("inline script %q, want the commands joined with CRLF", got)
 			}
-			want := strings.ReplaceAll(tt.want, "{PATH}", f.uploads[0])
-			if !slices.Equal(f.commands, []string{want}) {
-				t.Errorf("commands %q, want %q", f.commands, want)
+			want := strings.ReplaceAll(tt.want, "{PATH}", f.Uploads[0])
+			if !slices.Equal(f.Commands, []string{want}) {
+				t.Errorf("commands %q, want %q", f.Commands, want)
 			}
 			if !strings.Contains(out, "Provisioning with windows-shell script: inline script\n") {
 				t.Errorf("output %q", out)
@@ -114,22 +116,22 @@ func TestScriptsInOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
+			f := provisiontest.NewComm()
 			var c Config
 			c.Scripts = slices.Clone(names)
 			c.RemotePath = tt.path
 			if _, err := runShell(t, f, &c, dir); err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(f.bodies, []string{"echo first\r\n", "echo second\r\n"}) || len(f.commands) != 2 {
-				t.Fatalf("uploads %q, commands %q", f.bodies, f.commands)
+			if !slices.Equal(f.Bodies, []string{"echo first\r\n", "echo second\r\n"}) || len(f.Commands) != 2 {
+				t.Fatalf("uploads %q, commands %q", f.Bodies, f.Commands)
 			}
-			for i, p := range f.uploads {
-				if !strings.HasSuffix(f.commands[i], `"`+p+`"`) {
-					t.Errorf("command %s does not run %s", f.commands[i], p)
+			for i, p := range f.Uploads {
+				if !strings.HasSuffix(f.Commands[i], `"`+p+`"`) {
+					t.Errorf("command %s does not run %s", f.Commands[i], p)
 				}
 			}
-			tt.check(t, f.uploads)
+			tt.check(t, f.Uploads)
 		})
 	}
 }
@@ -146,9 +148,9 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
-			f.answer = func(cmd string, _ io.Writer) (int, error) {
-				if len(f.uploads) == 1 {
+			f := provisiontest.NewComm()
+			f.Answer = func(cmd string, _ io.Writer) (int, error) {
+				if len(f.Uploads) == 1 {
 					return 3, nil
 				}
 				return 0, nil
@@ -158,13 +160,13 @@ func TestExitCodes(t *testing.T) {
 			c.ValidExitCodes = tt.valid
 			_, err := runShell(t, f, &c, dir)
 			if tt.want == "" {
-				if err != nil || len(f.commands) != 2 {
-					t.Fatalf("error %v, commands %q", err, f.commands)
+				if err != nil || len(f.Commands) != 2 {
+					t.Fatalf("error %v, commands %q", err, f.Commands)
 				}
 				return
 			}
-			if err == nil || err.Error() != tt.want || len(f.commands) != 1 {
-				t.Fatalf("error %v, commands %q; want %q and no second script", err, f.commands, tt.want)
+			if err == nil || err.Error() != tt.want || len(f.Commands) != 1 {
+				t.Fatalf("error %v, commands %q; want %q and no second script", err, f.Commands, tt.want)
 			}
 		})
 	}
@@ -173,7 +175,7 @@ func TestExitCodes(t *testing.T) {
 // TestUnquotableValue: a value cmd cannot quote fails before anything
 // runs, naming the variable and not the value.
 func TestUnquotableValue(t *testing.T) {
-	f := newFake()
+	f := provisiontest.NewComm()
 	var c Config
 	c.Inline = []string{"echo %TOKEN%"}
 	c.Prepare(&check.Context{})
@@ -182,23 +184,23 @@ func TestUnquotableValue(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "value of TOKEN holds a double quote") || strings.Contains(err.Error(), "s3cr3t") {
 		t.Fatalf("error %v", err)
 	}
-	if len(f.uploads)+len(f.commands) != 0 {
-		t.Errorf("the instance was changed: uploads %v, commands %q", f.uploads, f.commands)
+	if len(f.Uploads)+len(f.Commands) != 0 {
+		t.Errorf("the instance was changed: uploads %v, commands %q", f.Uploads, f.Commands)
 	}
 }
 
 func TestUploadRetry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		f.failUploads = 2
+		f := provisiontest.NewComm()
+		f.FailUploads = 2
 		var c Config
 		c.Inline = []string{"echo hi"}
 		out, err := runShell(t, f, &c, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.reconnects != 2 || len(f.commands) != 1 || !strings.Contains(out, "upload script inline script failed (attempt 2): connection lost; retrying") {
-			t.Errorf("reconnects %d, commands %q, output %q", f.reconnects, f.commands, out)
+		if f.Reconnects != 2 || len(f.Commands) != 1 || !strings.Contains(out, "upload script inline script failed (attempt 2): connection lost; retrying") {
+			t.Errorf("reconnects %d, commands %q, output %q", f.Reconnects, f.Commands, out)
 		}
 	})
 }
