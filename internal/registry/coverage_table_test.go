@@ -20,6 +20,7 @@ const (
 	srcPrepare  = "builders/amazon/source.go"         // SourceConfig.Prepare
 	scriptVars  = "provisioners/script/vars.go"       // environment of scripts
 	scriptMerge = "provisioners/script/script.go"     // Source.Prepare: script joins scripts
+	scriptLoad  = "provisioners/script/local.go"      // Source.Load: the Windows provisioners read the scripts
 	shellConfig = "provisioners/shell/config.go"      // defaults of the shell provisioner
 	psConfig    = "provisioners/powershell/config.go" // defaults of the powershell provisioner
 	fileConfig  = "provisioners/file/config.go"       // file provisioner Prepare
@@ -63,13 +64,13 @@ var fieldUses = map[string]map[string]use{
 		"elevated_password": impl("provisioners/powershell"), "elevated_execute_command": impl("provisioners/powershell"),
 		"remote_path": impl("provisioners/powershell"), "remote_env_var_path": impl("provisioners/powershell"),
 		"start_retry_timeout": impl("provisioners/powershell"), "valid_exit_codes": impl("provisioners/powershell"),
-		"execution_policy": impl("provisioners/powershell"),
-		"use_pwsh":         impl(psConfig), "debug_mode": impl(psConfig), // defaults of execute_command
+		"execution_policy": impl("provisioners/powershell"), "scripts": impl(scriptLoad),
+		"use_pwsh": impl(psConfig), "debug_mode": impl(psConfig), // defaults of execute_command
 	}),
 	"provisioner/windows-shell": merge(scriptFields("provisioners/windowsshell"), map[string]use{
 		"execute_command": impl("provisioners/windowsshell"), "env_var_format": impl("provisioners/windowsshell"),
 		"remote_path": impl("provisioners/windowsshell"), "valid_exit_codes": impl("provisioners/windowsshell"),
-		"start_retry_timeout": impl("provisioners/windowsshell"),
+		"start_retry_timeout": impl("provisioners/windowsshell"), "scripts": impl(scriptLoad),
 	}),
 	"provisioner/windows-restart": implAll("provisioners/windowsrestart", "restart_command", "restart_check_command",
 		"restart_timeout", "check_registry", "registry_keys"),
