@@ -60,6 +60,47 @@ build {
 	return b.String()
 }
 
+// benchWindowsTemplate is one Windows build per source: WinRM with the
+// password from GetPasswordData, a powershell provisioner, a restart and
+// sysprep, so the figures show the Windows path: the password wait, the
+// restart and the instance stopping itself.
+func benchWindowsTemplate(builds int, regions []string) string {
+	var b strings.Builder
+	quoted := make([]string, len(regions))
+	for i, r := range regions {
+		quoted[i] = fmt.Sprintf("%q", r)
+	}
+	fmt.Fprintf(&b, `source "amazon-ebs" "bench" {
+  region         = "us-east-1"
+  instance_type  = "m5.large"
+  communicator   = "winrm"
+  winrm_username = "Administrator"
+  winrm_use_ssl  = true
+  winrm_insecure = true
+  ami_name       = "bench-win-${source.name}-{{timestamp}}"
+  ami_regions    = [%s]
+  source_ami_filter {
+    filters     = { name = "Windows_Server-2022-English-Full-Base-*" }
+    owners      = ["amazon"]
+    most_recent = true
+  }
+}
+build {
+  name = "bench"
+`, strings.Join(quoted, ", "))
+	for i := 0; i < builds; i++ {
+		fmt.Fprintf(&b, "  source \"amazon-ebs.bench\" {\n    name = \"w%03d\"\n  }\n", i)
+	}
+	b.WriteString(`  provisioner "powershell" {
+    inline = ["Write-Output bench"]
+  }
+  provisioner "windows-restart" {}
+  provisioner "sysprep" {}
+}
+`)
+	return b.String()
+}
+
 // benchRow is one line of the printed table.
 type benchRow struct {
 	benchCase
@@ -87,6 +128,15 @@ type benchCase struct {
 	maxWall         time.Duration // absolute wall time
 	maxRSS          float64       // MiB
 	guests          bool          // real guests, SSH and a provisioner
+	windows         bool          // Windows builds (benchWindowsTemplate): simulated Windows guests
+}
+
+// kind names a case's builds in the table: "linux" or "windows".
+func (c benchCase) kind() string {
+	if c.windows {
+		return "windows"
+	}
+	return "linux"
 }
 
 var benchRegions = []string{"eu-west-1", "eu-central-1", "ap-southeast-2", "us-west-2", "ap-northeast-1", "sa-east-1", "ca-central-1", "eu-north-1"}
@@ -103,6 +153,8 @@ var benchCases = []benchCase{
 	{profile: "realistic", builds: 20, regions: 3, maxRatio: 1.5, maxCallsBuild: 35},
 	{profile: "hostile", builds: 100, regions: 5, maxRSS: 200},
 	{profile: "instant", builds: 100, maxRSS: 200, guests: true},
+	{profile: "realistic", builds: 1, regions: 3, windows: true},
+	{profile: "realistic", builds: 10, regions: 3, windows: true},
 }
 
 // BenchmarkBuild runs whole builds on the local cloud and prints, per
@@ -120,8 +172,9 @@ func BenchmarkBuild(b *testing.B) {
 	}
 	var rows []benchRow
 	for _, c := range cases {
-		name := fmt.Sprintf("%s/builds=%d/regions=%d", c.profile, c.builds, c.regions)
-		if only := os.Getenv("IMGBUILD_BENCH_ONLY"); only != "" && only != fmt.Sprintf("%s/%d/%d", c.profile, c.builds, c.regions) {
+		name := fmt.Sprintf("%s/%s/builds=%d/regions=%d", c.kind(), c.profile, c.builds, c.regions)
+		if only := os.Getenv("IMGBUILD_BENCH_ONLY"); only != "" && only != fmt.Sprintf("%s/%d/%d", c.profile, c.builds, c.regions) &&
+			only != fmt.Sprintf("%s/%s/%d/%d", c.kind(), c.profile, c.builds, c.regions) {
 			continue
 		}
 		b.Run(name, func(b *testing.B) {
@@ -140,7 +193,7 @@ func benchOnce(b *testing.B, c benchCase) benchRow {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.SSH = c.guests
+	s.SSH = c.guests || c.windows // Windows guests live where guests do
 	cloud, err := localcloud.Start(b.Context(), localcloud.Options{Settings: s, Addr: "127.0.0.1:0"})
 	if err != nil {
 		b.Skipf("local cloud: %v", err)
@@ -151,7 +204,11 @@ func benchOnce(b *testing.B, c benchCase) benchRow {
 		k, v, _ := strings.Cut(kv, "=")
 		b.Setenv(k, v)
 	}
-	if err := os.WriteFile(dir+"/main.pkr.hcl", []byte(benchTemplate(builds, benchRegions[:regions], c.guests)), 0o644); err != nil {
+	tpl := benchTemplate(builds, benchRegions[:regions], c.guests)
+	if c.windows {
+		tpl = benchWindowsTemplate(builds, benchRegions[:regions])
+	}
+	if err := os.WriteFile(dir+"/main.pkr.hcl", []byte(tpl), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	warmUp(b, cloud.URL(), append([]string{"us-east-1"}, benchRegions[:regions]...))
@@ -165,8 +222,16 @@ func benchOnce(b *testing.B, c benchCase) benchRow {
 		b.Fatalf("build exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	st := cloud.Stats()
+	critical, nominal := st.CriticalPath, criticalPath(s, regions)
+	if c.windows {
+		// The Windows guest's own delays, which the cloud's critical
+		// path does not count: WinRM and the password after boot, the
+		// restart, Sysprep until the instance stops itself.
+		win := s.WindowsBoot + s.WindowsRestart + s.Sysprep
+		critical, nominal = critical+win, nominal+win
+	}
 	return benchRow{
-		benchCase: c, wall: wall, critical: st.CriticalPath, nominal: criticalPath(s, regions),
+		benchCase: c, wall: wall, critical: critical, nominal: nominal,
 		calls: total(st.Actions), throttled: st.Throttled, faults: st.Faults,
 		left:       leftBehind(b, cloud, append([]string{"us-east-1"}, benchRegions[:regions]...)),
 		topActions: top(st.Actions, 4), maxRSSMiB: maxRSS(),
@@ -302,21 +367,22 @@ func ratio(wall, critical time.Duration) string {
 
 func printBenchTable(rows []benchRow) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "profile\tbuilds\tregions\twall\tcritical path\twall/critical\tAPI calls\tcalls/build\tthrottled\t5xx\tleft\tpeak RSS MiB\tgoal\t")
+	fmt.Fprintln(w, "kind\tprofile\tbuilds\tregions\twall\tcritical path\twall/critical\tAPI calls\tcalls/build\tthrottled\t5xx\tleft\tpeak RSS MiB\tgoal\t")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.0f\t%s\t\n", r.profile, r.builds, r.regions,
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.0f\t%s\t\n", r.kind(), r.profile, r.builds, r.regions,
 			r.wall.Round(10*time.Millisecond), r.critical.Round(10*time.Millisecond), ratio(r.wall, r.critical),
 			r.calls, r.calls/r.builds, r.throttled, r.faults, r.left, r.maxRSSMiB, r.verdict())
 	}
 	w.Flush()
 	fmt.Println()
-	fmt.Println("critical path: the delays the cloud drew along the longest build chain (boot + stop + image + slowest copy + terminate);")
+	fmt.Println("critical path: the delays the cloud drew along the longest build chain (boot + stop + image + slowest copy + terminate;")
+	fmt.Println("  for windows rows also the guest's boot, restart and Sysprep delays);")
 	for _, r := range rows {
-		fmt.Printf("  %s %d×%d: drawn %s, nominal %s (wall/nominal %s)\n", r.profile, r.builds, r.regions,
+		fmt.Printf("  %s %s %d×%d: drawn %s, nominal %s (wall/nominal %s)\n", r.kind(), r.profile, r.builds, r.regions,
 			r.critical.Round(10*time.Millisecond), r.nominal, ratio(r.wall, r.nominal))
 	}
 	for _, r := range rows {
-		fmt.Printf("busiest actions, %s %d×%d: %s\n", r.profile, r.builds, r.regions, r.topActions)
+		fmt.Printf("busiest actions, %s %s %d×%d: %s\n", r.kind(), r.profile, r.builds, r.regions, r.topActions)
 	}
 	for _, r := range rows {
 		if r.guests {

@@ -155,6 +155,9 @@ func TestWindowsSysprepImage(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build: exit %d\n%s\n%s", code, out, errOut)
 	}
+	if !strings.Contains(out, "admits port 5986 from [127.0.0.0/8]") {
+		t.Errorf("the temporary security group does not admit exactly WinRM over HTTPS:\n%s", out)
+	}
 	id := buildInstance(t, out)
 	password, ok := e.cloud.GuestPassword("us-east-1", id, "Administrator")
 	if !ok || password == "" {

@@ -19,10 +19,15 @@ import (
 	"github.com/imgbuild/imgbuild/internal/check"
 )
 
-// passwordPoll is how often GetPasswordData is asked while the password
-// is not there yet: Windows makes it late in its first boot, minutes after
-// the instance runs.
-var passwordPoll = 5 * time.Second
+// How often GetPasswordData is asked while the password is not there yet:
+// first after passwordPoll, then twice as long each time up to
+// maxPasswordPoll. Windows makes it late in its first boot, minutes after
+// the instance runs; the short first pauses matter for images that boot
+// fast.
+var (
+	passwordPoll    = time.Second
+	maxPasswordPoll = 5 * time.Second
+)
 
 // getPassword waits for the Windows Administrator password of the
 // instance (GetPasswordData, with communicator "winrm" and no
@@ -44,6 +49,7 @@ func (n *getPassword) Run(ctx context.Context) error {
 	b.say("waiting for the Administrator password of instance %s (up to %s)", id, timeout)
 	start := time.Now()
 	deadline := start.Add(timeout)
+	delay := passwordPoll
 	for {
 		out, err := b.ec2(region).GetPasswordData(ctx, &ec2.GetPasswordDataInput{InstanceId: aws.String(id)}, awsapi.RetryEventual)
 		if err != nil {
@@ -66,9 +72,10 @@ func (n *getPassword) Run(ctx context.Context) error {
 				"when its agent (EC2Launch or EC2Config) is set to; check the instance's console output (aws ec2 get-console-output --instance-id %s), "+
 				"raise windows_password_timeout, or set winrm_password with a user data script that sets it", id, region, timeout, id)
 		}
-		if err := sleep(ctx, passwordPoll); err != nil {
+		if err := sleep(ctx, delay); err != nil {
 			return err
 		}
+		delay = min(2*delay, maxPasswordPoll)
 	}
 }
 

@@ -4,9 +4,15 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imgbuild/imgbuild/internal/builder"
 )
 
 // TestDecryptPassword decrypts password data as EC2 makes it: the
@@ -57,5 +63,26 @@ func TestPasswordNeedsRSA(t *testing.T) {
 	b.st.privateKey = rk
 	if got, err := (&getPassword{b: b}).key(); err != nil || got != rk {
 		t.Errorf("key() with RSA = %v, %v", got, err)
+	}
+}
+
+// TestPasswordKeyFromFile: with ssh_keypair_name, the password is
+// decrypted with ssh_private_key_file (relative to the template).
+func TestPasswordKeyFromFile(t *testing.T) {
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk)})
+	if err := os.WriteFile(filepath.Join(dir, "win.pem"), pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{}
+	cfg.SSHKeyPairName, cfg.SSHPrivateKeyFile = "win", "win.pem"
+	b := &build{cfg: cfg, env: &builder.Env{BaseDir: dir}}
+	got, err := (&getPassword{b: b}).key()
+	if err != nil || !got.Equal(rk) {
+		t.Errorf("key() from ssh_private_key_file = %v, %v", got, err)
 	}
 }

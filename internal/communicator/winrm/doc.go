@@ -49,7 +49,7 @@
 // the local cloud's simulated Windows guest (package winguest) does not
 // run PowerShell but reads op and variables and does the operation
 // itself. Other packages build their tool scripts (op "elevated" of the
-// powershell provisioner, "registry-check" of sysprep) with ToolScript
+// powershell provisioner, "registry-check" of windows-restart) with ToolScript
 // too. The scripts of this package:
 //
 //   - upload: the content is first appended, base64 in chunks of 5940
