@@ -10,6 +10,7 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/communicator/winrm"
 	"github.com/imgbuild/imgbuild/internal/provision"
+	"github.com/imgbuild/imgbuild/internal/testwait"
 )
 
 // bootMachine boots a machine on free loopback ports and connects a
@@ -17,7 +18,7 @@ import (
 func bootMachine(t *testing.T, edit func(*Options)) (*Machine, *winrm.Client) {
 	t.Helper()
 	m := newMachine(t, func(o *Options) {
-		o.HTTPPort, o.HTTPSPort = freePort(t), freePort(t)
+		o.HTTPPort, o.HTTPSPort = testwait.FreePort(t), testwait.FreePort(t)
 		if edit != nil {
 			edit(o)
 		}
@@ -79,8 +80,8 @@ func TestRestartDropsWinRM(t *testing.T) {
 	if status := runOn(t, c, "Restart-Computer -Force"); status != 0 {
 		t.Fatalf("restart command status %d", status)
 	}
-	eventually(t, "WinRM to go down", func() bool { return !m.Ready() && !listens(m.opts.HTTPPort) })
-	eventually(t, "WinRM to come back", func() bool { return m.Ready() && listens(m.opts.HTTPPort) })
+	testwait.Eventually(t, "WinRM to go down", func() bool { return !m.Ready() && !listens(m.opts.HTTPPort) })
+	testwait.Eventually(t, "WinRM to come back", func() bool { return m.Ready() && listens(m.opts.HTTPPort) })
 	if err := c.Reconnect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestSysprepStopsMachine(t *testing.T) {
 				}
 				return
 			}
-			eventually(t, "OnStop", func() bool { return len(st.get()) == 1 })
+			testwait.Eventually(t, "OnStop", func() bool { return len(st.get()) == 1 })
 			if got := st.get(); got[0] != "sysprep" || m.Ready() || listens(m.opts.HTTPPort) {
 				t.Errorf("OnStop(%q), ready %v", got, m.Ready())
 			}
@@ -153,7 +154,7 @@ func TestPoweroff(t *testing.T) {
 	if status := runOn(t, c, "shutdown /s /t 0"); status != 0 {
 		t.Fatalf("status %d", status)
 	}
-	eventually(t, "OnStop", func() bool { return len(st.get()) == 1 })
+	testwait.Eventually(t, "OnStop", func() bool { return len(st.get()) == 1 })
 	if got := st.get(); got[0] != "poweroff" || m.Ready() {
 		t.Errorf("OnStop(%q), ready %v", got, m.Ready())
 	}
@@ -180,10 +181,13 @@ func TestOnStopMayStop(t *testing.T) {
 }
 
 func TestStopDuringBoot(t *testing.T) {
-	m := newMachine(t, func(o *Options) { o.BootDelay = time.Hour; o.HTTPPort, o.HTTPSPort = freePort(t), freePort(t) })
+	m := newMachine(t, func(o *Options) {
+		o.BootDelay = time.Hour
+		o.HTTPPort, o.HTTPSPort = testwait.FreePort(t), testwait.FreePort(t)
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- m.Boot(context.Background()) }()
-	eventually(t, "the boot to start", func() bool {
+	testwait.Eventually(t, "the boot to start", func() bool {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		return m.cycle != nil
@@ -227,7 +231,7 @@ func TestLogOrder(t *testing.T) {
 	}
 	runOn(t, c, `powershell -executionpolicy bypass "& { &'C:/Windows/Temp/script.ps1'; exit $LastExitCode }"`)
 	runOn(t, c, `shutdown /r /t 0`)
-	eventually(t, "the second boot", func() bool { return strings.Count(kinds(readLog(t, m)), KindBoot) == 2 })
+	testwait.Eventually(t, "the second boot", func() bool { return strings.Count(kinds(readLog(t, m)), KindBoot) == 2 })
 	events := readLog(t, m)
 	want := []struct{ kind, text string }{
 		{KindBoot, ""},

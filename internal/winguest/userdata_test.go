@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/imgbuild/imgbuild/internal/testwait"
 )
 
 func TestUserDataPasswords(t *testing.T) {
@@ -32,7 +34,10 @@ func TestUserDataPasswords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newMachine(t, func(o *Options) { o.UserData = []byte(tt.userData); o.HTTPPort, o.HTTPSPort = freePort(t), freePort(t) })
+			m := newMachine(t, func(o *Options) {
+				o.UserData = []byte(tt.userData)
+				o.HTTPPort, o.HTTPSPort = testwait.FreePort(t), testwait.FreePort(t)
+			})
 			if err := m.Boot(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +85,10 @@ func TestUserDataPersist(t *testing.T) {
 		if persist {
 			ud += "<persist>true</persist>"
 		}
-		m := newMachine(t, func(o *Options) { o.UserData = []byte(ud); o.HTTPPort, o.HTTPSPort = freePort(t), freePort(t) })
+		m := newMachine(t, func(o *Options) {
+			o.UserData = []byte(ud)
+			o.HTTPPort, o.HTTPSPort = testwait.FreePort(t), testwait.FreePort(t)
+		})
 		for range 2 {
 			if err := m.Boot(context.Background()); err != nil {
 				t.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/internal/provision"
 	"github.com/imgbuild/imgbuild/provisioners/script"
@@ -34,14 +32,13 @@ const (
 
 // restart is one run of the provisioner on one instance.
 type restart struct {
+	// Retrier's Stale is set once the connection has dropped (or is
+	// expected to); the next attempt reconnects first.
+	script.Retrier
 	c       *Config
 	comm    provision.Communicator
 	out     io.Writer
-	log     hclog.Logger
 	timeout time.Duration
-	// stale is set once the connection has dropped (or is expected to);
-	// the next attempt reconnects first.
-	stale bool
 }
 
 // Provision restarts the instance and waits until it is back:
@@ -60,12 +57,14 @@ func (c *Config) Provision(ctx context.Context, env *provision.Env) error {
 	if env.Comm == nil {
 		return errors.New(`windows-restart needs a connection to the instance; the source has communicator = "none"`)
 	}
-	r := &restart{c: c, comm: env.Comm, out: script.SyncWriter(env.Out), log: env.Logger, timeout: check.DurationValue(c.RestartTimeout)}
+	out := script.SyncWriter(env.Out)
+	r := &restart{c: c, comm: env.Comm, out: out, timeout: check.DurationValue(c.RestartTimeout),
+		Retrier: script.Retrier{Comm: env.Comm, Out: out, Log: env.Logger}}
 	fmt.Fprintln(r.out, "Restarting the instance")
 	if err := r.poll(ctx, time.Now().Add(r.timeout), "restart_command to be accepted", 0, pendingDelay, r.restart); err != nil {
 		return err
 	}
-	r.stale = true
+	r.Stale = true
 	fmt.Fprintln(r.out, "Waiting for the instance to restart")
 	deadline := time.Now().Add(r.timeout)
 	if err := r.poll(ctx, deadline, "the instance to come back (restart_check_command)", checkDelay, checkDelay, r.check); err != nil {
@@ -96,7 +95,7 @@ func (r *restart) poll(ctx context.Context, deadline time.Time, what string, fir
 	defer cancel()
 	var last error
 	for delay := first; ; delay = every {
-		if sleep(wctx, delay) != nil {
+		if script.Sleep(wctx, delay) != nil {
 			break
 		}
 		done, err := attempt(wctx)
@@ -113,7 +112,7 @@ func (r *restart) poll(ctx context.Context, deadline time.Time, what string, fir
 			}
 			break
 		}
-		r.debug("waiting", "for", what, "error", err)
+		r.Debug("waiting", "for", what, "error", err)
 		last = err
 	}
 	if ctx.Err() != nil {
@@ -133,7 +132,7 @@ func (r *restart) restart(ctx context.Context) (bool, error) {
 		return false, err
 	case err != nil:
 		// The restart dropped the connection before the command returned.
-		r.debug("restart_command disconnected", "error", err)
+		r.Debug("restart_command disconnected", "error", err)
 		return true, nil
 	case status == 0:
 		return true, nil
@@ -191,33 +190,12 @@ func (r *restart) registry(ctx context.Context, keys string, pending *string) (b
 // run reconnects if the connection dropped, then runs command with its
 // output in w. A transport error marks the connection stale.
 func (r *restart) run(ctx context.Context, command string, w io.Writer) (int, error) {
-	if r.stale {
-		if err := r.comm.Reconnect(ctx); err != nil {
-			return 0, fmt.Errorf("reconnect: %w", err)
-		}
-		r.stale = false
+	if err := r.Reconnect(ctx); err != nil {
+		return 0, err
 	}
 	status, err := r.comm.Run(ctx, &provision.Cmd{Command: command, Stdout: w, Stderr: w})
 	if err != nil {
-		r.stale = true
+		r.Stale = true
 	}
 	return status, err
-}
-
-func (r *restart) debug(msg string, args ...any) {
-	if r.log != nil {
-		r.log.Debug(msg, args...)
-	}
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -7,13 +7,15 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/imgbuild/imgbuild/internal/testwait"
 )
 
 func TestBastion(t *testing.T) {
 	targetKey := newSigner(t)
 	target := startServer(t, serverOpts{authorized: []gossh.PublicKey{targetKey.PublicKey()}})
 	bastion := startServer(t, serverOpts{password: "jump-pw", allowForward: true})
-	closedPort := freePort(t)
+	closedPort := testwait.FreePort(t)
 
 	tests := []struct {
 		name       string

@@ -15,6 +15,8 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/imgbuild/imgbuild/internal/testwait"
 )
 
 func TestConnectAuth(t *testing.T) {
@@ -73,8 +75,8 @@ func TestConnectAuth(t *testing.T) {
 func TestConnectRetriesUntilServerAppears(t *testing.T) {
 	signer := newSigner(t)
 	s := newServer(t, serverOpts{authorized: []gossh.PublicKey{signer.PublicKey()}})
-	s.port = freePort(t)
-	logger, failed := logSignal(t, "ssh connect attempt failed")
+	s.port = testwait.FreePort(t)
+	logger, failed := testwait.LogSignal(t, "ssh connect attempt failed")
 	opts := s.clientOpts(signer)
 	opts.Logger = logger
 
@@ -97,7 +99,7 @@ func TestConnectRetriesUntilServerAppears(t *testing.T) {
 }
 
 func TestConnectGivesUpAtTimeout(t *testing.T) {
-	port := freePort(t)
+	port := testwait.FreePort(t)
 	opts := Options{Host: "127.0.0.1", Port: port, User: "tester", Password: "pw", Timeout: 300 * time.Millisecond}
 	_, err := Connect(context.Background(), opts)
 	if err == nil {
@@ -116,7 +118,7 @@ func TestConnectGivesUpAtTimeout(t *testing.T) {
 
 func TestConnectRejectsBadOptions(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "")
-	port := freePort(t)
+	port := testwait.FreePort(t)
 	tests := []struct {
 		name    string
 		opts    Options

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/imgbuild/imgbuild/internal/testwait"
 )
 
 // clientGoroutines lists goroutines that belong to an SSH client
@@ -28,7 +30,7 @@ func clientGoroutines() []string {
 }
 
 func TestKeepAliveStopsOnClose(t *testing.T) {
-	eventually(t, "earlier tests' clients to go", func() bool { return len(clientGoroutines()) == 0 })
+	testwait.Eventually(t, "earlier tests' clients to go", func() bool { return len(clientGoroutines()) == 0 })
 	signer := newSigner(t)
 	s := startServer(t, serverOpts{authorized: []gossh.PublicKey{signer.PublicKey()}})
 	opts := s.clientOpts(signer)
@@ -37,7 +39,7 @@ func TestKeepAliveStopsOnClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "keepalives to reach the server", func() bool { return s.keepalives.Load() >= 3 })
+	testwait.Eventually(t, "keepalives to reach the server", func() bool { return s.keepalives.Load() >= 3 })
 	if len(clientGoroutines()) == 0 {
 		t.Fatal("no keepalive goroutine found while connected; the leak check below would prove nothing")
 	}
@@ -46,7 +48,7 @@ func TestKeepAliveStopsOnClose(t *testing.T) {
 	}
 	// Close waits for the keepalive loop; x/crypto's handlers exit once
 	// the connection's reader sees the close.
-	eventually(t, "client goroutines to exit after Close", func() bool { return len(clientGoroutines()) == 0 })
+	testwait.Eventually(t, "client goroutines to exit after Close", func() bool { return len(clientGoroutines()) == 0 })
 }
 
 func TestKeepAliveDetectsDeadPeer(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/imgbuild/imgbuild/internal/testwait"
 )
 
 // startConnected starts a test server and connects a client to it.
@@ -55,7 +57,7 @@ func TestRunExitStatusAndOutput(t *testing.T) {
 
 func TestRunStreamsOutput(t *testing.T) {
 	s, c := startConnected(t, serverOpts{})
-	out := newSignalWriter("first\n")
+	out := testwait.NewSignalWriter("first\n")
 	result := make(chan error, 1)
 	go func() {
 		// "second" is printed only once the test has seen "first", so
@@ -66,7 +68,7 @@ func TestRunStreamsOutput(t *testing.T) {
 		})
 		result <- err
 	}()
-	wait(t, out.seen, "first line of output")
+	testwait.Wait(t, out.Seen(), "first line of output")
 	writeFile(t, filepath.Join(s.dir, "go"), "", 0o644)
 	if err := <-result; err != nil {
 		t.Fatalf("Run: %v", err)
@@ -80,9 +82,9 @@ func TestRunCancelKillsCommand(t *testing.T) {
 	s, c := startConnected(t, serverOpts{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := newSignalWriter("started\n")
+	out := testwait.NewSignalWriter("started\n")
 	go func() {
-		<-out.seen
+		<-out.Seen()
 		cancel()
 	}()
 	status, err := c.Run(ctx, Cmd{Command: "echo $$ > pid; echo started; exec sleep 60", Stdout: out})
@@ -100,7 +102,7 @@ func TestRunCancelKillsCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the remote command to die", func() bool {
+	testwait.Eventually(t, "the remote command to die", func() bool {
 		return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 	})
 	// The connection survives a cancelled command.
@@ -111,9 +113,9 @@ func TestRunCancelKillsCommand(t *testing.T) {
 
 func TestRunDisconnectMidCommand(t *testing.T) {
 	s, c := startConnected(t, serverOpts{})
-	out := newSignalWriter("started\n")
+	out := testwait.NewSignalWriter("started\n")
 	go func() {
-		<-out.seen
+		<-out.Seen()
 		s.dropAll()
 	}()
 	status, err := c.Run(context.Background(), Cmd{Command: "echo started; exec sleep 60", Stdout: out})
@@ -145,7 +147,7 @@ func TestRunAfterClose(t *testing.T) {
 func TestReconnectAfterReboot(t *testing.T) {
 	signer := newSigner(t)
 	s := startServer(t, serverOpts{authorized: []gossh.PublicKey{signer.PublicKey()}})
-	logger, refused := logSignal(t, "ssh connect attempt failed")
+	logger, refused := testwait.LogSignal(t, "ssh connect attempt failed")
 	opts := s.clientOpts(signer)
 	opts.Logger = logger
 	c := connect(t, opts)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/imgbuild/imgbuild/internal/testwait"
 )
 
 const sshdPath = "/usr/sbin/sshd"
@@ -63,7 +65,7 @@ func startSSHD(t *testing.T, clientKey gossh.PublicKey) (int, gossh.PublicKey) {
 	}
 	writeFile(t, filepath.Join(dir, "host_key"), string(pem.EncodeToMemory(block)), 0o600)
 	writeFile(t, filepath.Join(dir, "authorized_keys"), string(gossh.MarshalAuthorizedKey(clientKey)), 0o600)
-	port := freePort(t)
+	port := testwait.FreePort(t)
 	config := fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 HostKey %[2]s/host_key

@@ -12,6 +12,7 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/communicator/winrm"
 	"github.com/imgbuild/imgbuild/internal/provision"
+	"github.com/imgbuild/imgbuild/internal/testwait"
 	"github.com/imgbuild/imgbuild/internal/winguest"
 	"github.com/imgbuild/imgbuild/internal/wsman"
 )
@@ -93,8 +94,8 @@ func TestConnectHTTPSUntrustedFailsFast(t *testing.T) {
 
 func TestConnectRetriesUntilServerAppears(t *testing.T) {
 	g, _ := newGuest(t, nil)
-	p := freePort(t)
-	logger, failed := logSignal(t, "winrm connect attempt failed")
+	p := testwait.FreePort(t)
+	logger, failed := testwait.LogSignal(t, "winrm connect attempt failed")
 	opts := winrm.Options{Host: "127.0.0.1", Port: p, User: testUser, Password: testPassword, Timeout: 20 * time.Second, Logger: logger}
 
 	srv := wsman.NewServer(wsman.Options{Exec: g, Password: g.Password})
@@ -118,7 +119,7 @@ func TestConnectRetriesUntilServerAppears(t *testing.T) {
 }
 
 func TestConnectGivesUpAtTimeout(t *testing.T) {
-	p := freePort(t)
+	p := testwait.FreePort(t)
 	opts := winrm.Options{Host: "127.0.0.1", Port: p, User: testUser, Password: "pw", Timeout: 300 * time.Millisecond}
 	_, err := winrm.Connect(context.Background(), opts)
 	if err == nil {
@@ -155,7 +156,7 @@ func TestConnectRejectsBadOptions(t *testing.T) {
 func TestReconnectAfterRestart(t *testing.T) {
 	g, gopts := newGuest(t, func(o *winguest.Options) {
 		o.RestartDelay = 300 * time.Millisecond
-		o.HTTPPort, o.HTTPSPort = freePort(t), freePort(t)
+		o.HTTPPort, o.HTTPSPort = testwait.FreePort(t), testwait.FreePort(t)
 	})
 	if err := g.Boot(context.Background()); err != nil {
 		t.Fatal(err)
@@ -169,7 +170,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 	if err == nil && status != 0 {
 		t.Fatalf("restart command exit status %d", status)
 	}
-	eventually(t, "the guest going down", func() bool { return !g.Ready() })
+	testwait.Eventually(t, "the guest going down", func() bool { return !g.Ready() })
 	if _, err := c.Run(context.Background(), &provision.Cmd{Command: "echo down"}); !errors.Is(err, winrm.ErrDisconnected) {
 		t.Errorf("Run while the guest restarts = %v, want ErrDisconnected", err)
 	}
@@ -195,7 +196,7 @@ func TestCloseEndsOperations(t *testing.T) {
 		_, err := c.Run(context.Background(), &provision.Cmd{Command: "test-block"})
 		done <- err
 	}()
-	wait(t, e.exec.blocked, "the command to start")
+	testwait.Wait(t, e.exec.blocked, "the command to start")
 	c.Close()
 	select {
 	case err := <-done:
@@ -205,7 +206,7 @@ func TestCloseEndsOperations(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not return after Close")
 	}
-	eventually(t, "the remote command to be cancelled", func() bool { return e.exec.cancelledCount() == 1 })
+	testwait.Eventually(t, "the remote command to be cancelled", func() bool { return e.exec.cancelledCount() == 1 })
 	if _, err := c.Run(context.Background(), &provision.Cmd{Command: "echo x"}); !errors.Is(err, winrm.ErrClosed) {
 		t.Errorf("Run on a closed client = %v, want ErrClosed", err)
 	}

@@ -174,17 +174,6 @@ func port(t *testing.T, addr string) int {
 	return n
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // testLogger logs at debug level to the test log.
 func testLogger(t *testing.T) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: writerFunc(func(p []byte) (int, error) {
@@ -193,75 +182,9 @@ func testLogger(t *testing.T) hclog.Logger {
 	})})
 }
 
-// logSignal returns a debug logger and a channel closed the first time a
-// log line contains msg, so tests can wait for an event without sleeping.
-func logSignal(t *testing.T, msg string) (hclog.Logger, <-chan struct{}) {
-	seen := make(chan struct{})
-	var once sync.Once
-	w := writerFunc(func(p []byte) (int, error) {
-		if bytes.Contains(p, []byte(msg)) {
-			once.Do(func() { close(seen) })
-		}
-		t.Logf("log: %s", bytes.TrimSpace(p))
-		return len(p), nil
-	})
-	return hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: w}), seen
-}
-
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-// signalWriter is a concurrency-safe buffer that closes a channel when
-// its content first contains want.
-type signalWriter struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	want string
-	once sync.Once
-	seen chan struct{}
-}
-
-func newSignalWriter(want string) *signalWriter {
-	return &signalWriter{want: want, seen: make(chan struct{})}
-}
-
-func (w *signalWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if strings.Contains(w.buf.String(), w.want) {
-		w.once.Do(func() { close(w.seen) })
-	}
-	return len(p), nil
-}
-
-func (w *signalWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-// wait fails the test if ch is not closed within a generous limit (a hang
-// guard, not a timing assertion).
-func wait(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-	}
-}
-
-// eventually polls cond until it holds, failing after a generous limit.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
 
 // readDisk returns the content of a Windows path's file on the guest disk,
 // e.g. C:\Windows\Temp\a -> <disk>/c/Windows/Temp/a.

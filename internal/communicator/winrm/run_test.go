@@ -10,6 +10,7 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/communicator/winrm"
 	"github.com/imgbuild/imgbuild/internal/provision"
+	"github.com/imgbuild/imgbuild/internal/testwait"
 	"github.com/imgbuild/imgbuild/internal/winguest"
 )
 
@@ -53,7 +54,7 @@ func TestRunExitStatusAndOutput(t *testing.T) {
 func TestRunStreamsOutput(t *testing.T) {
 	e := startEnv(t, nil)
 	c := connect(t, e.opts(t))
-	out := newSignalWriter("one\r\n")
+	out := testwait.NewSignalWriter("one\r\n")
 	done := make(chan error, 1)
 	go func() {
 		status, err := c.Run(context.Background(), &provision.Cmd{Command: "test-stream", Stdout: out})
@@ -64,7 +65,7 @@ func TestRunStreamsOutput(t *testing.T) {
 	}()
 	// The command prints "two" only once the test has seen "one": Run
 	// must pass output on while the command runs.
-	wait(t, out.seen, `"one" before the command ends`)
+	testwait.Wait(t, out.Seen(), `"one" before the command ends`)
 	close(e.exec.release)
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
@@ -98,7 +99,7 @@ func TestRunCancelTerminatesCommand(t *testing.T) {
 		_, err := c.Run(ctx, &provision.Cmd{Command: "test-block"})
 		done <- err
 	}()
-	wait(t, e.exec.blocked, "the command to start")
+	testwait.Wait(t, e.exec.blocked, "the command to start")
 	cancel()
 	select {
 	case err := <-done:
@@ -111,7 +112,7 @@ func TestRunCancelTerminatesCommand(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
-	eventually(t, "the remote command to be cancelled", func() bool { return e.exec.cancelledCount() == 1 })
+	testwait.Eventually(t, "the remote command to be cancelled", func() bool { return e.exec.cancelledCount() == 1 })
 }
 
 func TestRunDisconnected(t *testing.T) {
@@ -122,7 +123,7 @@ func TestRunDisconnected(t *testing.T) {
 		_, err := c.Run(context.Background(), &provision.Cmd{Command: "test-block"})
 		done <- err
 	}()
-	wait(t, e.exec.blocked, "the command to start")
+	testwait.Wait(t, e.exec.blocked, "the command to start")
 	e.server.Close() // the instance goes away
 	select {
 	case err := <-done:
