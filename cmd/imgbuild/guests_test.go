@@ -170,20 +170,20 @@ func TestPackerCompatExampleBuilds(t *testing.T) {
 	}
 }
 
-// boot launches an instance of image in region through the EC2 API, as a
-// user would, and logs in as ec2-user with a new key pair.
-func (e *e2e) boot(region, image, userData string) *ssh.Client {
+// launch runs an instance of image in region through the EC2 API, as a
+// user would, with a new key pair of keyType and optional user data, and
+// waits until it runs. It returns the instance and the key pair's private
+// key (PEM); the instance is terminated when the test ends.
+func (e *e2e) launch(region, image string, itype types.InstanceType, keyType types.KeyType, userData string) (types.Instance, []byte) {
 	t := e.t
 	t.Helper()
 	ctx := context.Background()
 	c := e.ec2(region)
 	name := fmt.Sprintf("inspect-%d", time.Now().UnixNano())
-	kp, err := c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(name), KeyType: types.KeyTypeEd25519})
-	e.must(err)
-	key, err := ssh.ParsePrivateKey([]byte(aws.ToString(kp.KeyMaterial)))
+	kp, err := c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(name), KeyType: keyType})
 	e.must(err)
 	in := &ec2.RunInstancesInput{ImageId: aws.String(image), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-		InstanceType: types.InstanceTypeT3Micro, KeyName: aws.String(name)}
+		InstanceType: itype, KeyName: aws.String(name)}
 	if userData != "" {
 		in.UserData = aws.String(base64.StdEncoding.EncodeToString([]byte(userData)))
 	}
@@ -196,7 +196,19 @@ func (e *e2e) boot(region, image, userData string) *ssh.Client {
 	w := ec2.NewInstanceRunningWaiter(c, func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay = 100 * time.Millisecond })
 	desc, err := w.WaitForOutput(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, time.Minute)
 	e.must(err)
-	addr := net.JoinHostPort(aws.ToString(desc.Reservations[0].Instances[0].PublicIpAddress), "22")
+	return desc.Reservations[0].Instances[0], []byte(aws.ToString(kp.KeyMaterial))
+}
+
+// boot launches an instance of image in region through the EC2 API, as a
+// user would, and logs in as ec2-user with a new key pair.
+func (e *e2e) boot(region, image, userData string) *ssh.Client {
+	t := e.t
+	t.Helper()
+	inst, keyPEM := e.launch(region, image, types.InstanceTypeT3Micro, types.KeyTypeEd25519, userData)
+	id := aws.ToString(inst.InstanceId)
+	key, err := ssh.ParsePrivateKey(keyPEM)
+	e.must(err)
+	addr := net.JoinHostPort(aws.ToString(inst.PublicIpAddress), "22")
 	var conn *ssh.Client
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		conn, err = ssh.Dial("tcp", addr, &ssh.ClientConfig{User: "ec2-user", Auth: []ssh.AuthMethod{ssh.PublicKeys(key)},

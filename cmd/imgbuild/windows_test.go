@@ -6,10 +6,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/imgbuild/imgbuild/internal/communicator/winrm"
 )
@@ -224,32 +223,15 @@ func (e *e2e) winrmLogin(region, image string) *winrm.Client {
 	t.Helper()
 	ctx := context.Background()
 	c := e.ec2(region)
-	name := fmt.Sprintf("win-inspect-%d", time.Now().UnixNano())
-	kp, err := c.CreateKeyPair(ctx, &ec2.CreateKeyPairInput{KeyName: aws.String(name), KeyType: types.KeyTypeRsa})
+	inst, keyPEM := e.launch(region, image, types.InstanceTypeM5Large, types.KeyTypeRsa, "")
+	id := aws.ToString(inst.InstanceId)
+	raw, err := ssh.ParseRawPrivateKey(keyPEM)
 	e.must(err)
-	block, _ := pem.Decode([]byte(aws.ToString(kp.KeyMaterial)))
-	if block == nil {
-		t.Fatal("CreateKeyPair gave no PEM key")
+	priv, ok := raw.(*rsa.PrivateKey)
+	if !ok {
+		t.Fatalf("CreateKeyPair gave a %T key, want RSA", raw)
 	}
-	var priv *rsa.PrivateKey
-	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		priv = k
-	} else {
-		k8, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		e.must(err)
-		priv = k8.(*rsa.PrivateKey)
-	}
-	run, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(image), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-		InstanceType: types.InstanceTypeM5Large, KeyName: aws.String(name)})
-	e.must(err)
-	id := aws.ToString(run.Instances[0].InstanceId)
-	t.Cleanup(func() {
-		_, _ = c.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
-	})
-	w := ec2.NewInstanceRunningWaiter(c, func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay = 100 * time.Millisecond })
-	desc, err := w.WaitForOutput(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, time.Minute)
-	e.must(err)
-	if p := desc.Reservations[0].Instances[0].Platform; !strings.EqualFold(string(p), "windows") {
+	if p := inst.Platform; !strings.EqualFold(string(p), "windows") {
 		t.Fatalf("instance %s of %s has platform %q, want windows", id, image, p)
 	}
 	var data string
@@ -266,7 +248,7 @@ func (e *e2e) winrmLogin(region, image string) *winrm.Client {
 	//lint:ignore SA1019 the format EC2 uses for Windows passwords.
 	pw, err := rsa.DecryptPKCS1v15(rand.Reader, priv, ct)
 	e.must(err)
-	host := aws.ToString(desc.Reservations[0].Instances[0].PublicIpAddress)
+	host := aws.ToString(inst.PublicIpAddress)
 	client, err := winrm.Connect(ctx, winrm.Options{Host: host, Port: 5986, User: "Administrator", Password: string(pw),
 		HTTPS: true, Insecure: true, NTLM: true, Timeout: time.Minute})
 	if err != nil {

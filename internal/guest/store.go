@@ -43,6 +43,9 @@ func (s *Store) Lowers(stack []string, base string) []string {
 	for i := len(stack) - 1; i >= 0; i-- {
 		out = append(out, s.Path(stack[i]))
 	}
+	if base == "" {
+		return out
+	}
 	return append(out, base)
 }
 

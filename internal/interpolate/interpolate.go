@@ -106,17 +106,23 @@ var buildVar = regexp.MustCompile(`\{\{\s*\.([A-Za-z]+)\s*\}\}`)
 // (ID, Host, Port, User, Password, WinRMPassword, ConnType, PackerRunUUID,
 // SSHPublicKey, SSHPrivateKey) and of the source image in s, leaving every
 // other placeholder, such as a provisioner's own {{.Path}}, as it is.
-func RenderBuild(s string, data Data) string {
-	if !Contains(s) {
-		return s
-	}
+func RenderBuild(s string, data Data) string { return BuildRenderer(data)(s) }
+
+// BuildRenderer returns RenderBuild for data, with the values looked up
+// once, for rendering many strings.
+func BuildRenderer(data Data) func(string) string {
 	vals := data.buildValues()
-	return buildVar.ReplaceAllStringFunc(s, func(m string) string {
-		if v, ok := vals[buildVar.FindStringSubmatch(m)[1]]; ok {
-			return v
+	return func(s string) string {
+		if !Contains(s) {
+			return s
 		}
-		return m
-	})
+		return buildVar.ReplaceAllStringFunc(s, func(m string) string {
+			if v, ok := vals[buildVar.FindStringSubmatch(m)[1]]; ok {
+				return v
+			}
+			return m
+		})
+	}
 }
 
 func (d Data) buildValues() map[string]string {

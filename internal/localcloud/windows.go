@@ -59,8 +59,7 @@ func (m *machines) createWindows(ctx context.Context, region, id string, mc *mac
 	}
 	stack, _ := m.store.Stack(imageHolder(region, l.image))
 	m.store.Hold(instanceHolder(region, id), stack)
-	lowers := m.store.Lowers(stack, "")
-	lowers = lowers[:len(lowers)-1] // no Linux base system under a Windows disk
+	lowers := m.store.Lowers(stack, "") // no Linux base system under a Windows disk
 	dir := filepath.Join(m.dir, region+"-"+id)
 	if err := os.MkdirAll(filepath.Join(dir, "disk"), 0o755); err != nil {
 		return err

@@ -20,7 +20,7 @@ func withBuildValues(cfg provision.Provisioner, data interpolate.Data) provision
 	}
 	cp := reflect.New(v.Elem().Type())
 	cp.Elem().Set(v.Elem())
-	render(cp.Elem(), data)
+	render(cp.Elem(), interpolate.BuildRenderer(data))
 	if p, ok := cp.Interface().(provision.Provisioner); ok {
 		return p
 	}
@@ -30,16 +30,16 @@ func withBuildValues(cfg provision.Provisioner, data interpolate.Data) provision
 // render replaces the build values in every settable string, string
 // slice, string map and nested struct of v, copying slices and maps
 // before writing so the original's stay untouched.
-func render(v reflect.Value, data interpolate.Data) {
+func render(v reflect.Value, fill func(string) string) {
 	switch v.Kind() {
 	case reflect.String:
 		if v.CanSet() {
-			v.SetString(interpolate.RenderBuild(v.String(), data))
+			v.SetString(fill(v.String()))
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
 			if f := v.Field(i); f.CanSet() {
-				render(f, data)
+				render(f, fill)
 			}
 		}
 	case reflect.Slice:
@@ -48,7 +48,7 @@ func render(v reflect.Value, data interpolate.Data) {
 		}
 		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
 		for i := range v.Len() {
-			out.Index(i).SetString(interpolate.RenderBuild(v.Index(i).String(), data))
+			out.Index(i).SetString(fill(v.Index(i).String()))
 		}
 		v.Set(out)
 	case reflect.Map:
@@ -57,7 +57,7 @@ func render(v reflect.Value, data interpolate.Data) {
 		}
 		out := reflect.MakeMapWithSize(v.Type(), v.Len())
 		for it := v.MapRange(); it.Next(); {
-			out.SetMapIndex(it.Key(), reflect.ValueOf(interpolate.RenderBuild(it.Value().String(), data)).Convert(v.Type().Elem()))
+			out.SetMapIndex(it.Key(), reflect.ValueOf(fill(it.Value().String())).Convert(v.Type().Elem()))
 		}
 		v.Set(out)
 	}

@@ -50,6 +50,9 @@ type loader struct {
 	// brokenSources are sources with an unknown type, already reported;
 	// references to them are not reported again.
 	brokenSources map[string]bool
+	// path is the path object (root, cwd), made once the directory is
+	// known: every evaluation context shares it.
+	path cty.Value
 }
 
 // Load reads the template at path (a file or a directory) and returns it
@@ -78,6 +81,7 @@ func Load(path string, opts Options) (*Template, hcl.Diagnostics) {
 		return l.t, l.diags
 	}
 	l.t.Dir = dirOf(path)
+	l.path = cty.ObjectVal(map[string]cty.Value{"root": cty.StringVal(absDir(l.t.Dir)), "cwd": cty.StringVal(cwd())})
 	l.parseFiles(files)
 	varFiles := l.parseVarFiles(append(autoVars, opts.VarFiles...))
 	if l.diags.HasErrors() || opts.SyntaxOnly {

@@ -133,7 +133,7 @@ func (l *loader) evalContext() *hcl.EvalContext {
 			"var":    cty.ObjectVal(vars),
 			"local":  cty.ObjectVal(locals),
 			"data":   cty.ObjectVal(dataObj),
-			"path":   cty.ObjectVal(map[string]cty.Value{"root": cty.StringVal(absDir(l.t.Dir)), "cwd": cty.StringVal(cwd())}),
+			"path":   l.path,
 			"packer": cty.ObjectVal(map[string]cty.Value{"version": cty.StringVal(Version)}),
 		},
 		Functions: l.functions(),

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -63,7 +64,7 @@ func (n *connectInstance) winrm(ctx context.Context) error {
 		timeout = cfg.Config.Timeout()
 	}
 	opts := winrm.Options{
-		Host: host, Port: cfg.WinRMPort, User: cfg.WinRMUsername, Password: cmpOr(cfg.WinRMPassword, b.st.password),
+		Host: host, Port: cfg.WinRMPort, User: cfg.WinRMUsername, Password: cmp.Or(cfg.WinRMPassword, b.st.password),
 		HTTPS: cfg.WinRMUseSSL, Insecure: cfg.WinRMInsecure, NTLM: cfg.WinRMUseNTLM, NoProxy: cfg.WinRMNoProxy,
 		Timeout: timeout, Logger: b.env.Logger,
 	}
@@ -168,20 +169,13 @@ func sshHost(cfg *Config, inst instanceInfo) (string, error) {
 	case "public_ip":
 		host = inst.PublicIP
 	default:
-		host = cmpOr(inst.PublicIP, inst.PrivateIP)
+		host = cmp.Or(inst.PublicIP, inst.PrivateIP)
 	}
 	if host == "" {
-		iface := cmpOr(cfg.SSHInterface, "public_ip")
+		iface := cmp.Or(cfg.SSHInterface, "public_ip")
 		return "", fmt.Errorf("instance %s has no address for ssh_interface %q; set ssh_interface or ssh_host", inst.ID, iface)
 	}
 	return host, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // sleep waits d or until ctx is done.
