@@ -56,9 +56,11 @@ demo: build
 	@echo; echo "Manifest (bin/demo/manifest.json):"; cat bin/demo/manifest.json
 
 # bench prints a table of whole builds on the local cloud (set
-# IMGBUILD_BENCH_LARGE=1 to add 100-build runs), then micro-benchmarks.
+# IMGBUILD_BENCH_LARGE=1 to add 100-build runs), the bundler against the
+# classic ec2-bundle-image pipeline on a 2 GiB image, then micro-benchmarks.
 bench:
 	$(GO) test -run '^$$' -bench BenchmarkBuild -benchtime 1x -timeout 60m ./cmd/imgbuild/
+	$(GO) test -run '^$$' -bench BenchmarkBundle -benchtime 1x -timeout 30m ./internal/bundle/
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/journal/ ./internal/template/
 
 clean:

@@ -216,6 +216,7 @@ var AmazonInstance = hcldec.ObjectSpec{
 	"s3_bucket":             &hcldec.AttrSpec{Name: "s3_bucket", Type: cty.String, Required: true},
 	"x509_cert_path":        &hcldec.AttrSpec{Name: "x509_cert_path", Type: cty.String, Required: true},
 	"x509_key_path":         &hcldec.AttrSpec{Name: "x509_key_path", Type: cty.String, Required: true},
+	"ec2_cert_path":         &hcldec.AttrSpec{Name: "ec2_cert_path", Type: cty.String, Required: false},
 	"x509_upload_path":      &hcldec.AttrSpec{Name: "x509_upload_path", Type: cty.String, Required: false},
 	"bundle_destination":    &hcldec.AttrSpec{Name: "bundle_destination", Type: cty.String, Required: false},
 	"bundle_prefix":         &hcldec.AttrSpec{Name: "bundle_prefix", Type: cty.String, Required: false},

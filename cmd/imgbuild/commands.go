@@ -8,6 +8,7 @@ var commands map[string]command
 func init() {
 	commands = map[string]command{
 		"build":      buildCommand,
+		"bundle":     bundleCommand,
 		"cleanup":    cleanupCommand,
 		"fmt":        fmtCommand,
 		"graph":      graphCommand,

@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,6 +90,16 @@ func (s *Session) Region() string { return s.cfg.Region }
 // Identity returns whose credentials the Session uses; it is empty when
 // credential validation was skipped.
 func (s *Session) Identity() Identity { return s.identity }
+
+// Credentials returns the session's current credentials, for what signs
+// with them itself (a BundleInstance upload policy). They are secrets:
+// never log them.
+func (s *Session) Credentials(ctx context.Context) (aws.Credentials, error) {
+	if s.cfg.Credentials == nil {
+		return aws.Credentials{}, errors.New("no credentials")
+	}
+	return s.cfg.Credentials.Retrieve(ctx)
+}
 
 // Limiter returns the Limiter every client of the Session waits on.
 func (s *Session) Limiter() *Limiter { return s.limiter }

@@ -47,6 +47,8 @@ type Spec struct {
 	// FirstBoot is the script run as root once per instance (compiled
 	// user data).
 	FirstBoot string
+	// Volumes are extra disks the guest sees mounted (volumes.go).
+	Volumes []Volume
 	// Logger receives boot and stop events; nil discards them.
 	Logger hclog.Logger
 }
@@ -79,6 +81,9 @@ func New(spec Spec) (*Guest, error) {
 			return nil, fmt.Errorf("create guest directory: %w", err)
 		}
 	}
+	if err := prepareVolumes(spec.InstanceID, spec.Volumes); err != nil {
+		return nil, err
+	}
 	g := &Guest{spec: spec, log: spec.Logger}
 	if err := g.writeRun(); err != nil {
 		return nil, err
@@ -98,6 +103,7 @@ func (g *Guest) writeRun() error {
 		"meta":            {meta, 0o644},
 		"authorized_keys": {string(g.spec.AuthorizedKeys), 0o644},
 		"user-data.sh":    {g.spec.FirstBoot, 0o700},
+		"volumes":         {volumesFile(g.spec.Volumes), 0o644},
 	}
 	for name, f := range files {
 		if err := os.WriteFile(filepath.Join(run, name), []byte(f.body), f.mode); err != nil {

@@ -8,6 +8,18 @@ export PATH
 . /run/imgbuild/meta
 exec >>/run/imgbuild/console.log 2>&1
 
+# Extra volumes, mounted by the host under /run/volumes: each moves to its
+# place in the guest's tree.
+if [ -s /run/imgbuild/volumes ]; then
+	while IFS='	' read -r n path _; do
+		if mkdir -p "$path" && mount --move "/run/volumes/$n" "$path"; then
+			echo "volume mounted at $path"
+		else
+			echo "volume not mounted at $path"
+		fi
+	done </run/imgbuild/volumes
+fi
+
 down() {
 	echo "$1"
 	kill -TERM -1 2>/dev/null

@@ -24,6 +24,20 @@ ln -s /proc/self/fd/2 "$r/dev/stderr"
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$r/run"
 mkdir -p "$r/run/imgbuild" "$r/run/lock" "$r/run/sshd" "$r/run/oldroot"
 mount --bind "$d/run" "$r/run/imgbuild"
+# Extra volumes (run/volumes): mounted under the new /run, which holds
+# nothing of the guest's; the guest's init moves each to its place once
+# the host's tree is gone, so the guest's own symlinks cannot lead out.
+if [ -s "$d/run/volumes" ]; then
+	mkdir "$r/run/volumes"
+	while IFS='	' read -r n _ upper work lower; do
+		mkdir "$r/run/volumes/$n"
+		if [ -n "$lower" ]; then
+			mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work,redirect_dir=off,index=off,metacopy=off" "$r/run/volumes/$n"
+		else
+			mount --bind "$upper" "$r/run/volumes/$n"
+		fi
+	done <"$d/run/volumes"
+fi
 printf '%s' "$host" > /proc/sys/kernel/hostname
 rm -f "$r/etc/resolv.conf"
 cat /etc/resolv.conf > "$r/etc/resolv.conf"

@@ -20,6 +20,12 @@ const (
 	Snapshot      Type = "snapshot"
 	// BucketObject is one object of an S3 bundle; its ID is "<bucket>/<key>".
 	BucketObject Type = "bucket-object"
+	// BundleTask is a BundleInstance task (bun-...): cleanup cancels it
+	// while it runs.
+	BundleTask Type = "bundle-task"
+	// Bucket is an S3 bucket a build created for its bundles; it is kept
+	// (images are registered from it) and never removed by cleanup.
+	Bucket Type = "bucket"
 )
 
 // State is where a resource stands after replaying a journal.

@@ -35,10 +35,12 @@ import (
 // the catalogue added, under an ID per region. moto's code is not changed.
 
 // canonicalOwner is the account Canonical publishes Ubuntu images from;
-// amazonOwner the one Amazon publishes Windows images from.
+// amazonOwner the one Amazon publishes Windows images from;
+// amazonLinuxOwner the one it publishes Amazon Linux from.
 const (
-	canonicalOwner = "099720109477"
-	amazonOwner    = "801119661308"
+	canonicalOwner   = "099720109477"
+	amazonOwner      = "801119661308"
+	amazonLinuxOwner = "137112412989"
 )
 
 // catalogueImage is an image of the catalogue, the same in every region
@@ -49,6 +51,9 @@ type catalogueImage struct {
 	description string
 	created     string // CreationDate
 	platform    string // "windows", or "" for Linux
+	// instanceStore marks an image whose root device is an instance-store
+	// volume (an S3 bundle) instead of an EBS snapshot.
+	instanceStore bool
 }
 
 // catalogue lists the images: two builds of each Ubuntu release, so that
@@ -63,6 +68,8 @@ var catalogue = []catalogueImage{
 	windowsImage("2019", "2024.11.13", "2024-11-13T22:41:07.000Z"),
 	windowsImage("2022", "2024.10.09", "2024-10-09T23:12:44.000Z"),
 	windowsImage("2022", "2024.11.13", "2024-11-13T22:50:31.000Z"),
+	amazonLinuxS3Image("2018.03.0.20230905.0", "2023-09-05T18:26:52.000Z"),
+	amazonLinuxS3Image("2018.03.0.20231218.0", "2023-12-18T21:12:09.000Z"),
 }
 
 // windowsImage is Amazon's Windows Server Full Base image of a release,
@@ -71,6 +78,14 @@ func windowsImage(release, date, created string) catalogueImage {
 	return catalogueImage{name: "Windows_Server-" + release + "-English-Full-Base-" + date,
 		description: "Microsoft Windows Server " + release + " Full Locale English AMI provided by Amazon",
 		created:     created, platform: "windows"}
+}
+
+// amazonLinuxS3Image is a build of the Amazon Linux AMI (2018.03, HVM)
+// backed by instance store, its root an S3 bundle, as Amazon publishes
+// it beside the -ebs and -gp2 builds moto lists.
+func amazonLinuxS3Image(version, created string) catalogueImage {
+	return catalogueImage{name: "amzn-ami-hvm-" + version + "-x86_64-s3",
+		description: "Amazon Linux AMI " + version + " x86_64 HVM S3", created: created, instanceStore: true}
 }
 
 func ubuntuImage(release, serial, description, created string) catalogueImage {
@@ -110,9 +125,12 @@ func catalogueID(region, name string) string {
 func catalogueEntries(region string) []motoAMI {
 	out := make([]motoAMI, 0, len(catalogue))
 	for _, im := range catalogue {
-		owner := canonicalOwner
-		if im.platform == "windows" {
+		owner, root := canonicalOwner, "ebs"
+		switch {
+		case im.platform == "windows":
 			owner = amazonOwner
+		case im.instanceStore:
+			owner, root = amazonLinuxOwner, "instance-store"
 		}
 		out = append(out, motoAMI{
 			ID:                 catalogueID(region, im.name),
@@ -126,7 +144,7 @@ func catalogueEntries(region string) []motoAMI {
 			Architecture:       "x86_64",
 			VirtualizationType: "hvm",
 			Hypervisor:         "xen",
-			RootDeviceType:     "ebs",
+			RootDeviceType:     root,
 			RootDeviceName:     "/dev/sda1",
 			SriovNetSupport:    "simple",
 			BootMode:           "uefi-preferred",

@@ -2,6 +2,7 @@ package localcloud
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -37,16 +38,44 @@ type Options struct {
 	Intercept Interceptor
 }
 
+// EC2CertEnv names, in Env, the file holding the cloud's EC2 bundling
+// certificate: an amazon-instance template on the local cloud sets
+// ec2_cert_path to it (env("IMGBUILD_LOCALCLOUD_EC2_CERT") in a variable's
+// default), as it would leave it unset on AWS.
+const EC2CertEnv = "IMGBUILD_LOCALCLOUD_EC2_CERT"
+
+// writeEC2Certificate writes the cloud's EC2 bundling certificate to a
+// new temporary file and returns its path.
+func (c *Cloud) writeEC2Certificate() (string, error) {
+	cert, err := c.EC2Certificate()
+	if err != nil {
+		return "", fmt.Errorf("make the local cloud's EC2 bundling key: %w", err)
+	}
+	f, err := os.CreateTemp("", "imgbuild-localcloud-ec2-*.pem")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if err := pem.Encode(f, &pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
 // Cloud is a running local cloud: moto_server, the realism layer in front
 // of it, and a guest per running Linux instance.
 type Cloud struct {
-	url    string
-	log    hclog.Logger
-	moto   *motoProcess
-	state  string // guests' disks and layers
-	proxy  *proxy
-	srv    *http.Server
-	served chan error
+	url   string
+	log   hclog.Logger
+	moto  *motoProcess
+	state string // guests' disks and layers
+	// certFile holds the cloud's EC2 bundling certificate (PEM), for
+	// templates' ec2_cert_path (EC2CertEnv).
+	certFile string
+	proxy    *proxy
+	srv      *http.Server
+	served   chan error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -91,6 +120,12 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 		c.proxy.intercept = newInterceptor(opts.Intercept)
 	}
 	c.srv = &http.Server{Handler: c.proxy, ReadHeaderTimeout: 10 * time.Second}
+	if c.certFile, err = c.writeEC2Certificate(); err != nil {
+		ln.Close()
+		moto.stop()
+		os.RemoveAll(state)
+		return nil, err
+	}
 	go func() { c.served <- c.srv.Serve(ln) }()
 	log.Info("local cloud started", "endpoint", c.url, "profile", opts.Settings.Profile, "moto_pid", moto.pid())
 	return c, nil
@@ -142,9 +177,10 @@ func (c *Cloud) URL() string { return c.url }
 func (c *Cloud) Env() []string {
 	env := []string{
 		"AWS_ENDPOINT_URL=" + c.url,
-		"AWS_ACCESS_KEY_ID=testing",
-		"AWS_SECRET_ACCESS_KEY=testing",
+		"AWS_ACCESS_KEY_ID=" + AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + SecretAccessKey,
 		"AWS_REGION=" + Region,
+		EC2CertEnv + "=" + c.certFile,
 	}
 	sort.Strings(env)
 	return env
@@ -200,7 +236,9 @@ func (c *Cloud) close() error {
 	if err := <-c.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("serve local cloud endpoint: %w", err))
 	}
+	c.proxy.bundles.close()
 	c.proxy.machines.close()
+	os.Remove(c.certFile)
 	if c.state != "" {
 		if err := os.RemoveAll(c.state); err != nil {
 			errs = append(errs, fmt.Errorf("remove the local cloud's state %s: %w", c.state, err))

@@ -11,7 +11,9 @@
 // signed for service "ec2" (or unsigned form posts with Version=2016-11-15)
 // go through the layer; S3, SSM, STS and the rest pass through to moto
 // untouched. GET /_localcloud/stats returns [Stats] as JSON; POST
-// /_localcloud/reset-stats zeroes them.
+// /_localcloud/reset-stats zeroes them. GET /_localcloud/ec2-certificate
+// returns the PEM certificate of the cloud's EC2 bundling key (below;
+// also [Cloud.EC2Certificate]): templates set ec2_cert_path to it.
 //
 // # Profiles and settings
 //
@@ -30,7 +32,11 @@
 // image, copy, latency, consistency (durations), jitter, fault-rate (0..1),
 // throttle, ssh, consistency-lists (booleans), fail-images (a glob: images whose name matches
 // end in state failed with a StateReason; a glob with a "/" matches
-// "region/name", so "eu-west-1/*" fails only copies to eu-west-1) and seed.
+// "region/name", so "eu-west-1/*" fails only copies to eu-west-1), bundle
+// (duration: the least time a bundle task spends pending, bundling and
+// storing; 10s in the realistic profiles, none in instant), fail-bundles
+// (a glob of bundle prefixes, "bucket/prefix" when it has a "/", whose
+// BundleInstance task fails) and seed.
 //
 // # What the layer changes
 //
@@ -101,9 +107,97 @@
 // capture unless NoReboot is set; CreateSnapshot of a root volume does the
 // same for the snapshot; RegisterImage boots its root device's snapshot;
 // CopyImage and an image's snapshots share the layers (content-addressed by
-// SHA-256, no bytes copied). A layer is deleted when no image, snapshot or
-// instance holds it; everything lives in [Cloud.StateDir], which Close
-// removes.
+// SHA-256, no bytes copied). A layer is deleted when no image, snapshot,
+// volume or instance holds it; everything lives in [Cloud.StateDir], which
+// Close removes.
+//
+// Volumes: an EBS volume of a RunInstances block device mapping other than
+// the root device is, for a Linux guest, a directory mounted read-write at
+// /mnt/ and the device name without /dev/ (/dev/xvdf: /mnt/xvdf, /dev/sdf:
+// /mnt/sdf): there is no block device to format or mount, and `mountpoint
+// /mnt/xvdf` holds. Its content is kept apart from the instance's disk
+// (volumes/ in the state directory); made from the mapping's snapshot, it
+// starts with the snapshot's content. It survives StopInstances, and
+// TerminateInstances unless the mapping deletes it on termination, until
+// DeleteVolume. CreateSnapshot of it captures its content as the
+// snapshot's layer (without stopping the guest), so an image registered
+// with that snapshot as its root device boots the volume's content over
+// the base system. The host mounts each volume under the guest's /run
+// before the switch of root, and the guest's init moves it into place, so
+// that the guest's own symlinks resolve inside the guest.
+//
+// Images registered from snapshots (RegisterImage without ImageLocation,
+// which moto reduces to a name): the layer refuses TagSpecifications for
+// anything but the image (InvalidParameterValue), a snapshot that does
+// not exist (InvalidSnapshot.NotFound) and a volume smaller than its
+// snapshot (InvalidBlockDeviceMapping), as EC2 does. DescribeImages shows
+// what was asked instead of moto's defaults: root device name, root
+// device type ebs, block device mappings (volume size defaulting to the
+// snapshot's, type gp2, deleted on termination), architecture (default
+// i386), virtualization type (default paravirtual), boot mode, ENA,
+// SR-IOV, TPM and IMDS support; moto's own snapshot of the image is hidden
+// and deleted with it. A copy shows the same with its own snapshots:
+// moto's snapshot of the copy for the root device, and a new snapshot
+// sharing the source's content for every other EBS mapping with one.
+// DeleteSnapshot of a snapshot such an image maps fails with
+// InvalidSnapshot.InUse while the image exists.
+//
+// Instance-store images: each cloud makes its own EC2 bundling key (RSA
+// 2048 and a self-signed certificate, when first needed), which plays the
+// part of EC2's certificate of a partition. RegisterImage with an
+// ImageLocation (bucket/path/name.manifest.xml) reads the manifest from
+// moto's S3, unwraps the bundle's key with the cloud's key, reads every
+// part (checking its SHA-1) and the image digest, and answers
+// InvalidManifest (the EC2 API reference's code for an unparsable or
+// unreadable manifest) when the manifest is missing or does not parse, a
+// part is missing or damaged (the message names it) or the bundle was made
+// for another EC2 certificate (AWS's, say); nothing is registered then.
+// With guests, the ext4 image inside (package internal/rootfs) becomes the
+// image's content layer; without, the image has no content. DescribeImages
+// shows such an image with root device type instance-store, its
+// ImageLocation, image type machine, the architecture (request, else
+// manifest), virtualization type (request, else paravirtual), root device
+// name (request, else the manifest's root mapping) and only the manifest's
+// ephemeral mappings, and moto's snapshot of the image is not shown.
+// DescribeImages applies the filters architecture, image-type,
+// manifest-location, platform, root-device-name, root-device-type and
+// virtualization-type itself, to every image as it shows it (moto's
+// values differ for the images it registered, and it lacks
+// manifest-location). Instances of an
+// instance-store image (the catalogue's too) have root device type
+// instance-store and no EBS root mapping, and StopInstances refuses them
+// with UnsupportedOperation, as EC2 does. CopyImage of one copies the
+// bundle, as EC2 does, into the bucket
+// amis-for-<account>-in-<region>-<hash> of the destination region (under
+// <new image ID>/, the copy's ImageLocation) and shares the content layers.
+//
+// BundleInstance, DescribeBundleTasks (BundleId.N; filters bundle-id,
+// error-code, error-message, instance-id, progress, s3-bucket, s3-prefix,
+// start-time, state, update-time, with * and ? wildcards) and
+// CancelBundleTask: BundleInstance checks the Windows instance (running)
+// and the upload policy: base64 JSON with an expiration in the future,
+// the conditions bucket = Storage.S3.Bucket and acl = ec2-bundle-read, and
+// a ["starts-with", "$key", ...] condition, if any, that admits the
+// prefix; its signature must be base64(HMAC-SHA1(secret key, policy)) for
+// Storage.S3.AWSAccessKeyId. The cloud knows the secret key of the
+// credentials it hands out only ([AccessKeyID], [SecretAccessKey], in
+// [Cloud.Env]), so another access key is refused (InvalidClientTokenId)
+// and a wrong signature too (SignatureDoesNotMatch). The task goes
+// pending, waiting-for-shutdown (the instance stops), bundling (progress
+// rising to 70%), storing (to 99%), complete, and the instance starts
+// again (also after a failure or a cancel). The bundle is a real one of
+// the guest's disk (its own files over its image's layers; empty without
+// guests): rootfs.TarDir, rootfs.Image, then bundle.Write with the cloud's
+// key as both EC2's and the user's, so the cloud can verify and unbundle
+// it; parts, then <prefix>.manifest.xml, go to the bucket (created when
+// missing) with the ACL aws-exec-read (moto knows no ec2-bundle-read).
+// RegisterImage of bucket/<prefix>.manifest.xml then gives a Windows
+// instance-store image whose instances get that disk. CancelBundleTask
+// moves a task to cancelling, then failed (error Client.Cancelled); a
+// complete or failed task cannot be cancelled (IncorrectState). AWS
+// documents no clean-up on cancel, and the cloud removes nothing either:
+// the parts stored before a cancel in storing stay (the manifest goes
+// last, so it is never there); the client deletes them.
 //
 // AMI catalogue: besides moto's own images (old Windows, SUSE and Ubuntu
 // images in every region and, per region, the latest Amazon Linux ones of
@@ -113,8 +207,11 @@
 // images (owner 099720109477, public):
 // ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-2024{0607,0701} and
 // ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-2024{0607,0701},
-// so real templates' source_ami_filter blocks resolve (most_recent picks
-// 20240701). IDs derive from region and name: stable, different per region.
+// and Amazon's instance-store Amazon Linux AMI builds
+// amzn-ami-hvm-2018.03.0.{20230905,20231218}.0-x86_64-s3 (owner
+// 137112412989, alias amazon, root device type instance-store; their
+// instances boot the standard Linux guest), so real templates'
+// source_ami_filter blocks resolve (most_recent picks the later build). IDs derive from region and name: stable, different per region.
 // moto reads its catalogue from its package's data files, so moto_server
 // imports moto through an overlay first on PYTHONPATH (symbolic links to
 // the installed package, with ec2/resources/latest_amis holding copies of
@@ -133,8 +230,17 @@
 // setting also from DescribeInstances, DescribeImages and DescribeSnapshots
 // results (off in every profile: imgbuild's cleanup does not cope with
 // lagging lists yet); other resources and actions see them at once.
-// RegisterImage keeps moto's defaults for architecture, block devices and
-// the other attributes it ignores. BundleInstance is not implemented.
+// Guests see the volumes of RunInstances' own block device mappings only:
+// not those of an image's other mappings (moto makes none), nor volumes
+// from CreateVolume and AttachVolume. CreateSnapshot's snapshots are
+// completed at once. DescribeImages filters on block device mappings see
+// moto's values for registered images. BundleInstance also
+// bundles EBS-backed Windows instances (EC2 bundles instance-store ones
+// only, and has no instance-store Windows image left) and does not check
+// that the bucket is the caller's; RegisterImage does not check that the
+// manifest's account is the caller's. Bundle tasks stay listed while the
+// cloud runs. moto still lists the EBS root volume it made for an
+// instance-store instance in DescribeVolumes.
 // Guests need root and Linux: without them Start refuses guests with a
 // clear error (set ssh=false to run instances without them); nothing runs
 // on the host instead. There is no instance metadata service: scripts

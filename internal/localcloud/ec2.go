@@ -25,6 +25,9 @@ type request struct {
 	// tags holds TagSpecification tags by resource type, taken out of the
 	// request by a hook that applies them itself.
 	tags map[string][][2]string
+	// filters holds the DescribeImages filters the layer applies itself
+	// (instancestore.go), taken out of the request moto sees.
+	filters []filter
 }
 
 // scopeRe extracts region and service from a SigV4 Authorization header.

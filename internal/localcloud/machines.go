@@ -44,6 +44,10 @@ type machines struct {
 	win     Settings                // the Windows guests' delays and failing commands
 	stopped func(region, id string) // a Windows guest shut itself down
 
+	// ebs holds the volumes guests see and the images registered from
+	// snapshots (volumes.go).
+	ebs ebsState
+
 	mu     sync.Mutex
 	keys   map[string]ssh.PublicKey // region/keyName
 	byID   map[string]*machine      // region/instanceID
@@ -184,6 +188,7 @@ func (m *machines) create(ctx context.Context, region, id string, l launch) erro
 		Hostname:       "ip-" + strings.ReplaceAll(mc.ip, ".", "-"),
 		AuthorizedKeys: auth,
 		FirstBoot:      firstBoot,
+		Volumes:        m.guestVolumes(region, id),
 		Logger:         m.log.Named(id),
 	})
 	if err != nil {

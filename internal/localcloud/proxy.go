@@ -33,6 +33,8 @@ type proxy struct {
 	inflight atomic.Int64
 	throttle *throttle
 	hooks    map[string]hook
+	// bundles holds instance-store images and bundle tasks (bundles.go).
+	bundles *bundles
 }
 
 // hook customises one EC2 action. before may answer the request itself
@@ -47,12 +49,16 @@ func newProxy(moto *url.URL, s Settings, log hclog.Logger, m *machines) *proxy {
 		moto: moto, log: log, s: s, machines: m,
 		client: &http.Client{Timeout: 60 * time.Second},
 		world:  newWorld(s), stats: newCounter(), throttle: newThrottle(),
+		bundles: newBundles(),
 	}
 	p.pass = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(moto)
 		pr.Out.Host = pr.In.Host
 	}}
 	p.hooks = p.ec2Hooks()
+	p.addBundleHooks(p.hooks)
+	p.addVolumeHooks(p.hooks)
+	p.addImageFilterHook(p.hooks) // last: it filters what the others show
 	m.win, m.stopped = s, p.selfStop
 	return p
 }
@@ -70,6 +76,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p.stats.reset()
 		w.WriteHeader(http.StatusNoContent)
+		return
+	case "/_localcloud/ec2-certificate":
+		p.serveEC2Certificate(w, r)
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/_localcloud/guests/") {

@@ -35,7 +35,10 @@ type Settings struct {
 	WindowsRestart time.Duration // a restart's WinRM outage
 	Sysprep        time.Duration // a Sysprep command with shutdown -> the instance stops itself
 	FailCommands   string        // glob of Windows commands and scripts that exit non-zero
-	Seed           int64         // random seed for jitter and faults (0 = time-based)
+	// BundleInstance (bundles.go).
+	Bundle      time.Duration // a bundle task's pending, bundling and storing phases together (at least)
+	FailBundles string        // bundle tasks whose prefix (or "bucket/prefix" when the glob has a "/") matches end in state failed
+	Seed        int64         // random seed for jitter and faults (0 = time-based)
 }
 
 // Profile names.
@@ -54,6 +57,7 @@ func ProfileSettings(name string) (Settings, error) {
 		s.Boot, s.Stop, s.Terminate = 3*time.Second, 2*time.Second, 2*time.Second
 		s.Image, s.Copy = 5*time.Second, 8*time.Second
 		s.WindowsBoot, s.WindowsRestart, s.Sysprep = 5*time.Second, 3*time.Second, 4*time.Second
+		s.Bundle = 10 * time.Second
 		s.Jitter, s.Latency = 0.2, 20*time.Millisecond
 		if name == Hostile {
 			s.Throttle, s.FaultRate, s.Consistency = true, 0.05, 2*time.Second
@@ -117,6 +121,8 @@ var settings = map[string]setting{
 	"windows-restart": durationSetting("time a restarting Windows guest does not answer WinRM", func(s *Settings) *time.Duration { return &s.WindowsRestart }),
 	"sysprep":         durationSetting("time from a Sysprep command with shutdown to the Windows instance stopping itself", func(s *Settings) *time.Duration { return &s.Sysprep }),
 	"fail-commands":   {doc: "glob of Windows commands, scripts and script contents that exit with code 1", set: func(s *Settings, v string) error { s.FailCommands = v; return nil }},
+	"bundle":          durationSetting("time a BundleInstance task spends pending, bundling and storing (at least)", func(s *Settings) *time.Duration { return &s.Bundle }),
+	"fail-bundles":    {doc: "glob of bundle prefixes whose BundleInstance task fails (\"bucket/prefix\" when it contains a /)", set: func(s *Settings, v string) error { s.FailBundles = v; return nil }},
 	"fail-images":     {doc: "glob of image names that end in state failed (\"region/name\" when it contains a /)", set: func(s *Settings, v string) error { s.FailImages = v; return nil }},
 	"seed": {doc: "random seed (integer)", set: func(s *Settings, v string) (err error) {
 		s.Seed, err = strconv.ParseInt(v, 10, 64)

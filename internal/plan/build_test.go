@@ -3,8 +3,6 @@ package plan
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -102,39 +100,5 @@ func TestBuilderRefuses(t *testing.T) {
 	_, err = New(testTemplate(nil), Selection{})
 	if err == nil || err.Error() != "plan b.fake.a: fake is not a builder" {
 		t.Errorf("no builder: %v", err)
-	}
-}
-
-// TestAmazonInstanceRefused loads an amazon-instance template: the
-// registry's builder refuses to plan it.
-func TestAmazonInstanceRefused(t *testing.T) {
-	dir := t.TempDir()
-	for name, text := range map[string]string{
-		"key.pem": "x",
-		"build.pkr.hcl": `
-source "amazon-instance" "i" {
-  region         = "us-east-1"
-  instance_type  = "m3.medium"
-  ssh_username   = "ec2-user"
-  source_ami     = "ami-12345678"
-  ami_name       = "instance-image"
-  account_id     = "1234-5678-9012"
-  s3_bucket      = "bucket"
-  x509_cert_path = "key.pem"
-  x509_key_path  = "key.pem"
-}
-build {
-  sources = ["source.amazon-instance.i"]
-}
-`} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// validate refuses it before any plan (the builder's own refusal, a
-	// backstop, is tested in builders/amazon/instance).
-	_, diags := template.Load(filepath.Join(dir, "build.pkr.hcl"), template.Options{})
-	if !diags.HasErrors() || !strings.Contains(diags.Error(), `source "amazon-instance" is not implemented yet`) {
-		t.Errorf("load amazon-instance: %v, want it refused as not implemented", diags)
 	}
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
+	"github.com/imgbuild/imgbuild/builders/amazon/ebssurrogate"
 	"github.com/imgbuild/imgbuild/builders/amazon/instance"
 	"github.com/imgbuild/imgbuild/hcl2spec"
 	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
@@ -22,6 +23,7 @@ import (
 var components = []Component{
 	{Kind: Builder, Type: "amazon-ebs", Spec: hcl2spec.AmazonEBS, New: func() Config { return new(ebs.Config) }, Builder: ebs.Builder{}},
 	{Kind: Builder, Type: "amazon-instance", Spec: hcl2spec.AmazonInstance, New: func() Config { return new(instance.Config) }, Builder: instance.Builder{}},
+	{Kind: Builder, Type: "amazon-ebssurrogate", Spec: hcl2spec.AmazonEBSSurrogate, New: func() Config { return new(ebssurrogate.Config) }, Builder: ebssurrogate.Builder{}},
 
 	{Kind: Provisioner, Type: "shell", Spec: hcl2spec.Shell, New: func() Config { return new(shell.Config) }},
 	{Kind: Provisioner, Type: "file", Spec: hcl2spec.File, New: func() Config { return new(file.Config) }},

@@ -2,8 +2,6 @@ package registry
 
 import (
 	"maps"
-
-	"github.com/imgbuild/imgbuild/builders/amazon/instance"
 )
 
 // Where the runtime reads configuration, from the repository root. A
@@ -11,30 +9,37 @@ import (
 // its Prepare); a file is taken whole, which is how a field consumed by
 // Prepare itself (merged into another, or a default) is classified.
 const (
-	ebsSteps    = "builders/amazon/steps"          // the shared amazon build steps
-	planAmazon  = "builders/amazon/ebs/builder.go" // the amazon-ebs step list
-	awsSession  = "builders/amazon/access_session.go"
-	mergeTags   = "builders/amazon/doc.go"            // MergeTags: tag {} blocks join the tags maps
-	amiPrepare  = "builders/amazon/ami.go"            // AMIConfig.Prepare
-	runPrepare  = "builders/amazon/run_prepare.go"    // RunConfig.Prepare
-	srcPrepare  = "builders/amazon/source.go"         // SourceConfig.Prepare
-	scriptVars  = "provisioners/script/vars.go"       // environment of scripts
-	scriptMerge = "provisioners/script/script.go"     // Source.Prepare: script joins scripts
-	scriptLoad  = "provisioners/script/local.go"      // Source.Load: the Windows provisioners read the scripts
-	shellConfig = "provisioners/shell/config.go"      // defaults of the shell provisioner
-	psConfig    = "provisioners/powershell/config.go" // defaults of the powershell provisioner
-	fileConfig  = "provisioners/file/config.go"       // file provisioner Prepare
-	localRun    = "provisioners/shelllocal"           // shell-local, provisioner and post-processor
-	localPP     = "postprocessors/shelllocal"         // the post-processor's own environment
-	amiFind     = "internal/datasource/amazonami"     // the amazon-ami query
-	paramGet    = "internal/datasource/parameterstore"
+	ebsSteps      = "builders/amazon/steps"               // the shared amazon build steps
+	instanceBuild = "builders/amazon/instance/builder.go" // the amazon-instance bundle settings
+	planAmazon    = "builders/amazon/ebs/builder.go"      // the amazon-ebs step list
+	awsSession    = "builders/amazon/access_session.go"
+	mergeTags     = "builders/amazon/doc.go"            // MergeTags: tag {} blocks join the tags maps
+	amiPrepare    = "builders/amazon/ami.go"            // AMIConfig.Prepare
+	runPrepare    = "builders/amazon/run_prepare.go"    // RunConfig.Prepare
+	srcPrepare    = "builders/amazon/source.go"         // SourceConfig.Prepare
+	scriptVars    = "provisioners/script/vars.go"       // environment of scripts
+	scriptMerge   = "provisioners/script/script.go"     // Source.Prepare: script joins scripts
+	scriptLoad    = "provisioners/script/local.go"      // Source.Load: the Windows provisioners read the scripts
+	shellConfig   = "provisioners/shell/config.go"      // defaults of the shell provisioner
+	psConfig      = "provisioners/powershell/config.go" // defaults of the powershell provisioner
+	fileConfig    = "provisioners/file/config.go"       // file provisioner Prepare
+	localRun      = "provisioners/shelllocal"           // shell-local, provisioner and post-processor
+	localPP       = "postprocessors/shelllocal"         // the post-processor's own environment
+	amiFind       = "internal/datasource/amazonami"     // the amazon-ami query
+	paramGet      = "internal/datasource/parameterstore"
+)
+
+// Where amazon-ebssurrogate reads what only it has: the builder hands the
+// registered image's settings to the shared steps, and Prepare merges the
+// run_volume_tag blocks.
+const (
+	surrogateBuild   = "builders/amazon/ebssurrogate/builder.go"
+	surrogatePrepare = "builders/amazon/ebssurrogate/config.go"
 )
 
 // refusedComponents are component types that validate refuses whole: any
 // block of that type is an error, so none of its fields can be ignored.
-var refusedComponents = map[string]string{
-	"source/amazon-instance": instance.Refused,
-}
+var refusedComponents = map[string]string{}
 
 // refusedValues are values of implemented fields that validate refuses.
 var refusedValues = []struct{ component, set, name string }{
@@ -51,6 +56,26 @@ var fieldUses = map[string]map[string]use{
 	"source/amazon-ebs": merge(builderAccess, amiFields, runFields, blockDevices, communicatorFields, timeoutFields, map[string]use{
 		"skip_create_ami": impl(planAmazon), "skip_ami_run_tags": impl(ebsSteps), "run_volume_tags": impl(ebsSteps),
 		"no_ephemeral": impl(ebsSteps), "no_reboot": impl(ebsSteps),
+	}),
+	"source/amazon-instance": merge(builderAccess, amiFields, runFields, blockDevices, communicatorFields, timeoutFields, map[string]use{
+		"account_id": impl(instanceBuild), "s3_bucket": impl(instanceBuild), "x509_cert_path": impl(instanceBuild),
+		"x509_key_path": impl(instanceBuild), "ec2_cert_path": impl(instanceBuild), "bundle_prefix": impl(instanceBuild),
+		"bundle_vol_command": impl(instanceBuild), "bundle_upload_command": impl(instanceBuild),
+		"x509_upload_path": impl(instanceBuild), "bundle_destination": impl(instanceBuild),
+		"tpm_support": refuse(`tpm_support = "v2.0"`),
+	}),
+	"source/amazon-ebssurrogate": merge(builderAccess, amiFields, runFields, blockDevices, communicatorFields, timeoutFields, map[string]use{
+		"ami_virtualization_type": impl(surrogateBuild), "ena_support": impl(surrogateBuild), "sriov_support": impl(surrogateBuild),
+		"launch_block_device_mappings": impl(surrogateBuild), "ami_block_device_mappings": impl(surrogatePrepare),
+		"launch_block_device_mappings.omit_from_artifact": impl(surrogateBuild),
+		"ami_root_device": impl(surrogateBuild), "ami_root_device.source_device_name": impl(surrogateBuild),
+		"ami_root_device.device_name": impl(surrogateBuild), "ami_root_device.delete_on_termination": impl(surrogateBuild),
+		"ami_root_device.volume_type": impl(surrogateBuild), "ami_root_device.volume_size": impl(surrogateBuild),
+		"ami_root_device.iops": impl(surrogateBuild), "snapshot_description": impl(surrogateBuild),
+		"skip_ami_run_tags": impl(ebsSteps), "run_volume_tags": impl(ebsSteps),
+		"run_volume_tag": impl(surrogatePrepare), "run_volume_tag.name": impl(surrogatePrepare), "run_volume_tag.value": impl(surrogatePrepare),
+		"ami_architecture": impl(surrogateBuild), "boot_mode": impl(surrogateBuild), "uefi_data": impl(surrogateBuild),
+		"tpm_support": impl(surrogateBuild), "use_create_image": refuse(`use_create_image = true`),
 	}),
 	"data/amazon-ami": merge(queryAccess, map[string]use{
 		"filters": impl(amiFind), "owners": impl(amiFind), "most_recent": impl(amiFind), "include_deprecated": impl(amiFind),

@@ -1,13 +1,19 @@
 package registry
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcldec"
@@ -154,7 +160,8 @@ func TestSensitiveAttrs(t *testing.T) {
 // they name exist in minimalDir.
 var minimalBodies = map[string]string{
 	"amazon-ebs":            minimalEBS,
-	"amazon-instance":       minimalEBS + "\naccount_id = \"1234-5678-9012\"\ns3_bucket = \"b\"\nx509_cert_path = \"cert.pem\"\nx509_key_path = \"key.pem\"",
+	"amazon-instance":       minimalEBS + "\naccount_id = \"1234-5678-9012\"\ns3_bucket = \"bundles\"\nx509_cert_path = \"cert.pem\"\nx509_key_path = \"key.pem\"",
+	"amazon-ebssurrogate":   minimalEBS + minimalSurrogate,
 	"shell":                 `script = "setup.sh"`,
 	"file":                  `source = "setup.sh"` + "\n" + `destination = "/tmp/setup.sh"`,
 	"shell-local":           `command = "echo hi"`,
@@ -167,6 +174,18 @@ var minimalBodies = map[string]string{
 	"amazon-parameterstore": `region = "us-east-1"` + "\n" + `name = "/x"`,
 }
 
+// minimalSurrogate is what amazon-ebssurrogate needs beyond minimalEBS.
+const minimalSurrogate = `
+ami_virtualization_type = "hvm"
+launch_block_device_mappings {
+  device_name = "/dev/xvdf"
+  volume_size = 8
+}
+ami_root_device {
+  source_device_name = "/dev/xvdf"
+  device_name        = "/dev/xvda"
+}`
+
 const minimalEBS = `region = "us-east-1"
 ami_name = "web-{{timestamp}}"
 instance_type = "t3.micro"
@@ -177,8 +196,21 @@ ssh_username = "ubuntu"`
 func minimalDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{"cert.pem", "key.pem", "setup.sh"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, data := range map[string][]byte{
+		"cert.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}),
+		"setup.sh": []byte("x"),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

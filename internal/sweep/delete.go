@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
@@ -52,6 +53,8 @@ func DeleteWaiting(ctx context.Context, sess *awsapi.Session, r journal.Resource
 		if err = deleteObject(ctx, sess.S3(r.Region), r.ID); awsapi.IsGone(err) {
 			err = nil // S3 is consistent: a missing object is gone
 		}
+	case journal.BundleTask:
+		err = cancelBundleTask(ctx, c, r.ID)
 	case journal.SecurityGroup, journal.KeyPair, journal.Image, journal.Snapshot, journal.Volume:
 		err = deleteConfirmed(ctx, c, r, graceOf(t), func(ctx context.Context) error { return deleteEC2(ctx, c, r) })
 	default:
@@ -61,6 +64,32 @@ func DeleteWaiting(ctx context.Context, sess *awsapi.Session, r journal.Resource
 		return fmt.Errorf("delete %s %s in %s: %w", r.Type, r.ID, r.Region, err)
 	}
 	return nil
+}
+
+// cancelBundleTask cancels a BundleInstance task; a task that has
+// finished or that EC2 no longer lists needs nothing.
+func cancelBundleTask(ctx context.Context, c *ec2.Client, id string) error {
+	out, err := c.DescribeBundleTasks(ctx, &ec2.DescribeBundleTasksInput{BundleIds: []string{id}})
+	if awsapi.IsGone(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, t := range out.BundleTasks {
+		switch t.State {
+		case types.BundleTaskStateComplete, types.BundleTaskStateFailed, types.BundleTaskStateCancelling:
+			return nil
+		}
+	}
+	if len(out.BundleTasks) == 0 {
+		return nil
+	}
+	_, err = c.CancelBundleTask(ctx, &ec2.CancelBundleTaskInput{BundleId: aws.String(id)})
+	if awsapi.IsGone(err) {
+		return nil
+	}
+	return err
 }
 
 // deleteEC2 makes one attempt at deleting an EC2 resource other than an

@@ -11,6 +11,7 @@ import (
 // before it. Terminating an instance frees its security group, key pair
 // and volumes; deregistering an image frees its snapshots.
 var rank = map[journal.Type]int{
+	journal.BundleTask:    -1, // it bundles an instance into objects
 	journal.Instance:      0,
 	journal.SecurityGroup: 1,
 	journal.KeyPair:       2,

@@ -41,6 +41,8 @@ func Resolve(ctx context.Context, sess *awsapi.Session, r journal.Resource) (jou
 		ids, err = resolveSecurityGroup(ctx, c, r)
 	case journal.Image:
 		ids, err = resolveImage(ctx, c, r)
+	case journal.BundleTask:
+		ids, err = resolveBundleTask(ctx, c, r)
 	default:
 		ids, err = resolveByTags(ctx, c, r)
 	}
@@ -180,4 +182,23 @@ func resolveByTags(ctx context.Context, c *ec2.Client, r journal.Resource) ([]st
 		return ids, err
 	}
 	return nil, fmt.Errorf("imgbuild cannot look up a %s without its id; check by hand", r.Type)
+}
+
+// resolveBundleTask finds the unfinished bundle task of the instance a
+// BundleInstance intent names (its Parent): a task has no tags.
+func resolveBundleTask(ctx context.Context, c *ec2.Client, r journal.Resource) ([]string, error) {
+	if r.Parent == "" {
+		return nil, nil
+	}
+	out, err := c.DescribeBundleTasks(ctx, &ec2.DescribeBundleTasksInput{Filters: []types.Filter{filter("instance-id", r.Parent)}})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, t := range out.BundleTasks {
+		if t.State != types.BundleTaskStateComplete && t.State != types.BundleTaskStateFailed {
+			ids = append(ids, aws.ToString(t.BundleId))
+		}
+	}
+	return ids, nil
 }

@@ -197,3 +197,31 @@ locals {
 		t.Errorf("data source evaluated without an evaluator")
 	}
 }
+
+// TestEnvInVariableDefault: as in Packer, env("NAME") may give a
+// variable's default (empty when unset), and nowhere else.
+func TestEnvInVariableDefault(t *testing.T) {
+	decl := `variable "cert" {
+  type    = string
+  default = env("CERT_PATH")
+}
+variable "none" {
+  type    = string
+  default = env("UNSET_NAME")
+}
+` + minimalSource
+	_, tpl, diags := loadCase(t, archive(map[string]string{"main.pkr.hcl": decl}, "env CERT_PATH=/tmp/ec2.pem"))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if got := tpl.Variables["cert"].Value.AsString(); got != "/tmp/ec2.pem" {
+		t.Errorf("cert = %q", got)
+	}
+	if got := tpl.Variables["none"].Value.AsString(); got != "" {
+		t.Errorf("none = %q", got)
+	}
+	_, _, diags = loadCase(t, archive(map[string]string{"main.pkr.hcl": minimalSource + "\nlocals {\n  x = env(\"CERT_PATH\")\n}\n"}))
+	if !diags.HasErrors() {
+		t.Error("env() accepted in a local")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 var variableSchema = &hcl.BodySchema{
@@ -51,7 +52,7 @@ func (l *loader) declareVariable(b *hcl.Block) {
 		l.diags = append(l.diags, gohcl.DecodeExpression(a.Expr, nil, &v.Sensitive)...)
 	}
 	if a, ok := content.Attributes["default"]; ok {
-		v.Default = l.constantValue(a, v.Type, defaults, "default value of variable "+name)
+		v.Default = l.defaultValue(a, v.Type, defaults, "default value of variable "+name)
 		v.valueRange = a.Expr.Range()
 	}
 	for _, vb := range content.Blocks {
@@ -88,7 +89,25 @@ func (l *loader) declareVariablesBlock(b *hcl.Block) {
 // constantValue evaluates an expression that may not refer to anything
 // and converts it to ty.
 func (l *loader) constantValue(a *hcl.Attribute, ty cty.Type, defaults *typeexpr.Defaults, what string) cty.Value {
-	val, diags := a.Expr.Value(nil)
+	return l.evalConstant(a, nil, ty, defaults, what)
+}
+
+// defaultValue is constantValue for a variable's default, where, as in
+// Packer, env("NAME") reads an environment variable ("" when unset).
+func (l *loader) defaultValue(a *hcl.Attribute, ty cty.Type, defaults *typeexpr.Defaults, what string) cty.Value {
+	getenv := l.opts.Getenv
+	env := function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "name", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.StringVal(getenv(args[0].AsString())), nil
+		},
+	})
+	return l.evalConstant(a, &hcl.EvalContext{Functions: map[string]function.Function{"env": env}}, ty, defaults, what)
+}
+
+func (l *loader) evalConstant(a *hcl.Attribute, ctx *hcl.EvalContext, ty cty.Type, defaults *typeexpr.Defaults, what string) cty.Value {
+	val, diags := a.Expr.Value(ctx)
 	if diags.HasErrors() {
 		for _, d := range diags {
 			if d.Summary == "Variables not allowed" {

@@ -1,7 +1,7 @@
 // Package testenv gives tests the external programs they need (moto_server,
 // sshd) and a local cloud to talk to, and decides what happens when a
 // program is missing: the test is skipped, unless IMGBUILD_TEST_REQUIRE
-// names the dependency ("moto", "sshd", "root", "debootstrap", or "all", comma separated),
+// names the dependency ("moto", "sshd", "root", "debootstrap", "debugfs", or "all", comma separated),
 // in which case the test fails with an install hint. CI sets it so that a
 // missing dependency fails instead of silently passing.
 package testenv
@@ -30,6 +30,9 @@ const (
 	// Debootstrap makes the local cloud's guest base system (needed once;
 	// then cached).
 	Debootstrap = "debootstrap"
+	// Debugfs (e2fsprogs) reads ext4 images: the bundles of instance-store
+	// images.
+	Debugfs = "debugfs"
 )
 
 // Require skips the test (or fails it, see RequireEnv) unless every named
@@ -65,6 +68,14 @@ func check(dep string) error {
 			return nil
 		}
 		return fmt.Errorf("debootstrap not found; install it with: apt-get install -y debootstrap")
+	case Debugfs:
+		if _, err := exec.LookPath("debugfs"); err == nil {
+			return nil
+		}
+		if _, err := os.Stat("/usr/sbin/debugfs"); err == nil {
+			return nil
+		}
+		return fmt.Errorf("debugfs not found; install it with: apt-get install -y e2fsprogs")
 	case Root:
 		if os.Geteuid() != 0 {
 			return fmt.Errorf("test needs root (sshd on port 22 of 127.0.1.N, login accounts ec2-user/ubuntu/admin)")

@@ -124,6 +124,16 @@ func (b *build) Node(step *builder.Step) (dag.Node, error) {
 		return &stopInstance{b: b, self: true}, nil
 	case CreateImage:
 		return &createImage{b: b}, nil
+	case CheckBucket:
+		return &checkBucket{b: b}, nil
+	case BundleVolume:
+		return &bundleVolume{b: b}, nil
+	case RegisterBundle:
+		return &registerBundle{b: b}, nil
+	case SnapshotVolumes:
+		return &snapshotVolumes{b: b}, nil
+	case RegisterImage:
+		return &registerImage{b: b}, nil
 	case CopyImage:
 		return b.copyNode(step.Region)
 	case Finalize:

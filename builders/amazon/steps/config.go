@@ -22,4 +22,10 @@ type Config struct {
 	// NoReboot creates the image without stopping or rebooting the
 	// instance.
 	NoReboot bool
+	// Bundle, for amazon-instance, is where and how the instance-store
+	// bundle is made; nil for the EBS builders.
+	Bundle *Bundle
+	// Register, for amazon-ebssurrogate, says how the image is registered
+	// from snapshots of the launch volumes; nil for the other builders.
+	Register *Register
 }

@@ -22,6 +22,9 @@
 //	connectInstance      SSH to the instance ("none": nothing; "winrm": not implemented)
 //	stopInstance         stop (or wait for the guest to stop itself), set ENA/SR-IOV
 //	createImage          CreateImage in the build region and wait until available
+//	snapshotVolumes      (amazon-ebssurrogate, instead of createImage) snapshot the EBS launch
+//	                     volumes the image maps and wait until completed
+//	registerImage        RegisterImage from those snapshots and wait until available
 //	copyImage            CopyImage into one target region (client token) and wait
 //	finalizeRegion       copy an intermediate image to its name, share, set IMDS support, deprecate
 //	join                 the build succeeded: protect every final image, keep, tag complete,

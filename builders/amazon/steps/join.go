@@ -54,6 +54,9 @@ func (n *join) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := n.keepBundle(); err != nil {
+		return err
+	}
 	complete := map[string]string{tags.Complete: time.Now().UTC().Format(time.RFC3339)}
 	b.st.tagging.Store(true)
 	// One image after the other, so that a kill at the first CreateTags
@@ -117,6 +120,19 @@ func (n *join) keep(img *imageRecord) error {
 		}
 	}
 	img.kept = true
+	return nil
+}
+
+// keepBundle journals the objects of an instance-store bundle as kept:
+// the images are registered from them.
+func (n *join) keepBundle() error {
+	rec := &n.b.st.bundle
+	for _, id := range rec.list() {
+		if err := n.b.env.Journal.Kept(journal.BucketObject, n.b.cfg.Region, id); err != nil {
+			return err
+		}
+	}
+	rec.kept = true
 	return nil
 }
 

@@ -24,20 +24,33 @@ const (
 	Join          builder.StepKind = "join"
 )
 
+// The kinds of the steps that make an image from snapshots of the
+// instance's launch volumes instead of CreateImage (amazon-ebssurrogate).
+const (
+	SnapshotVolumes builder.StepKind = "snapshot-volumes"
+	RegisterImage   builder.StepKind = "register-image"
+)
+
 // PlanLaunch adds the steps up to a running, reachable instance: resolve
 // the source, create access (key pair and security group, in parallel,
 // after the source: their tags may use {{ .SourceAMIName }}), launch, and
 // connect unless the communicator is "none". It returns the last step.
-func PlanLaunch(p builder.Planner, src *amazon.SourceConfig) *builder.Step {
+// The checks, when given, run after the source is resolved and before
+// anything is created: every creating step waits for them.
+func PlanLaunch(p builder.Planner, src *amazon.SourceConfig, checks ...*builder.Step) *builder.Step {
 	resolve := p.Add(&builder.Step{ID: string(ResolveSource), Kind: ResolveSource, Region: src.Region, Label: describeSource(src)})
-	launchAfter := []*builder.Step{resolve}
+	ready := []*builder.Step{resolve}
+	for _, c := range checks {
+		ready = append(ready, p.Add(c, resolve))
+	}
+	launchAfter := ready
 	if NeedsTemporaryKeyPair(src) {
 		launchAfter = append(launchAfter, p.Add(&builder.Step{ID: string(KeyPair), Kind: KeyPair, Region: src.Region,
-			Label: "create temporary key pair (" + src.TemporaryKeyPairType + ")", Cleanup: "delete temporary key pair"}, resolve))
+			Label: "create temporary key pair (" + src.TemporaryKeyPairType + ")", Cleanup: "delete temporary key pair"}, ready...))
 	}
 	if NeedsTemporarySecurityGroup(src) {
 		launchAfter = append(launchAfter, p.Add(&builder.Step{ID: string(SecurityGroup), Kind: SecurityGroup, Region: src.Region,
-			Label: "create temporary security group", Cleanup: "delete temporary security group"}, resolve))
+			Label: "create temporary security group", Cleanup: "delete temporary security group"}, ready...))
 	}
 	last := p.Add(&builder.Step{ID: string(Launch), Kind: Launch, Region: src.Region,
 		Label: "launch " + src.InstanceType + " instance and wait until running", Cleanup: "terminate instance and wait until terminated"},
@@ -73,6 +86,19 @@ func PlanCreateImage(p builder.Planner, src *amazon.SourceConfig, last *builder.
 	return p.Add(&builder.Step{ID: string(CreateImage), Kind: CreateImage, Region: src.Region,
 		Label:   fmt.Sprintf("create image %q in %s and wait until available", src.AMIName, src.Region),
 		Cleanup: "deregister image and delete its snapshots if the build did not succeed", CleanupOnFailure: true}, last)
+}
+
+// PlanRegisterImage adds, after last (the stopped instance), the steps
+// that snapshot the instance's launch volumes and register an image from
+// the snapshots in the build region (Config.Register), and returns the
+// second.
+func PlanRegisterImage(p builder.Planner, src *amazon.SourceConfig, last *builder.Step) *builder.Step {
+	snaps := p.Add(&builder.Step{ID: string(SnapshotVolumes), Kind: SnapshotVolumes, Region: src.Region,
+		Label:   "snapshot the launch volumes and wait until completed",
+		Cleanup: "delete the snapshots if the build did not succeed", CleanupOnFailure: true}, last)
+	return p.Add(&builder.Step{ID: string(RegisterImage), Kind: RegisterImage, Region: src.Region,
+		Label:   fmt.Sprintf("register image %q from the snapshots in %s and wait until available", src.AMIName, src.Region),
+		Cleanup: "deregister image and delete its snapshots if the build did not succeed", CleanupOnFailure: true}, snaps)
 }
 
 // PlanRegions adds, after the step that made the image in the build

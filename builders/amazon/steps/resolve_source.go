@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -33,6 +34,7 @@ func (n *resolveSource) Run(ctx context.Context) error {
 		ID: id, Name: out.Name, Owner: out.Owner, OwnerName: out.OwnerName,
 		CreationDate: out.CreationDate, Tags: out.Tags,
 		VirtualizationType: img.VirtualizationType, Mappings: img.BlockDeviceMappings,
+		Architecture: img.Architecture, Windows: strings.EqualFold(string(img.Platform), "windows"), // EC2 says "windows"
 	}
 	tags := out.Tags
 	if tags == nil {

@@ -43,7 +43,14 @@ type state struct {
 	connHost string
 	connPort int
 
-	// createImage
+	// bundleVolume: the instance-store bundle in S3 (amazon-instance)
+	bundle bundleRecord
+
+	// snapshotVolumes: the snapshots of the launch volumes (amazon-ebssurrogate)
+	volumeSnaps []*volumeSnapshot
+
+	// createImage, or registerBundle (amazon-instance), or registerImage
+	// (amazon-ebssurrogate)
 	built imageRecord
 
 	// copyImage, one entry per target region
@@ -69,6 +76,8 @@ type sourceImage struct {
 	Tags                                     map[string]string
 	VirtualizationType                       types.VirtualizationType
 	Mappings                                 []types.BlockDeviceMapping
+	Architecture                             types.ArchitectureValues
+	Windows                                  bool // platform "windows"
 }
 
 // instanceInfo is the build instance and its addresses.

@@ -2,6 +2,7 @@ package specgen
 
 import (
 	"github.com/imgbuild/imgbuild/builders/amazon/ebs"
+	"github.com/imgbuild/imgbuild/builders/amazon/ebssurrogate"
 	"github.com/imgbuild/imgbuild/builders/amazon/instance"
 	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
 	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
@@ -22,6 +23,7 @@ func Targets() []Target {
 	return []Target{
 		{"AmazonEBS", "amazon_ebs.hcl2spec.go", `source "amazon-ebs"`, ebs.Config{}},
 		{"AmazonInstance", "amazon_instance.hcl2spec.go", `source "amazon-instance"`, instance.Config{}},
+		{"AmazonEBSSurrogate", "amazon_ebssurrogate.hcl2spec.go", `source "amazon-ebssurrogate"`, ebssurrogate.Config{}},
 		{"Shell", "shell.hcl2spec.go", `provisioner "shell"`, shell.Config{}},
 		{"File", "file.hcl2spec.go", `provisioner "file"`, file.Config{}},
 		{"ShellLocal", "shell_local.hcl2spec.go", `provisioner "shell-local"`, shelllocal.Config{}},

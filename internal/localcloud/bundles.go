@@ -1,0 +1,190 @@
+package localcloud
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Instance-store images and BundleInstance. The cloud plays EC2's part in
+// the ec2-ami-tools bundle format (package internal/bundle): it has its own
+// bundling key pair, made per cloud, whose certificate it serves at
+// GET /_localcloud/ec2-certificate; RegisterImage with an ImageLocation
+// unwraps a bundle's key with it (instancestore.go), and BundleInstance
+// bundles a Windows guest's disk for it (bundletasks.go).
+
+// AccessKeyID and SecretAccessKey are the credentials the cloud hands out
+// (Env). moto accepts any, but they are the only ones whose secret key the
+// cloud knows, so BundleInstance can check an upload policy signed with
+// them and refuses one naming another access key.
+const (
+	AccessKeyID     = "testing"
+	SecretAccessKey = "testing"
+)
+
+// motoAccount is the account moto serves every request as.
+const motoAccount = "123456789012"
+
+// cloudKey is the cloud's EC2 bundling key: an RSA key pair and a
+// self-signed certificate of its public key.
+type cloudKey struct {
+	key  *rsa.PrivateKey
+	cert *x509.Certificate
+	pem  []byte // the certificate, PEM-encoded
+}
+
+// newCloudKey makes a 2048-bit RSA key and a certificate for it, valid for
+// ten years (EC2 only uses the certificate's public key).
+func newCloudKey() (*cloudKey, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("make the local cloud's EC2 bundling key: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return nil, fmt.Errorf("make the local cloud's EC2 certificate: %w", err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{Organization: []string{"imgbuild"}, CommonName: "imgbuild local cloud EC2 bundling"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.AddDate(10, 0, 0),
+		KeyUsage:     x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("make the local cloud's EC2 certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudKey{key: key, cert: cert, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
+}
+
+// bundles is what the layer knows about instance-store images, the
+// instances launched from them and bundle tasks, keyed by "region/id".
+type bundles struct {
+	keyOnce sync.Once
+	key     *cloudKey
+	keyErr  error
+
+	mu        sync.Mutex
+	images    map[string]*storeImage
+	instances map[string]*storeInstance
+	windows   map[string]bool // image digests of bundles made from Windows guests
+	tasks     map[string]*bundleTask
+
+	// run is cancelled by close; every task goroutine is in wg.
+	run  context.Context
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+func newBundles() *bundles {
+	run, stop := context.WithCancel(context.Background())
+	return &bundles{
+		images: map[string]*storeImage{}, instances: map[string]*storeInstance{},
+		windows: map[string]bool{}, tasks: map[string]*bundleTask{},
+		run: run, stop: stop,
+	}
+}
+
+// cloudKey returns the cloud's bundling key, made the first time it is
+// needed.
+func (b *bundles) cloudKey() (*cloudKey, error) {
+	b.keyOnce.Do(func() { b.key, b.keyErr = newCloudKey() })
+	return b.key, b.keyErr
+}
+
+// close cancels every bundle task and waits for their goroutines.
+func (b *bundles) close() {
+	b.stop()
+	b.wg.Wait()
+}
+
+// EC2Certificate returns the certificate of the cloud's EC2 bundling key:
+// bundles whose key is wrapped for it (bundle.Options.EC2Cert) register
+// with RegisterImage; GET /_localcloud/ec2-certificate serves it as PEM.
+func (c *Cloud) EC2Certificate() (*x509.Certificate, error) {
+	k, err := c.proxy.bundles.cloudKey()
+	if err != nil {
+		return nil, err
+	}
+	return k.cert, nil
+}
+
+// serveEC2Certificate answers GET /_localcloud/ec2-certificate.
+func (p *proxy) serveEC2Certificate(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "use GET", http.StatusMethodNotAllowed)
+		return
+	}
+	k, err := p.bundles.cloudKey()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	_, _ = w.Write(k.pem)
+}
+
+// beforeFunc and afterFunc are the two halves of a hook.
+type (
+	beforeFunc = func(context.Context, *request) (*node, *apiError)
+	afterFunc  = func(context.Context, *request, *node)
+)
+
+// addBundleHooks adds the instance-store actions to hooks and wraps the
+// hooks of the actions instance-store images change: the layer's own
+// handling of those stays where it is and runs as before.
+func (p *proxy) addBundleHooks(hooks map[string]hook) {
+	hooks["BundleInstance"] = hook{before: p.bundleInstance}
+	hooks["DescribeBundleTasks"] = hook{before: p.describeBundleTasks}
+	hooks["CancelBundleTask"] = hook{before: p.cancelBundleTask}
+	wrapBefore(hooks, "RegisterImage", p.registerBundle)
+	wrapBefore(hooks, "StopInstances", p.refuseStoreStop)
+	// The platform of an instance of a Windows bundle must be set before
+	// the layer boots its guest.
+	wrapAfter(hooks, "RunInstances", p.afterRunFromStore, true)
+	wrapAfter(hooks, "DescribeInstances", p.afterDescribeStoreInstances, false)
+	wrapAfter(hooks, "DescribeImages", p.afterDescribeStoreImages, false)
+	wrapAfter(hooks, "DescribeSnapshots", p.hideStoreSnapshots, false)
+	wrapAfter(hooks, "CopyImage", p.afterCopyStoreImage, false)
+	wrapAfter(hooks, "DeregisterImage", p.afterDeregisterStoreImage, false)
+}
+
+// wrapBefore makes wrap(old) the before half of action's hook; wrap
+// decides whether and when old runs.
+func wrapBefore(hooks map[string]hook, action string, wrap func(old beforeFunc) beforeFunc) {
+	h := hooks[action]
+	h.before = wrap(h.before)
+	hooks[action] = h
+}
+
+// wrapAfter runs fn after (or, with first, before) action's after half.
+func wrapAfter(hooks map[string]hook, action string, fn afterFunc, first bool) {
+	h := hooks[action]
+	old := h.after
+	h.after = func(ctx context.Context, r *request, resp *node) {
+		if first {
+			fn(ctx, r, resp)
+		}
+		if old != nil {
+			old(ctx, r, resp)
+		}
+		if !first {
+			fn(ctx, r, resp)
+		}
+	}
+	hooks[action] = h
+}
