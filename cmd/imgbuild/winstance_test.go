@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -140,5 +142,43 @@ func TestWindowsInstanceStoreTemporaryCredentials(t *testing.T) {
 	runID := runIDFrom(t, out)
 	if left := e.runResources("us-east-1", runID); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
+	}
+}
+
+// TestWindowsInstanceStoreCrashCleanup: the build is killed (SIGKILL)
+// while EC2 bundles; `imgbuild cleanup` then cancels the bundle task from
+// the journal and removes the instance and everything else the run made.
+func TestWindowsInstanceStoreCrashCleanup(t *testing.T) {
+	e := newE2E(t, "instant", "bundle=60s")
+	e.windowsInstanceFiles()
+	cmd := e.command("build", e.dir)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	e.must(cmd.Start())
+	var out strings.Builder
+	sc := bufio.NewScanner(pr)
+	go func() { _ = cmd.Wait(); pw.Close() }()
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), ": bundling") {
+			_ = cmd.Process.Kill()
+		}
+	}
+	m := bundleTaskID.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no bundle task in the output:\n%s", out.String())
+	}
+	runID := runIDFrom(t, out.String())
+	code, cout, cerr := e.imgbuild("cleanup", "--run", runID)
+	if code != 0 {
+		t.Fatalf("cleanup: exit %d\n%s\n%s", code, cout, cerr)
+	}
+	tasks, err := e.ec2("us-east-1").DescribeBundleTasks(context.Background(), &ec2.DescribeBundleTasksInput{BundleIds: []string{m[1]}})
+	e.must(err)
+	if st := tasks.BundleTasks[0].State; st != types.BundleTaskStateCancelling && st != types.BundleTaskStateFailed {
+		t.Errorf("bundle task %s is %s after the cleanup\n%s", m[1], st, cout)
+	}
+	if left := e.runResources("us-east-1", runID); len(left) > 0 {
+		t.Errorf("left behind: %v\n%s", left, cout)
 	}
 }

@@ -4,21 +4,23 @@ package journal
 // before it. Instances go first (terminating one releases its security
 // group, key pair and volumes); an image goes before its snapshots.
 var cleanupRank = map[Type]int{
-	Instance:      0,
-	SecurityGroup: 1,
-	KeyPair:       2,
-	Image:         3,
-	Snapshot:      4,
-	Volume:        5,
-	BucketObject:  6,
+	BundleTask:    0, // it bundles an instance and writes objects
+	Instance:      1,
+	SecurityGroup: 2,
+	KeyPair:       3,
+	Image:         4,
+	Snapshot:      5,
+	Volume:        6,
+	BucketObject:  7,
 }
 
 // otherRank is the rank of types not in cleanupRank: last.
-const otherRank = 7
+const otherRank = 8
 
 // Leftovers returns what cleanup must remove: every resource intended or
 // created and neither deleted, kept nor known not created, in cleanup
-// order. Instances come first, then security groups, key pairs, images
+// order. Bundle tasks come first (cancelled before their instance goes),
+// then instances, security groups, key pairs, images
 // (each followed by its own snapshots), other snapshots, volumes, bucket
 // objects and any other type; within a type, the newest first. Intended
 // resources have no ID: cleanup finds them by client token, name or tags.

@@ -158,8 +158,13 @@ func (p *proxy) stopForBundle(ctx context.Context, region, id string) error {
 	}
 }
 
-// startAfterBundle starts the instance again as StartInstances does.
+// startAfterBundle starts the instance again as StartInstances does,
+// unless it is no longer stopped (terminated while it was bundled).
 func (p *proxy) startAfterBundle(ctx context.Context, region, id string) {
+	if state := p.instanceStateNow(ctx, region, id); state != "stopped" {
+		p.log.Info("not starting an instance again after bundling it", "instance", id, "region", region, "state", state)
+		return
+	}
 	if _, err := p.call(ctx, region, url.Values{"Action": {"StartInstances"}, "InstanceId.1": {id}}); err != nil {
 		p.log.Error("start an instance again after bundling it", "instance", id, "region", region, "error", err)
 		return
@@ -313,4 +318,24 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// instanceStateNow is the state the cloud shows for an instance ("" when
+// it cannot tell).
+func (p *proxy) instanceStateNow(ctx context.Context, region, id string) string {
+	if state, ok := p.world.instanceState(region, id); ok {
+		return state
+	}
+	resp, err := p.call(ctx, region, url.Values{"Action": {"DescribeInstances"}, "InstanceId.1": {id}})
+	if err != nil {
+		return ""
+	}
+	for _, res := range resp.items("reservationSet") {
+		for _, item := range res.items("instancesSet") {
+			if n := item.path("instanceState", "name"); n != nil {
+				return n.text
+			}
+		}
+	}
+	return ""
 }

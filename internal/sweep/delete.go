@@ -54,7 +54,9 @@ func DeleteWaiting(ctx context.Context, sess *awsapi.Session, r journal.Resource
 			err = nil // S3 is consistent: a missing object is gone
 		}
 	case journal.BundleTask:
-		err = cancelBundleTask(ctx, c, r.ID)
+		if err = cancelBundleTask(ctx, c, r.ID); err == nil && r.Name != "" {
+			err = deleteBundleObjects(ctx, sess.S3(r.Region), r.Name)
+		}
 	case journal.SecurityGroup, journal.KeyPair, journal.Image, journal.Snapshot, journal.Volume:
 		err = deleteConfirmed(ctx, c, r, graceOf(t), func(ctx context.Context) error { return deleteEC2(ctx, c, r) })
 	default:
@@ -90,6 +92,28 @@ func cancelBundleTask(ctx context.Context, c *ec2.Client, id string) error {
 		return nil
 	}
 	return err
+}
+
+// deleteBundleObjects deletes the objects of the bundle named bucketPrefix
+// ("bucket/key-prefix": its parts and manifest) that a task left.
+func deleteBundleObjects(ctx context.Context, c *s3.Client, bucketPrefix string) error {
+	bucket, prefix, _ := strings.Cut(bucketPrefix, "/")
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + ".")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if awsapi.IsGone(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list the bundle s3://%s: %w", bucketPrefix, err)
+		}
+		for _, o := range page.Contents {
+			if err := deleteObject(ctx, c, bucket+"/"+aws.ToString(o.Key)); err != nil && !awsapi.IsGone(err) {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // deleteEC2 makes one attempt at deleting an EC2 resource other than an

@@ -43,7 +43,10 @@ func (n *bundleVolume) bundleInstance(ctx context.Context, prefix string) error 
 	if err != nil {
 		return err
 	}
-	ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.BundleTask, Region: region, Build: b.env.BuildName, Parent: b.st.instance.ID})
+	// Name is where the task writes: cleanup after a crash deletes what
+	// is there.
+	ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.BundleTask, Region: region, Build: b.env.BuildName,
+		Parent: b.st.instance.ID, Name: bc.Bucket + "/" + bc.KeyPrefix + prefix})
 	if err != nil {
 		return err
 	}
@@ -67,11 +70,13 @@ func (n *bundleVolume) bundleInstance(ctx context.Context, prefix string) error 
 	if err := n.follow(ctx, task); err != nil {
 		return err
 	}
-	b.st.bundle.task = ""
-	if err := b.env.Journal.Deleted(journal.BundleTask, region, task); err != nil {
+	// The objects are journaled before the task is closed, so that a
+	// crash in between leaves them to the task's cleanup.
+	if err := n.adoptObjects(ctx, bc.KeyPrefix+prefix); err != nil {
 		return err
 	}
-	if err := n.adoptObjects(ctx, bc.KeyPrefix+prefix); err != nil {
+	b.st.bundle.task = ""
+	if err := b.env.Journal.Deleted(journal.BundleTask, region, task); err != nil {
 		return err
 	}
 	b.st.bundle.manifest = bc.Bucket + "/" + bc.KeyPrefix + prefix + ".manifest.xml"
@@ -144,11 +149,12 @@ func (n *bundleVolume) follow(ctx context.Context, task string) error {
 	}
 }
 
-// adoptObjects journals the objects a task wrote under prefix, so that
-// cleanup and a later `imgbuild cleanup` find them.
+// adoptObjects journals the objects of the bundle named prefix (its
+// parts and manifest, <prefix>.*) that a task or the AMI tools wrote, so
+// that cleanup and a later `imgbuild cleanup` find them.
 func (n *bundleVolume) adoptObjects(ctx context.Context, prefix string) error {
 	b, bc, region := n.b, n.b.cfg.Bundle, n.b.cfg.Region
-	p := s3.NewListObjectsV2Paginator(b.sess.S3(region), &s3.ListObjectsV2Input{Bucket: aws.String(bc.Bucket), Prefix: aws.String(prefix)})
+	p := s3.NewListObjectsV2Paginator(b.sess.S3(region), &s3.ListObjectsV2Input{Bucket: aws.String(bc.Bucket), Prefix: aws.String(prefix + ".")})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
