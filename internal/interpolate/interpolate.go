@@ -159,3 +159,19 @@ func parse(s string, data Data) (*template.Template, error) {
 	}
 	return tpl, nil
 }
+
+// Command renders a command template such as execute_command or
+// bundle_vol_command with data (a struct or map holding its Go-template
+// placeholders, {{.Path}}). Unknown placeholders are errors; they name the
+// placeholder and attr, not the data, which may hold secrets.
+func Command(attr, tpl string, data any) (string, error) {
+	t, err := template.New(attr).Option("missingkey=error").Parse(tpl)
+	if err != nil {
+		return "", fmt.Errorf("parse %s: %w", attr, err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("render %s: %w", attr, err)
+	}
+	return b.String(), nil
+}

@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"text/template"
+
+	"github.com/imgbuild/imgbuild/internal/interpolate"
 )
 
 // Var is one environment variable given to a script.
@@ -68,18 +69,9 @@ func QuoteSingle(s string) string {
 }
 
 // RenderCommand renders a command template such as execute_command with
-// data (a struct or map holding the placeholders). Unknown placeholders are
-// errors; they name the placeholder, not the data, which may hold secrets.
+// data (a struct or map holding the placeholders); see interpolate.Command.
 func RenderCommand(attr, tpl string, data any) (string, error) {
-	t, err := template.New(attr).Option("missingkey=error").Parse(tpl)
-	if err != nil {
-		return "", fmt.Errorf("parse %s: %w", attr, err)
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("render %s: %w", attr, err)
-	}
-	return b.String(), nil
+	return interpolate.Command(attr, tpl, data)
 }
 
 // InlineScript returns the text of the script inline commands run as:

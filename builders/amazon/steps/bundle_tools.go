@@ -8,12 +8,12 @@ import (
 	"os"
 	"path"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/imgbuild/imgbuild/internal/check"
+	"github.com/imgbuild/imgbuild/internal/interpolate"
 	"github.com/imgbuild/imgbuild/internal/provision"
 )
 
@@ -71,15 +71,7 @@ func renderTools(bc *Bundle, region, prefix, arch string, creds aws.Credentials,
 }
 
 func renderTool(attr, tpl string, data map[string]string) (string, error) {
-	t, err := template.New(attr).Option("missingkey=error").Parse(tpl)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", attr, err)
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("%s: %w", attr, err)
-	}
-	return b.String(), nil
+	return interpolate.Command(attr, tpl, data)
 }
 
 // shellQuote quotes s for a POSIX shell.

@@ -26,22 +26,14 @@ type createImage struct {
 func (n *createImage) Run(ctx context.Context) error {
 	b := n.b
 	region := b.cfg.Region
-	name, desc, err := b.imageNameFor(region)
-	if err != nil {
-		return err
-	}
 	if b.cfg.NoReboot {
 		if err := b.setInstanceFeatures(ctx); err != nil {
 			return err
 		}
 	}
-	intermediate, err := n.decide(ctx, name)
+	name, create, desc, intermediate, err := b.buildRegionName(ctx)
 	if err != nil {
 		return err
-	}
-	create := name
-	if intermediate {
-		create = intermediateName(name, b.env.RunID)
 	}
 	in, imgTags, snapTags, err := n.input(create, desc)
 	if err != nil {
@@ -100,11 +92,28 @@ func (n *createImage) input(name, desc string) (*ec2.CreateImageInput, map[strin
 	}, imgTags, snapTags, nil
 }
 
+// buildRegionName renders the image's name and description in the build
+// region and returns, with them, the name the image is made under: a
+// temporary one when it must be intermediate (needsIntermediate), which
+// CreateImage and both RegisterImage steps decide alike.
+func (b *build) buildRegionName(ctx context.Context) (name, create, desc string, intermediate bool, err error) {
+	if name, desc, err = b.imageNameFor(b.cfg.Region); err != nil {
+		return "", "", "", false, err
+	}
+	if intermediate, err = b.decide(ctx, name); err != nil {
+		return "", "", "", false, err
+	}
+	create = name
+	if intermediate {
+		create = intermediateName(name, b.env.RunID)
+	}
+	return name, create, desc, intermediate, nil
+}
+
 // decide returns whether the new image must be intermediate, looking for
 // an image already named name in the build region when force_deregister
 // is to replace it.
-func (n *createImage) decide(ctx context.Context, name string) (bool, error) {
-	b := n.b
+func (b *build) decide(ctx context.Context, name string) (bool, error) {
 	if b.cfg.AMISkipBuildRegion || !b.cfg.AMIForceDeregister {
 		// Without force_deregister, CreateImage refuses a taken name.
 		return needsIntermediate(b.cfg, false), nil

@@ -20,17 +20,9 @@ type registerBundle struct{ b *build }
 // Run registers the image.
 func (n *registerBundle) Run(ctx context.Context) error {
 	b, region := n.b, n.b.cfg.Region
-	name, desc, err := b.imageNameFor(region)
+	name, create, desc, intermediate, err := b.buildRegionName(ctx)
 	if err != nil {
 		return err
-	}
-	intermediate, err := (&createImage{b: b}).decide(ctx, name)
-	if err != nil {
-		return err
-	}
-	create := name
-	if intermediate {
-		create = intermediateName(name, b.env.RunID)
 	}
 	imgTags, _, err := b.tagger().image(region)
 	if err != nil {

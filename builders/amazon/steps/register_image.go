@@ -140,18 +140,9 @@ func (n *registerImage) Run(ctx context.Context) error {
 	if b.cfg.Register == nil {
 		return fmt.Errorf("%s: register image: the build registers no image from snapshots", b.env.BuildName)
 	}
-	name, desc, err := b.imageNameFor(region)
+	name, create, desc, intermediate, err := b.buildRegionName(ctx)
 	if err != nil {
 		return err
-	}
-	// The same rules as for CreateImage choose a temporary name.
-	intermediate, err := (&createImage{b: b}).decide(ctx, name)
-	if err != nil {
-		return err
-	}
-	create := name
-	if intermediate {
-		create = intermediateName(name, b.env.RunID)
 	}
 	in, imgTags, snapTags, err := n.input(create, desc)
 	if err != nil {
