@@ -205,3 +205,30 @@ func tagValueOf(tags []types.Tag, key string) string {
 	}
 	return ""
 }
+
+// TestInstanceStoreFailureLeavesNothing: when the copy fails after the
+// bundle was uploaded and registered, cleanup deregisters the image and
+// deletes every object of the bundle.
+func TestInstanceStoreFailureLeavesNothing(t *testing.T) {
+	e := newE2E(t, "instant", "fail-images=eu-west-1/*")
+	testenv.Require(t, testenv.Debugfs)
+	e.write(e.instanceFiles())
+	code, out, errOut := e.imgbuild("build", "-var", "account_id=123456789012", e.dir)
+	if code == 0 {
+		t.Fatalf("build succeeded:\n%s", out)
+	}
+	if !strings.Contains(out, "bundled ") || !strings.Contains(out, "cleanup: delete the bundle's objects") {
+		t.Errorf("the bundle was not made, or its cleanup not reported:\n%s\n%s", out, errOut)
+	}
+	runID := runIDFrom(t, out)
+	for _, r := range []string{"us-east-1", "eu-west-1"} {
+		if left := e.runResources(r, runID); len(left) > 0 {
+			t.Errorf("%s: left behind: %v", r, left)
+		}
+	}
+	objs, err := e.s3().ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("imgbuild-bundles")})
+	e.must(err)
+	for _, o := range objs.Contents {
+		t.Errorf("object left in the bucket: %s", aws.ToString(o.Key))
+	}
+}

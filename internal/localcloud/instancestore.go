@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"strings"
@@ -288,8 +289,21 @@ func (b *bundles) fromWindows(digest string) bool {
 	return b.windows[digest]
 }
 
-func (p *proxy) afterDeregisterStoreImage(_ context.Context, r *request, _ *node) {
+// afterDeregisterStoreImage forgets a deregistered instance-store image
+// and deletes the snapshot moto made for it, which nobody sees: once the
+// image is gone it would show, with the tags moto copied onto it.
+func (p *proxy) afterDeregisterStoreImage(ctx context.Context, r *request, _ *node) {
+	id := r.form.Get("ImageId")
 	p.bundles.mu.Lock()
-	defer p.bundles.mu.Unlock()
-	delete(p.bundles.images, r.region+"/"+r.form.Get("ImageId"))
+	im := p.bundles.images[r.region+"/"+id]
+	delete(p.bundles.images, r.region+"/"+id)
+	p.bundles.mu.Unlock()
+	if im == nil {
+		return
+	}
+	for _, s := range im.snapshots {
+		if _, err := p.call(ctx, r.region, url.Values{"Action": {"DeleteSnapshot"}, "SnapshotId": {s}}); err != nil {
+			p.log.Warn("delete moto's snapshot of a deregistered instance-store image", "image", id, "snapshot", s, "region", r.region, "error", err)
+		}
+	}
 }
