@@ -182,3 +182,23 @@ func TestWindowsInstanceStoreCrashCleanup(t *testing.T) {
 		t.Errorf("left behind: %v\n%s", left, cout)
 	}
 }
+
+// TestWindowsInstanceStoreTaskFails: a bundle task that fails is reported
+// with its error code and message, and the build leaves nothing.
+func TestWindowsInstanceStoreTaskFails(t *testing.T) {
+	e := newE2E(t, "instant", "fail-bundles=win-*")
+	e.windowsInstanceFiles()
+	code, out, errOut := e.imgbuild("build", e.dir)
+	if code == 0 {
+		t.Fatalf("build succeeded:\n%s", out)
+	}
+	for _, want := range []string{"failed: Server.InternalError", "cleanup deletes what it wrote"} {
+		if !strings.Contains(out+errOut, want) {
+			t.Errorf("output lacks %q:\n%s\n%s", want, out, errOut)
+		}
+	}
+	runID := runIDFrom(t, out)
+	if left := e.runResources("us-east-1", runID); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
