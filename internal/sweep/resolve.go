@@ -169,6 +169,11 @@ func resolveByTags(ctx context.Context, c *ec2.Client, r journal.Resource) ([]st
 	var ids []string
 	switch r.Type {
 	case journal.Snapshot:
+		if strings.HasPrefix(r.Parent, "vol-") {
+			// A snapshot of one volume of several (amazon-ebssurrogate):
+			// the run's tags alone match all of them.
+			fs = append(fs, filter("volume-id", r.Parent))
+		}
 		snaps, err := describeSnapshots(ctx, c, fs)
 		for _, s := range snaps {
 			ids = append(ids, aws.ToString(s.SnapshotId))
