@@ -102,6 +102,13 @@ func userCertificate(t testing.TB) (certPEM, keyPEM string) {
 		string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
 }
 
+// bundlingBinary is the binary of the builds that bundle a Linux root
+// file system: the plain one. Under the race detector its pure-Go
+// compression runs an order of magnitude slower, and those builds took
+// minutes in CI; the bundler's concurrency is race-tested by
+// internal/bundle's own tests, which run with -race.
+func bundlingBinary(t *testing.T) string { return imgbuildBinary(t) }
+
 func (e *e2e) s3() *s3.Client {
 	return s3.NewFromConfig(testenv.AWSConfig(e.cloud.URL(), "us-east-1"), func(o *s3.Options) { o.UsePathStyle = true })
 }
@@ -114,6 +121,7 @@ func (e *e2e) s3() *s3.Client {
 func TestInstanceStoreImage(t *testing.T) {
 	e := newE2E(t, "instant")
 	testenv.Require(t, testenv.Debugfs)
+	e.bin = bundlingBinary(t)
 	e.copyExample("instance-store")
 	code, out, errOut := e.imgbuild("build", filepath.Join(e.dir, "linux.pkr.hcl"))
 	if code != 0 {
@@ -212,6 +220,7 @@ func tagValueOf(tags []types.Tag, key string) string {
 func TestInstanceStoreFailureLeavesNothing(t *testing.T) {
 	e := newE2E(t, "instant", "fail-images=eu-west-1/*")
 	testenv.Require(t, testenv.Debugfs)
+	e.bin = bundlingBinary(t)
 	e.write(e.instanceFiles())
 	code, out, errOut := e.imgbuild("build", "-var", "account_id=123456789012", e.dir)
 	if code == 0 {

@@ -149,7 +149,7 @@ func (p *proxy) serveEC2(w http.ResponseWriter, hr *http.Request, r *request) {
 	// Like a real endpoint, carry out a request that has arrived even if
 	// its client goes away meanwhile (WaitIdle relies on this), within a
 	// bound.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestBound(r))
 	defer cancel()
 	h := p.hooks[r.action]
 	if h.before != nil {
@@ -258,4 +258,16 @@ func (p *proxy) call(ctx context.Context, region string, form url.Values) (*node
 		return nil, fmt.Errorf("%s in %s: moto answered %d", r.action, region, status)
 	}
 	return parseXML(body)
+}
+
+// requestBound is how long the cloud works on one request: a minute, or
+// ten for the requests that read a whole bundle from S3 (RegisterImage of
+// a manifest, CopyImage of an instance-store image), which take minutes
+// on a loaded machine or under the race detector.
+func requestBound(r *request) time.Duration {
+	switch {
+	case r.action == "RegisterImage" && r.form.Get("ImageLocation") != "", r.action == "CopyImage":
+		return 10 * time.Minute
+	}
+	return time.Minute
 }
