@@ -70,7 +70,7 @@ func (w *watch) nextDelay(elapsed time.Duration) time.Duration {
 	if w.mem.eta > 0 {
 		return min(max(w.mem.eta, w.cadence.Min/4), w.cadence.Max)
 	}
-	return w.cadence.next(elapsed)
+	return w.cadence.Next(elapsed)
 }
 
 // stillPending reports whether the snapshots ids say their image is

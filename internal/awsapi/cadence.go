@@ -32,9 +32,9 @@ var (
 	SnapshotCadence = Cadence{First: 2 * time.Second, Min: time.Second, Max: 30 * time.Second}
 )
 
-// next returns the delay before the next check of a wait that has run for
+// Next returns the delay before the next check of a wait that has run for
 // elapsed.
-func (c Cadence) next(elapsed time.Duration) time.Duration {
+func (c Cadence) Next(elapsed time.Duration) time.Duration {
 	return min(max(elapsed/cadenceGrowth, c.Min), c.Max)
 }
 

@@ -25,8 +25,8 @@ func TestCadence(t *testing.T) {
 		{ImageCadence.capped(500 * time.Millisecond), 0, 500 * time.Millisecond},
 	}
 	for _, tt := range tests {
-		if got := tt.c.next(tt.elapsed); got != tt.want {
-			t.Errorf("%+v.next(%v) = %v, want %v", tt.c, tt.elapsed, got, tt.want)
+		if got := tt.c.Next(tt.elapsed); got != tt.want {
+			t.Errorf("%+v.Next(%v) = %v, want %v", tt.c, tt.elapsed, got, tt.want)
 		}
 	}
 }

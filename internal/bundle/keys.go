@@ -54,18 +54,11 @@ func EC2Certificate(partition string) (*x509.Certificate, error) {
 // (PKCS#1 or PKCS#8) and checks they match. Errors name the file (never
 // its content): unreadable, not PEM, not RSA, mismatched.
 func LoadUserKeys(certPath, keyPath string) (*x509.Certificate, *rsa.PrivateKey, error) {
-	cb, err := os.ReadFile(certPath)
+	cert, err := LoadCertificate(certPath)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read certificate: %w", err)
+		return nil, nil, err
 	}
-	cert, err := parseCertificate(cb)
-	if err != nil {
-		return nil, nil, fmt.Errorf("certificate %s: %w", certPath, err)
-	}
-	pub, ok := cert.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return nil, nil, fmt.Errorf("certificate %s: its key is not an RSA key", certPath)
-	}
+	pub := cert.PublicKey.(*rsa.PublicKey)
 	key, err := LoadPrivateKey(keyPath)
 	if err != nil {
 		return nil, nil, err
@@ -74,6 +67,23 @@ func LoadUserKeys(certPath, keyPath string) (*x509.Certificate, *rsa.PrivateKey,
 		return nil, nil, fmt.Errorf("private key %s does not match certificate %s", keyPath, certPath)
 	}
 	return cert, key, nil
+}
+
+// LoadCertificate reads a PEM X.509 certificate whose key is RSA (the
+// user's, or EC2's from ec2_cert_path). Errors name the file.
+func LoadCertificate(certPath string) (*x509.Certificate, error) {
+	cb, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, fmt.Errorf("read certificate: %w", err)
+	}
+	cert, err := parseCertificate(cb)
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: %w", certPath, err)
+	}
+	if _, ok := cert.PublicKey.(*rsa.PublicKey); !ok {
+		return nil, fmt.Errorf("certificate %s: its key is not an RSA key", certPath)
+	}
+	return cert, nil
 }
 
 // LoadPrivateKey reads a PEM RSA private key (PKCS#1 or PKCS#8). Errors

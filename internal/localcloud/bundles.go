@@ -16,7 +16,7 @@ import (
 
 // Instance-store images and BundleInstance. The cloud plays EC2's part in
 // the ec2-ami-tools bundle format (package internal/bundle): it has its own
-// bundling key pair, made per cloud, whose certificate it serves at
+// bundling key pair, made once per process, whose certificate it serves at
 // GET /_localcloud/ec2-certificate; RegisterImage with an ImageLocation
 // unwraps a bundle's key with it (instancestore.go), and BundleInstance
 // bundles a Windows guest's disk for it (bundletasks.go).
@@ -74,10 +74,6 @@ func newCloudKey() (*cloudKey, error) {
 // bundles is what the layer knows about instance-store images, the
 // instances launched from them and bundle tasks, keyed by "region/id".
 type bundles struct {
-	keyOnce sync.Once
-	key     *cloudKey
-	keyErr  error
-
 	mu        sync.Mutex
 	images    map[string]*storeImage
 	instances map[string]*storeInstance
@@ -99,11 +95,20 @@ func newBundles() *bundles {
 	}
 }
 
-// cloudKey returns the cloud's bundling key, made the first time it is
-// needed.
+// processKey is the bundling key of every cloud of this process: an RSA
+// key takes a noticeable time to make, and Start writes its certificate
+// (EC2CertEnv), so the tests' many clouds share one.
+var processKey struct {
+	once sync.Once
+	key  *cloudKey
+	err  error
+}
+
+// cloudKey returns the cloud's bundling key, made the first time a cloud
+// of this process needs it.
 func (b *bundles) cloudKey() (*cloudKey, error) {
-	b.keyOnce.Do(func() { b.key, b.keyErr = newCloudKey() })
-	return b.key, b.keyErr
+	processKey.once.Do(func() { processKey.key, processKey.err = newCloudKey() })
+	return processKey.key, processKey.err
 }
 
 // close cancels every bundle task and waits for their goroutines.

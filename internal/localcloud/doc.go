@@ -142,8 +142,9 @@
 // DeleteSnapshot of a snapshot such an image maps fails with
 // InvalidSnapshot.InUse while the image exists.
 //
-// Instance-store images: each cloud makes its own EC2 bundling key (RSA
-// 2048 and a self-signed certificate, when first needed), which plays the
+// Instance-store images: the cloud has its own EC2 bundling key (RSA
+// 2048 and a self-signed certificate, made once per process and shared by
+// the clouds it starts; AWS's certificates are not it), which plays the
 // part of EC2's certificate of a partition. RegisterImage with an
 // ImageLocation (bucket/path/name.manifest.xml) reads the manifest from
 // moto's S3, unwraps the bundle's key with the cloud's key, reads every

@@ -98,22 +98,33 @@ func cancelBundleTask(ctx context.Context, c *ec2.Client, id string) error {
 // ("bucket/key-prefix": its parts and manifest) that a task left.
 func deleteBundleObjects(ctx context.Context, c *s3.Client, bucketPrefix string) error {
 	bucket, prefix, _ := strings.Cut(bucketPrefix, "/")
+	ids, err := BundleObjects(ctx, c, bucket, prefix)
+	if awsapi.IsGone(err) {
+		return nil
+	}
+	for _, id := range ids {
+		if err := deleteObject(ctx, c, id); err != nil && !awsapi.IsGone(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// BundleObjects lists the objects of the bundle named prefix in bucket
+// (its parts and manifest, prefix.*) as "bucket/key" IDs.
+func BundleObjects(ctx context.Context, c *s3.Client, bucket, prefix string) ([]string, error) {
+	var ids []string
 	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + ".")})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
-		if awsapi.IsGone(err) {
-			return nil
-		}
 		if err != nil {
-			return fmt.Errorf("list the bundle s3://%s: %w", bucketPrefix, err)
+			return ids, fmt.Errorf("list the bundle s3://%s/%s: %w", bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
-			if err := deleteObject(ctx, c, bucket+"/"+aws.ToString(o.Key)); err != nil && !awsapi.IsGone(err) {
-				return err
-			}
+			ids = append(ids, bucket+"/"+aws.ToString(o.Key))
 		}
 	}
-	return nil
+	return ids, nil
 }
 
 // deleteEC2 makes one attempt at deleting an EC2 resource other than an

@@ -127,7 +127,7 @@ func (c *Config) checkKeys(ctx *check.Context) {
 		ctx.Errorf(check.Path("x509_cert_path"), "Unusable X.509 certificate or key", "%v", err)
 	}
 	if c.EC2CertPath != "" && fileOK(ctx, c.EC2CertPath) {
-		if _, err := steps.ReadCertificate(check.Resolve(ctx.BaseDir, c.EC2CertPath)); err != nil {
+		if _, err := bundle.LoadCertificate(check.Resolve(ctx.BaseDir, c.EC2CertPath)); err != nil {
 			ctx.Errorf(check.Path("ec2_cert_path"), "Unusable EC2 certificate", "%v", err)
 		}
 	}

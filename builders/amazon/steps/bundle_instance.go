@@ -7,22 +7,26 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/journal"
+	"github.com/imgbuild/imgbuild/internal/sweep"
 )
 
 // policyLifetime is how long the upload policy stays valid: AWS asks for
 // 12 hours or more; a bundle of a large C: drive takes hours.
 const policyLifetime = 24 * time.Hour
 
-// bundlePoll is how often a bundle task is described.
-var bundlePoll = []time.Duration{time.Second, 2 * time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second}
+// bundleCadence paces the describes of a bundle task: every second at
+// first, then every fifth of the time waited, at most every 30 s (a
+// bundle of a C: drive takes hours).
+var bundleCadence = awsapi.Cadence{Min: time.Second, Max: 30 * time.Second}
 
 // bundleInstance has EC2 bundle a Windows instance (BundleInstance, which
 // AWS lists as legacy): it signs an upload policy for the bucket and
@@ -107,9 +111,9 @@ func uploadPolicy(bucket, prefix, secret string, expires time.Time) (doc []byte,
 // progress; a failed task's error names its code and message.
 func (n *bundleVolume) follow(ctx context.Context, task string) error {
 	b, region := n.b, n.b.cfg.Region
-	last := ""
-	deadline := time.Now().Add(b.timeouts.ImageAvailable * 4)
-	for i := 0; ; i++ {
+	last, start := "", time.Now()
+	limit := b.timeouts.ImageAvailable * 4
+	for {
 		out, err := b.ec2(region).DescribeBundleTasks(ctx, &ec2.DescribeBundleTasksInput{BundleIds: []string{task}})
 		if err != nil {
 			return fmt.Errorf("describe bundle task %s in %s: %w", task, region, err)
@@ -137,14 +141,14 @@ func (n *bundleVolume) follow(ctx context.Context, task string) error {
 				return fmt.Errorf("bundle task %s of instance %s in %s failed: %s; cleanup deletes what it wrote and terminates the instance", task, b.st.instance.ID, region, msg)
 			}
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("bundle task %s of instance %s in %s is still %q after %s; cleanup cancels it", task, b.st.instance.ID, region, last, b.timeouts.ImageAvailable*4)
+		elapsed := time.Since(start)
+		if elapsed > limit {
+			return fmt.Errorf("bundle task %s of instance %s in %s is still %q after %s; cleanup cancels it", task, b.st.instance.ID, region, last, limit)
 		}
-		wait := bundlePoll[min(i, len(bundlePoll)-1)]
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(wait):
+		case <-time.After(bundleCadence.Next(elapsed)):
 		}
 	}
 }
@@ -154,22 +158,19 @@ func (n *bundleVolume) follow(ctx context.Context, task string) error {
 // that cleanup and a later `imgbuild cleanup` find them.
 func (n *bundleVolume) adoptObjects(ctx context.Context, prefix string) error {
 	b, bc, region := n.b, n.b.cfg.Bundle, n.b.cfg.Region
-	p := s3.NewListObjectsV2Paginator(b.sess.S3(region), &s3.ListObjectsV2Input{Bucket: aws.String(bc.Bucket), Prefix: aws.String(prefix + ".")})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	ids, err := sweep.BundleObjects(ctx, b.sess.S3(region), bc.Bucket, prefix)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		_, key, _ := strings.Cut(id, "/")
+		ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.BucketObject, Region: region, Build: b.env.BuildName, ID: id, Name: key})
 		if err != nil {
-			return fmt.Errorf("list the bundle s3://%s/%s: %w", bc.Bucket, prefix, err)
+			return err
 		}
-		for _, o := range page.Contents {
-			id := bc.Bucket + "/" + aws.ToString(o.Key)
-			ref, err := b.env.Journal.Intent(journal.Resource{Type: journal.BucketObject, Region: region, Build: b.env.BuildName, ID: id, Name: aws.ToString(o.Key)})
-			if err != nil {
-				return err
-			}
-			b.st.bundle.add(id)
-			if err := b.env.Journal.Created(ref, id); err != nil {
-				return err
-			}
+		b.st.bundle.add(id)
+		if err := b.env.Journal.Created(ref, id); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -3,9 +3,7 @@ package steps
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -86,29 +84,9 @@ func (n *bundleVolume) ec2Certificate() (*x509.Certificate, error) {
 	if path == "" {
 		return bundle.EC2Certificate(partition(n.b.cfg.Region))
 	}
-	c, err := ReadCertificate(check.Resolve(n.b.env.BaseDir, path))
+	c, err := bundle.LoadCertificate(check.Resolve(n.b.env.BaseDir, path))
 	if err != nil {
 		return nil, fmt.Errorf("ec2_cert_path: %w", err)
-	}
-	return c, nil
-}
-
-// ReadCertificate reads one PEM certificate with an RSA key.
-func ReadCertificate(path string) (*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	blk, _ := pem.Decode(data)
-	if blk == nil || blk.Type != "CERTIFICATE" {
-		return nil, fmt.Errorf("%s holds no PEM certificate", path)
-	}
-	c, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if _, ok := c.PublicKey.(*rsa.PublicKey); !ok {
-		return nil, fmt.Errorf("%s: the certificate's key is not RSA", path)
 	}
 	return c, nil
 }
@@ -153,7 +131,7 @@ func (n *bundleVolume) native(ctx context.Context, opts bundle.Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
-	var stderr tailBuffer
+	var stderr provision.TailBuffer
 	ran := make(chan error, 1)
 	go func() {
 		status, err := b.st.comm.Run(ctx, &provision.Cmd{Command: cmd, Stdout: pw, Stderr: &stderr})
@@ -257,19 +235,6 @@ func (n *bundleVolume) Cleanup(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-
-// tailBuffer keeps the last 2 KiB written to it (a command's stderr).
-type tailBuffer struct{ b []byte }
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.b = append(t.b, p...)
-	if len(t.b) > 2048 {
-		t.b = t.b[len(t.b)-2048:]
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string { return strings.TrimSpace(string(t.b)) }
 
 // humanBytes formats n bytes as MiB or GiB.
 func humanBytes(n int64) string {

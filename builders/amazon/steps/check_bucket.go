@@ -2,14 +2,13 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/journal"
 )
 
@@ -39,7 +38,7 @@ func (n *checkBucket) Run(ctx context.Context) error {
 	}
 	c := b.sess.S3(region)
 	_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bc.Bucket)})
-	switch code := errorCode(err); {
+	switch code := awsapi.ErrorCode(err); {
 	case err == nil:
 	case code == "NotFound" || code == "NoSuchBucket":
 		return n.create(ctx, c)
@@ -56,7 +55,7 @@ func (n *checkBucket) Run(ctx context.Context) error {
 		return fmt.Errorf("s3_bucket %q is in %s, not in %s: EC2 registers an instance-store image from a bucket in the image's region; use a bucket in %s", bc.Bucket, in, region, region)
 	}
 	own, err := c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String(bc.Bucket)})
-	if errorCode(err) == "OwnershipControlsNotFoundError" {
+	if awsapi.ErrorCode(err) == "OwnershipControlsNotFoundError" {
 		return nil // a bucket from before ownership controls: ACLs on
 	}
 	if err != nil {
@@ -111,13 +110,4 @@ func bucketRegion(c s3types.BucketLocationConstraint) string {
 		return "eu-west-1"
 	}
 	return string(c)
-}
-
-// errorCode is the API error code of err, "" without one.
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
 }

@@ -158,9 +158,16 @@ func optional(s string) *string {
 // only intermediate, unless join committed it (an intermediate image that
 // replaces an old one is committed before the swap, see swap.go).
 func (n *createImage) Cleanup(ctx context.Context) error {
-	rec := &n.b.st.built
-	if rec.kept || n.b.st.succeeded.Load() && !rec.Intermediate {
+	return n.b.cleanupBuilt(ctx)
+}
+
+// cleanupBuilt removes the build region's image (created or registered)
+// when the build did not succeed or it was only intermediate, unless join
+// committed it.
+func (b *build) cleanupBuilt(ctx context.Context) error {
+	rec := &b.st.built
+	if rec.kept || b.st.succeeded.Load() && !rec.Intermediate {
 		return nil
 	}
-	return n.b.cleanupImage(ctx, rec)
+	return b.cleanupImage(ctx, rec)
 }

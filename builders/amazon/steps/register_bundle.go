@@ -75,9 +75,5 @@ func virtualization(want string, src types.VirtualizationType) string {
 // Cleanup deregisters the image when the build did not succeed or it was
 // only intermediate, unless join committed it.
 func (n *registerBundle) Cleanup(ctx context.Context) error {
-	rec := &n.b.st.built
-	if rec.kept || n.b.st.succeeded.Load() && !rec.Intermediate {
-		return nil
-	}
-	return n.b.cleanupImage(ctx, rec)
+	return n.b.cleanupBuilt(ctx)
 }

@@ -207,9 +207,5 @@ func (n *registerImage) input(name, desc string) (*ec2.RegisterImageInput, map[s
 // Cleanup removes the image and its snapshots when the build did not
 // succeed or when it was only intermediate, unless join committed it.
 func (n *registerImage) Cleanup(ctx context.Context) error {
-	rec := &n.b.st.built
-	if rec.kept || n.b.st.succeeded.Load() && !rec.Intermediate {
-		return nil
-	}
-	return n.b.cleanupImage(ctx, rec)
+	return n.b.cleanupBuilt(ctx)
 }

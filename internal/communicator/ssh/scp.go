@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/imgbuild/imgbuild/internal/provision"
 )
 
 // scpTransfer moves files by running the scp program on the remote side
@@ -85,7 +87,7 @@ func (t scpTransfer) run(ctx context.Context, command string, speak func(io.Writ
 	if err != nil {
 		return err
 	}
-	var stderr tailBuffer
+	var stderr provision.TailBuffer
 	sess.Stderr = &stderr
 	if err := sess.Start(command); err != nil {
 		return err
@@ -95,11 +97,11 @@ func (t scpTransfer) run(ctx context.Context, command string, speak func(io.Writ
 	if err := speak(stdin, bufio.NewReader(stdout)); err != nil {
 		sess.Close() // the remote may be blocked writing; don't wait for it
 		sess.Wait()
-		return fmt.Errorf("%w%s", err, stderr.suffix())
+		return fmt.Errorf("%w%s", err, stderrSuffix(&stderr))
 	}
 	stdin.Close()
 	if err := sess.Wait(); err != nil {
-		return fmt.Errorf("remote scp: %w%s", err, stderr.suffix())
+		return fmt.Errorf("remote scp: %w%s", err, stderrSuffix(&stderr))
 	}
 	return nil
 }

@@ -1,14 +1,14 @@
 package ssh
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/imgbuild/imgbuild/internal/provision"
 )
 
 // parseRecord parses a "C0644 12 name\n" or "D0755 0 name\n" scp record.
@@ -76,30 +76,10 @@ func sized(r io.Reader) (int64, io.Reader, func(), error) {
 	return size, tmp, cleanup, nil
 }
 
-// tailBuffer keeps the last 4 KiB written to it, to quote a remote
-// program's stderr in errors. It is safe for concurrent use.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-const tailMax = 4 << 10
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf.Write(p)
-	if extra := t.buf.Len() - tailMax; extra > 0 {
-		t.buf.Next(extra)
-	}
-	return len(p), nil
-}
-
-// suffix returns ": <stderr>" or "" when nothing was written.
-func (t *tailBuffer) suffix() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if s := strings.TrimSpace(t.buf.String()); s != "" {
+// stderrSuffix returns " (remote stderr: <stderr>)", or "" when nothing
+// was written.
+func stderrSuffix(t *provision.TailBuffer) string {
+	if s := t.String(); s != "" {
 		return " (remote stderr: " + s + ")"
 	}
 	return ""
