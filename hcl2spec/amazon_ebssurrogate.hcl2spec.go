@@ -88,7 +88,8 @@ var AmazonEBSSurrogate = hcldec.ObjectSpec{
 		"most_recent":        &hcldec.AttrSpec{Name: "most_recent", Type: cty.Bool, Required: false},
 		"include_deprecated": &hcldec.AttrSpec{Name: "include_deprecated", Type: cty.Bool, Required: false},
 	}},
-	"subnet_id": &hcldec.AttrSpec{Name: "subnet_id", Type: cty.String, Required: false},
+	"source_build": &hcldec.AttrSpec{Name: "source_build", Type: cty.String, Required: false},
+	"subnet_id":    &hcldec.AttrSpec{Name: "subnet_id", Type: cty.String, Required: false},
 	"subnet_filter": &hcldec.BlockSpec{TypeName: "subnet_filter", Nested: hcldec.ObjectSpec{
 		"filters":   &hcldec.AttrSpec{Name: "filters", Type: cty.Map(cty.String), Required: false},
 		"most_free": &hcldec.AttrSpec{Name: "most_free", Type: cty.Bool, Required: false},

@@ -16,10 +16,10 @@ type AMIConfig struct {
 	// digits and ( ) [ ] space . / - ' @ _, after rendering legacy
 	// placeholders such as {{timestamp}}. Must be unique in the account and
 	// region. Required.
-	AMIName string `hcl:"ami_name" required:"true"`
+	AMIName string `hcl:"ami_name" required:"true" fingerprint:"-"`
 	// AMIDescription is the description of the AMI; it may hold legacy
 	// placeholders.
-	AMIDescription string `hcl:"ami_description"`
+	AMIDescription string `hcl:"ami_description" fingerprint:"-"`
 	// AMIVirtType is "hvm" or "paravirtual". An amazon-ebs image always
 	// has its source AMI's type: when set, the build checks the source has
 	// it before launching. "paravirtual" cannot go with ena_support = true
@@ -37,23 +37,23 @@ type AMIConfig struct {
 	AMIProductCodes []string `hcl:"ami_product_codes"`
 	// AMIRegions are extra regions to copy the AMI to; duplicates are
 	// removed. Each must be a region name such as eu-west-1.
-	AMIRegions []string `hcl:"ami_regions"`
+	AMIRegions []string `hcl:"ami_regions" fingerprint:"-"`
 	// AMISkipRegionValidation skips checking the names in ami_regions,
 	// for regions this version does not know. Default: false.
-	AMISkipRegionValidation bool `hcl:"skip_region_validation"`
+	AMISkipRegionValidation bool `hcl:"skip_region_validation" fingerprint:"-"`
 	// SnapshotCopyDurationMinutes requests a time-based snapshot copy that
 	// completes within this many minutes: a multiple of 15, at least 15.
 	// Default: 0, a normal copy.
-	SnapshotCopyDurationMinutes int `hcl:"snapshot_copy_duration_minutes"`
+	SnapshotCopyDurationMinutes int `hcl:"snapshot_copy_duration_minutes" fingerprint:"-"`
 	// Tags are applied to the AMI in every region; values may hold legacy
 	// placeholders such as {{ .SourceAMIName }} or {{ .BuildRegion }}.
-	Tags map[string]string `hcl:"tags"`
+	Tags map[string]string `hcl:"tags" fingerprint:"-"`
 	// Tag blocks add tags like the tags map; the map wins on duplicate keys.
-	Tag []KeyValue `hcl:"tag,block"`
+	Tag []KeyValue `hcl:"tag,block" fingerprint:"-"`
 	// SnapshotTags are applied to the AMI's snapshots in every region.
-	SnapshotTags map[string]string `hcl:"snapshot_tags"`
+	SnapshotTags map[string]string `hcl:"snapshot_tags" fingerprint:"-"`
 	// SnapshotTag blocks add snapshot tags like the snapshot_tags map.
-	SnapshotTag []KeyValue `hcl:"snapshot_tag,block"`
+	SnapshotTag []KeyValue `hcl:"snapshot_tag,block" fingerprint:"-"`
 	// SnapshotUsers are account IDs (12 digits) allowed to create volumes
 	// from the AMI's snapshots.
 	SnapshotUsers []string `hcl:"snapshot_users"`
@@ -67,10 +67,10 @@ type AMIConfig struct {
 	AMISriovNetSupport bool `hcl:"sriov_support"`
 	// AMIForceDeregister deregisters an existing AMI with the same name
 	// before creating the new one. Default: false.
-	AMIForceDeregister bool `hcl:"force_deregister"`
+	AMIForceDeregister bool `hcl:"force_deregister" fingerprint:"-"`
 	// AMIForceDeleteSnapshot also deletes the snapshots of an AMI that
 	// force_deregister removes. Default: false.
-	AMIForceDeleteSnapshot bool `hcl:"force_delete_snapshot"`
+	AMIForceDeleteSnapshot bool `hcl:"force_delete_snapshot" fingerprint:"-"`
 	// AMIEncryptBootVolume encrypts (true) or decrypts (false) the boot
 	// volume of the AMI. Default: unset, as the source.
 	AMIEncryptBootVolume *bool `hcl:"encrypt_boot"`
@@ -89,7 +89,7 @@ type AMIConfig struct {
 	AMIIMDSSupport string `hcl:"imds_support"`
 	// DeprecationTime deprecates the AMI at this RFC 3339 time, e.g.
 	// "2030-01-02T15:04:05Z". Default: never.
-	DeprecationTime string `hcl:"deprecate_at"`
+	DeprecationTime string `hcl:"deprecate_at" fingerprint:"-"`
 	// DeregistrationProtection protects the AMI from deregistration.
 	DeregistrationProtection DeregistrationProtection `hcl:"deregistration_protection,block"`
 }

@@ -5,62 +5,69 @@ type RunConfig struct {
 	// InstanceType is the EC2 instance type, e.g. "t3.micro". Required.
 	InstanceType string `hcl:"instance_type" required:"true"`
 	// SourceAMI is the ID of the AMI to start from (ami- and 8 or 17 hex
-	// digits). Exactly one of source_ami and source_ami_filter is required.
-	SourceAMI string `hcl:"source_ami"`
+	// digits). Exactly one of source_ami, source_ami_filter and
+	// source_build is required.
+	SourceAMI string `hcl:"source_ami" fingerprint:"-"`
 	// SourceAMIFilter finds the source AMI by filters instead of by ID.
-	SourceAMIFilter AMIFilter `hcl:"source_ami_filter,block"`
+	SourceAMIFilter AMIFilter `hcl:"source_ami_filter,block" fingerprint:"-"`
+	// SourceBuild names another build of the same run whose image, in
+	// this source's region, is the source AMI (an imgbuild extension for
+	// layered builds): the build's name, or the full name
+	// "build.type.name" when that build has several sources. Instead of
+	// source_ami and source_ami_filter.
+	SourceBuild string `hcl:"source_build" fingerprint:"-"`
 	// SubnetID is the subnet to launch in. Default: the default VPC's
 	// subnet chosen by EC2.
-	SubnetID string `hcl:"subnet_id"`
+	SubnetID string `hcl:"subnet_id" fingerprint:"-"`
 	// SubnetFilter finds the subnet by filters instead of by ID.
-	SubnetFilter SubnetFilter `hcl:"subnet_filter,block"`
+	SubnetFilter SubnetFilter `hcl:"subnet_filter,block" fingerprint:"-"`
 	// VpcID is the VPC to launch in; needed with a subnet_filter spanning VPCs.
-	VpcID string `hcl:"vpc_id"`
+	VpcID string `hcl:"vpc_id" fingerprint:"-"`
 	// VpcFilter finds the VPC by filters instead of by ID. Not
 	// implemented yet: validate refuses it.
-	VpcFilter Filter `hcl:"vpc_filter,block"`
+	VpcFilter Filter `hcl:"vpc_filter,block" fingerprint:"-"`
 	// SecurityGroupID is one security group to attach; it is added to
 	// security_group_ids. Default: a temporary group opening the
 	// communicator port.
-	SecurityGroupID string `hcl:"security_group_id"`
+	SecurityGroupID string `hcl:"security_group_id" fingerprint:"-"`
 	// SecurityGroupIDs are the security groups to attach. Not with
 	// security_group_filter.
-	SecurityGroupIDs []string `hcl:"security_group_ids"`
+	SecurityGroupIDs []string `hcl:"security_group_ids" fingerprint:"-"`
 	// SecurityGroupFilter finds the security groups by filters. Not
 	// implemented yet: validate refuses it.
-	SecurityGroupFilter Filter `hcl:"security_group_filter,block"`
+	SecurityGroupFilter Filter `hcl:"security_group_filter,block" fingerprint:"-"`
 	// AssociatePublicIPAddress gives the instance a public IP (true) or not
 	// (false). Default: unset, the subnet's setting.
-	AssociatePublicIPAddress *bool `hcl:"associate_public_ip_address"`
+	AssociatePublicIPAddress *bool `hcl:"associate_public_ip_address" fingerprint:"-"`
 	// AvailabilityZone is the zone to launch in. Default: chosen by EC2.
-	AvailabilityZone string `hcl:"availability_zone"`
+	AvailabilityZone string `hcl:"availability_zone" fingerprint:"-"`
 	// TemporarySGSourceCidrs are the CIDR blocks the temporary security
 	// group admits. Default: ["0.0.0.0/0"]. Not with
 	// temporary_security_group_source_public_ip.
-	TemporarySGSourceCidrs []string `hcl:"temporary_security_group_source_cidrs"`
+	TemporarySGSourceCidrs []string `hcl:"temporary_security_group_source_cidrs" fingerprint:"-"`
 	// TemporarySGSourcePublicIP admits only this machine's public IP in
 	// the temporary security group. Default: false.
-	TemporarySGSourcePublicIP bool `hcl:"temporary_security_group_source_public_ip"`
+	TemporarySGSourcePublicIP bool `hcl:"temporary_security_group_source_public_ip" fingerprint:"-"`
 	// IamInstanceProfile is the instance profile to launch with.
 	IamInstanceProfile string `hcl:"iam_instance_profile"`
 	// SkipProfileValidation is Packer's switch to skip looking
 	// iam_instance_profile up before the launch. imgbuild never looks it
 	// up, so it is not implemented: validate refuses it.
-	SkipProfileValidation bool `hcl:"skip_profile_validation"`
+	SkipProfileValidation bool `hcl:"skip_profile_validation" fingerprint:"-"`
 	// RunTags are applied to the instance; values may hold legacy placeholders.
-	RunTags map[string]string `hcl:"run_tags"`
+	RunTags map[string]string `hcl:"run_tags" fingerprint:"-"`
 	// RunTag blocks add run tags like the run_tags map.
-	RunTag []KeyValue `hcl:"run_tag,block"`
+	RunTag []KeyValue `hcl:"run_tag,block" fingerprint:"-"`
 	// SpotTags are applied to the spot request. Not implemented yet:
 	// validate refuses it.
-	SpotTags map[string]string `hcl:"spot_tags"`
+	SpotTags map[string]string `hcl:"spot_tags" fingerprint:"-"`
 	// FleetTags are applied to the EC2 fleet of a spot request. Not
 	// implemented yet: validate refuses it.
-	FleetTags map[string]string `hcl:"fleet_tags"`
+	FleetTags map[string]string `hcl:"fleet_tags" fingerprint:"-"`
 	// SpotPrice is the maximum hourly spot price in USD, e.g. "0.05", or
 	// "auto" for the on-demand price. Default: "" (on-demand instance).
 	// Not implemented yet: validate refuses it.
-	SpotPrice string `hcl:"spot_price"`
+	SpotPrice string `hcl:"spot_price" fingerprint:"-"`
 	// SpotInstanceTypes are instance types a spot request may choose from,
 	// in addition to instance_type. Not implemented yet: validate refuses it.
 	SpotInstanceTypes []string `hcl:"spot_instance_types"`
@@ -68,13 +75,13 @@ type RunConfig struct {
 	// lowest-price, diversified, capacity-optimized,
 	// capacity-optimized-prioritized or price-capacity-optimized. Not
 	// implemented yet: validate refuses it.
-	SpotAllocationStrategy string `hcl:"spot_allocation_strategy"`
+	SpotAllocationStrategy string `hcl:"spot_allocation_strategy" fingerprint:"-"`
 	// UserData is user data for the build instance, at most 16 KB. Not
 	// with user_data_file.
 	UserData string `hcl:"user_data"`
 	// UserDataFile is a file holding user data, at most 16 KB; it must
 	// exist. Not with user_data.
-	UserDataFile string `hcl:"user_data_file"`
+	UserDataFile string `hcl:"user_data_file" fingerprint:"file"`
 	// InstanceInitiatedShutdownBehavior is what a shutdown from inside the
 	// instance does: "stop" (default) or "terminate".
 	InstanceInitiatedShutdownBehavior string `hcl:"shutdown_behavior"`
@@ -94,32 +101,32 @@ type RunConfig struct {
 	// capacity reservation) or "none". Not with capacity_reservation_id or
 	// capacity_reservation_group_arn. Default: "none" unless one of those
 	// targets a reservation, as in Packer.
-	CapacityReservationPreference string `hcl:"capacity_reservation_preference"`
+	CapacityReservationPreference string `hcl:"capacity_reservation_preference" fingerprint:"-"`
 	// CapacityReservationID targets one capacity reservation. Not with
 	// capacity_reservation_group_arn.
-	CapacityReservationID string `hcl:"capacity_reservation_id"`
+	CapacityReservationID string `hcl:"capacity_reservation_id" fingerprint:"-"`
 	// CapacityReservationGroupArn targets a capacity reservation group
 	// (a resource group ARN). Not with capacity_reservation_id.
-	CapacityReservationGroupArn string `hcl:"capacity_reservation_group_arn"`
+	CapacityReservationGroupArn string `hcl:"capacity_reservation_group_arn" fingerprint:"-"`
 	// Placement sets the tenancy and host of the instance.
-	Placement Placement `hcl:"placement,block"`
+	Placement Placement `hcl:"placement,block" fingerprint:"-"`
 	// MetadataOptions sets the instance metadata service options.
 	MetadataOptions MetadataOptions `hcl:"metadata_options,block"`
 	// SSHInterface is how to reach the instance: public_ip, private_ip,
 	// public_dns or private_dns ("session_manager" is not implemented yet:
 	// validate refuses it). Default: public address when there is one,
 	// else private.
-	SSHInterface string `hcl:"ssh_interface"`
+	SSHInterface string `hcl:"ssh_interface" fingerprint:"-"`
 	// PauseBeforeSSM waits this long before opening a Session Manager
 	// session. Not implemented yet: validate refuses it.
-	PauseBeforeSSM string `hcl:"pause_before_ssm"`
+	PauseBeforeSSM string `hcl:"pause_before_ssm" fingerprint:"-"`
 	// SessionManagerPort is the local port of the Session Manager tunnel.
 	// Not implemented yet: validate refuses it.
-	SessionManagerPort int `hcl:"session_manager_port"`
+	SessionManagerPort int `hcl:"session_manager_port" fingerprint:"-"`
 	// WindowsPasswordTimeout is how long to wait for the Windows
 	// Administrator password (GetPasswordData) when communicator is
 	// "winrm" and winrm_password is not set. Default: "20m".
-	WindowsPasswordTimeout string `hcl:"windows_password_timeout"`
+	WindowsPasswordTimeout string `hcl:"windows_password_timeout" fingerprint:"-"`
 }
 
 // Filter is a block holding EC2 API filters, e.g. vpc_filter {}.

@@ -29,11 +29,19 @@ func (c *RunConfig) Prepare(ctx *check.Context) {
 func (c *RunConfig) prepareSource(ctx *check.Context) {
 	hasID := ctx.Set(c.SourceAMI != "", "source_ami")
 	hasFilter := ctx.Set(!c.SourceAMIFilter.Empty(), "source_ami_filter")
+	hasBuild := ctx.Set(c.SourceBuild != "", "source_build")
+	n := 0
+	for _, set := range []bool{hasID, hasFilter, hasBuild} {
+		if set {
+			n++
+		}
+	}
 	switch {
-	case hasID && hasFilter:
-		ctx.Errorf(check.Path("source_ami"), "Conflicting source AMI", "Set source_ami or source_ami_filter, not both.")
-	case !hasID && !hasFilter:
-		ctx.Errorf(check.Path("source_ami"), "Missing source AMI", "Set source_ami to an AMI ID, or source_ami_filter to find one.")
+	case n > 1:
+		ctx.Errorf(check.Path("source_ami"), "Conflicting source AMI", "Set one of source_ami, source_ami_filter and source_build.")
+	case n == 0:
+		ctx.Errorf(check.Path("source_ami"), "Missing source AMI",
+			"Set source_ami to an AMI ID, source_ami_filter to find one, or source_build to start from another build's image.")
 	}
 	if c.SourceAMI != "" {
 		ctx.Check(check.Path("source_ami"), "Invalid source_ami", check.AMIID(c.SourceAMI))

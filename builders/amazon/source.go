@@ -1,6 +1,8 @@
 package amazon
 
 import (
+	"slices"
+
 	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/internal/communicator"
 )
@@ -8,15 +10,18 @@ import (
 // SourceConfig is the configuration every amazon builder shares: access,
 // AMI, run, block devices, communicator and timeouts, squashed into one
 // flat body.
+//
+// Access, communicator and timeout settings do not change what is in the
+// image: they are left out of the build's fingerprint.
 type SourceConfig struct {
-	AccessConfig
+	AccessConfig `fingerprint:"-"`
 	AMIConfig
 	RunConfig
 	BlockDevices
-	communicator.Config
+	communicator.Config `fingerprint:"-"`
 
 	// Timeouts sets the deadline of each kind of wait.
-	Timeouts Timeouts `hcl:"timeouts,block"`
+	Timeouts Timeouts `hcl:"timeouts,block" fingerprint:"-"`
 }
 
 // Prepare fills defaults and checks the shared configuration. Settings
@@ -51,4 +56,20 @@ func (c *SourceConfig) prepareVirtualization(ctx *check.Context) {
 		ctx.Errorf(check.Path("ami_virtualization_type"), "Enhanced networking needs hvm",
 			"ena_support = true and sriov_support need an HVM image; ami_virtualization_type is \"paravirtual\".")
 	}
+}
+
+// ParentBuild returns source_build and the build region: a build with a
+// source_build launches from that build's image in its own region.
+func (c *SourceConfig) ParentBuild() (name, region string) { return c.SourceBuild, c.Region }
+
+// ImageRegions returns the regions the source's images land in: the
+// build region and ami_regions, without duplicates.
+func (c *SourceConfig) ImageRegions() []string {
+	out := []string{c.Region}
+	for _, r := range c.AMIRegions {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -459,3 +459,59 @@ func treePSSKiB(roots []int) int {
 	}
 	return total
 }
+
+// BenchmarkNightlyNoop measures the nightly run in which nothing changed:
+// 50 recipes kept in 5 regions are built once (not measured), then built
+// again: the second run must find every image by its fingerprint and
+// make no mutating call. It prints wall time, API calls and mutating
+// calls against the goal (wall < 3 s, 0 mutating calls); benchmarks
+// print, they do not assert.
+func BenchmarkNightlyNoop(b *testing.B) {
+	const recipes = 50
+	regions := benchRegions[:4] // with us-east-1: 5 regions
+	s, err := localcloud.ProfileSettings("instant")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cloud, err := localcloud.Start(b.Context(), localcloud.Options{Settings: s, Addr: "127.0.0.1:0"})
+	if err != nil {
+		b.Skipf("local cloud: %v", err)
+	}
+	defer cloud.Close()
+	dir := b.TempDir()
+	for _, kv := range append(cloud.Env(), "IMGBUILD_STATE_DIR="+dir+"/state") {
+		k, v, _ := strings.Cut(kv, "=")
+		b.Setenv(k, v)
+	}
+	if err := os.WriteFile(dir+"/main.pkr.hcl", []byte(benchTemplate(recipes, regions, false)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	warmUp(b, cloud.URL(), append([]string{"us-east-1"}, regions...))
+	build := func() (time.Duration, string) {
+		var out, errOut strings.Builder
+		start := time.Now()
+		code := realMain([]string{"build", "-parallel", "64", dir}, &out, &errOut, os.Getenv)
+		wall := time.Since(start)
+		if code != 0 {
+			b.Fatalf("build exit %d\n%s\n%s", code, out.String(), errOut.String())
+		}
+		return wall, out.String()
+	}
+	first, _ := build()
+	for i := 0; i < b.N; i++ {
+		if err := resetStats(cloud.URL()); err != nil {
+			b.Fatal(err)
+		}
+		wall, out := build()
+		st := cloud.Stats()
+		mutating := mutatingCalls(nil, st.Actions)
+		upToDate := strings.Count(out, ": up to date\n")
+		verdict := "met"
+		if wall >= 3*time.Second || len(mutating) > 0 || upToDate != recipes {
+			verdict = "MISSED"
+		}
+		fmt.Printf("\nnightly no-op: %d recipes x %d regions: first build %s; no-op run %s, %d API calls (%s), %d mutating %v, %d up to date; goal wall<3s,mutating=0: %s\n",
+			recipes, len(regions)+1, first.Round(time.Millisecond), wall.Round(time.Millisecond), total(st.Actions), top(st.Actions, 3),
+			total(mutating), mutating, upToDate, verdict)
+	}
+}

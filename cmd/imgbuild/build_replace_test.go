@@ -54,10 +54,12 @@ func (e *e2e) imagesNamed(region, name string) map[string]types.Image {
 }
 
 // buildReplace builds replaceTemplate and returns the image of each region
-// named replace-fixed afterwards.
+// named replace-fixed afterwards. It builds with --force: the template
+// does not change between the builds of a test, and without it the
+// second would be skipped as up to date.
 func (e *e2e) buildReplace(wantCode int) (map[string]string, string) {
 	e.t.Helper()
-	code, out, errOut := e.imgbuild("build", e.dir)
+	code, out, errOut := e.imgbuild("build", "--force", e.dir)
 	if code != wantCode {
 		e.t.Fatalf("build: exit %d, want %d\n%s\n%s", code, wantCode, out, errOut)
 	}
@@ -146,7 +148,7 @@ func TestBuildRefusesATakenName(t *testing.T) {
 	old, _ := e.buildReplace(0)
 	refused := func(region string) {
 		t.Helper()
-		code, out, errOut := e.imgbuild("build", e.dir)
+		code, out, errOut := e.imgbuild("build", "--force", e.dir)
 		want := `an image named "replace-fixed" already exists in ` + region + " (" + old[region] + "); set force_deregister = true to replace it"
 		if code != 1 || !strings.Contains(out+errOut, want) {
 			t.Errorf("build: exit %d, want 1 and %q\n%s\n%s", code, want, out, errOut)

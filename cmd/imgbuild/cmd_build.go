@@ -20,6 +20,7 @@ type buildOptions struct {
 	only, except    string
 	parallel        int
 	failFast        bool
+	force           bool
 	machineReadable bool
 	stateDir        string
 	cleanupTimeout  time.Duration
@@ -31,6 +32,7 @@ func (o *buildOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.except, "except", "", "skip the builds matching these comma-separated globs")
 	fs.IntVar(&o.parallel, "parallel", 10, "how many steps (of all builds) run at once")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "stop every build as soon as one fails")
+	fs.BoolVar(&o.force, "force", false, "build even the builds whose images (same fingerprint) exist in every region")
 	fs.BoolVar(&o.machineReadable, "machine-readable", false, "print machine-readable events (timestamp,target,type,data...)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "where run journals are kept (default: $IMGBUILD_STATE_DIR, else .imgbuild beside the template)")
 	fs.DurationVar(&o.cleanupTimeout, "cleanup-timeout", 15*time.Minute, "how long each cleanup step may take")
@@ -67,7 +69,7 @@ func runBuild(ctx context.Context, e *env, args []string) int {
 	}
 	res, err := runner.Run(ctx, runner.Options{
 		Template: t, Plan: p, StateDir: stateDir(e, o.stateDir, path), Parallelism: o.parallel,
-		FailFast: o.failFast, Abandon: abandonOnSecondInterrupt(e), CleanupTimeout: o.cleanupTimeout,
+		FailFast: o.failFast, Force: o.force, Abandon: abandonOnSecondInterrupt(e), CleanupTimeout: o.cleanupTimeout,
 		UI: e.ui, Logger: logger, Version: version,
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -16,8 +17,9 @@ import (
 
 var localcloudCommand = command{
 	synopsis: "Run a local EC2 endpoint (moto + realism layer + Linux guests) for tests and demos",
-	usage:    "localcloud [--prepare] [--profile instant|realistic|hostile] [--addr 127.0.0.1:PORT] [--env-file FILE] [--set name=value]... [-- COMMAND [ARGS...]]",
-	run:      runLocalcloud,
+	usage: "localcloud [--prepare] [--profile instant|realistic|hostile] [--addr 127.0.0.1:PORT] [--env-file FILE] [--set name=value]... [-- COMMAND [ARGS...]]\n" +
+		"       imgbuild localcloud publish-image --like NAME --name NAME [--created RFC3339] [--regions r1,r2] [--endpoint URL]",
+	run: runLocalcloud,
 }
 
 // localcloudOptions are the flags of `imgbuild localcloud`.
@@ -31,6 +33,9 @@ type localcloudOptions struct {
 }
 
 func runLocalcloud(ctx context.Context, e *env, args []string) int {
+	if len(args) > 0 && args[0] == "publish-image" {
+		return runPublishImage(ctx, e, args[1:])
+	}
 	var o localcloudOptions
 	fs := newFlagSet(e, "localcloud")
 	fs.StringVar(&o.profile, "profile", localcloud.Realistic, "instant, realistic or hostile")
@@ -217,4 +222,49 @@ func waitForwardingInterrupts(ctx context.Context, e *env, cmd *exec.Cmd, done <
 			_ = cmd.Process.Signal(os.Interrupt)
 		}
 	}
+}
+
+// runPublishImage asks a running local cloud (AWS_ENDPOINT_URL, or
+// --endpoint) to publish a newer build of a public image in every region,
+// as AWS does on patch Tuesday, and prints the new image's ID per region.
+func runPublishImage(ctx context.Context, e *env, args []string) int {
+	var req localcloud.PublishRequest
+	var regions, endpoint string
+	fs := newFlagSet(e, "localcloud")
+	fs.StringVar(&req.Like, "like", "", "the `NAME` (or name prefix: the most recent match) of the public image the new one is a newer build of")
+	fs.StringVar(&req.Name, "name", "", "the new image's `NAME`")
+	fs.StringVar(&req.Created, "created", "", "its creation date (`RFC3339`; default now)")
+	fs.StringVar(&regions, "regions", "", "comma-separated `regions` (default every region)")
+	fs.StringVar(&endpoint, "endpoint", e.getenv("AWS_ENDPOINT_URL"), "the local cloud's `URL` (default $AWS_ENDPOINT_URL)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		e.ui.Error("localcloud publish-image: unexpected argument %q", fs.Arg(0))
+		return exitUsage
+	case req.Like == "" || req.Name == "":
+		e.ui.Error("localcloud publish-image: --like and --name are required")
+		return exitUsage
+	case endpoint == "":
+		e.ui.Error("localcloud publish-image: no local cloud: set AWS_ENDPOINT_URL (from the env file of imgbuild localcloud) or --endpoint")
+		return exitUsage
+	}
+	if regions != "" {
+		req.Regions = strings.Split(regions, ",")
+	}
+	res, err := localcloud.PublishImage(ctx, endpoint, req)
+	if err != nil {
+		e.ui.Error("%v", err)
+		return exitCodeFor(err)
+	}
+	names := make([]string, 0, len(res.Images))
+	for r := range res.Images {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	for _, r := range names {
+		fmt.Fprintf(e.ui.Out(), "%s\t%s\n", r, res.Images[r])
+	}
+	return exitOK
 }

@@ -7,6 +7,7 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
+		"audit":      auditCommand,
 		"build":      buildCommand,
 		"bundle":     bundleCommand,
 		"cleanup":    cleanupCommand,
@@ -14,6 +15,7 @@ func init() {
 		"graph":      graphCommand,
 		"inspect":    inspectCommand,
 		"localcloud": localcloudCommand,
+		"plan":       planCommand,
 		"validate":   validateCommand,
 		"version":    versionCommand,
 	}

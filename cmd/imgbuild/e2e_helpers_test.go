@@ -118,18 +118,27 @@ func (e *e2e) ec2(region string) *ec2.Client {
 
 // manifest reads a manifest written by the manifest post-processor.
 type manifestFile struct {
-	Builds []struct {
-		Name       string            `json:"name"`
-		ArtifactID string            `json:"artifact_id"`
-		RunUUID    string            `json:"packer_run_uuid"`
-		CustomData map[string]string `json:"custom_data"`
-		Images     []struct {
-			Region    string   `json:"region"`
-			ImageID   string   `json:"image_id"`
-			Snapshots []string `json:"snapshot_ids"`
-		} `json:"images"`
-	} `json:"builds"`
-	LastRunUUID string `json:"last_run_uuid"`
+	Builds      []manifestBuild `json:"builds"`
+	LastRunUUID string          `json:"last_run_uuid"`
+}
+
+// manifestBuild is one build of a manifest.
+type manifestBuild struct {
+	Name       string            `json:"name"`
+	ArtifactID string            `json:"artifact_id"`
+	RunUUID    string            `json:"packer_run_uuid"`
+	CustomData map[string]string `json:"custom_data"`
+	Images     []struct {
+		Region    string   `json:"region"`
+		ImageID   string   `json:"image_id"`
+		Snapshots []string `json:"snapshot_ids"`
+	} `json:"images"`
+	Fingerprint string `json:"fingerprint"`
+	Status      string `json:"status"`
+	BootPayload string `json:"boot_payload"`
+	SourceImage *struct {
+		ImageID string `json:"image_id"`
+	} `json:"source_image"`
 }
 
 func (e *e2e) manifest(name string) manifestFile {

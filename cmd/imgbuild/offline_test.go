@@ -112,7 +112,9 @@ build {
   sources = ["source.amazon-ebs.win"]
   provisioner "powershell" {
     inline = ["Write-Host hi"]
-    layer  = "os"
+  }
+  post-processor "manifest" {
+    keep_input_artifact = false
   }
 }
 `
@@ -121,7 +123,7 @@ build {
 	}
 	want := []string{
 		"Error: spot_price is not implemented yet", "main.pkr.hcl line 8",
-		"Error: layer is not implemented yet", "main.pkr.hcl line 14",
+		"Error: keep_input_artifact = false is not implemented yet", "main.pkr.hcl line 16",
 		"not implemented yet in this version of imgbuild",
 	}
 	for _, cmd := range []string{"validate", "build"} {

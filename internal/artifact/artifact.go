@@ -36,7 +36,27 @@ type Artifact struct {
 	Duration    time.Duration `json:"duration"`
 	// Files are local files the build produced (for example a boot payload).
 	Files []string `json:"files,omitempty"`
+	// Fingerprint is the hash of everything that determines the image
+	// (tags.Fingerprint on the images); "" when the builder has none.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Status says how the images came to be: StatusBuilt, StatusUpToDate
+	// or StatusCompleted.
+	Status string `json:"status,omitempty"`
+	// BootPayload is the path of the boot payload file (user data that
+	// configures an instance launched from the image with the layers the
+	// strategy did not bake); "" when there is none.
+	BootPayload string `json:"boot_payload,omitempty"`
+	// Planned is set when the artifact describes what a build would make
+	// (imgbuild plan): images with an empty ImageID are still to be made.
+	Planned bool `json:"-"`
 }
+
+// The statuses of an artifact.
+const (
+	StatusBuilt     = "built"      // the build ran and made the images
+	StatusUpToDate  = "up-to-date" // images of the fingerprint existed in every region
+	StatusCompleted = "completed"  // some regions were copied from one that had the image
+)
 
 // Sort orders the images by region.
 func (a *Artifact) Sort() {

@@ -32,6 +32,8 @@ var notFoundCodes = map[string]bool{
 	"NoSuchKey":         true,
 	"NoSuchBucket":      true,
 	"NotFound":          true,
+	// EC2's launch templates break the convention.
+	"InvalidLaunchTemplateName.NotFoundException": true,
 }
 
 // credentialCodes mean the request was refused because of who sent it.

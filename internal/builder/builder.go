@@ -55,6 +55,39 @@ type Build interface {
 	Artifact() *artifact.Artifact
 }
 
+// Surveyor is implemented by a Build that can tell, before any step
+// runs, whether the image it would make exists already. The runner calls
+// it before the walk, creating nothing.
+type Surveyor interface {
+	// ResolveSource finds the source image in the build region (when the
+	// source is not another build) and returns its ID. The build keeps
+	// what it found: its resolve step does not look again.
+	ResolveSource(ctx context.Context) (string, error)
+	// FindBuilt returns, by region, the complete images tagged with the
+	// fingerprint in the regions the build keeps an image in; a region
+	// without one is absent.
+	FindBuilt(ctx context.Context, fingerprint string) (map[string]Found, error)
+	// ImageIn returns the build's image in region once a step made it
+	// available there (or it existed before the run), "" before.
+	ImageIn(region string) string
+}
+
+// Leaser is implemented by a Build that can hold a lease on its
+// fingerprint in the cloud, so that two runners (on different machines)
+// never build the same fingerprint at once.
+type Leaser interface {
+	// Lease waits until the fingerprint's lease is free (telling wait who
+	// holds it meanwhile), takes it, keeps it alive, and returns its
+	// release.
+	Lease(ctx context.Context, fingerprint, holder string, wait func(holder string)) (release func(context.Context) error, err error)
+}
+
+// Found is an image of a build's fingerprint that exists already.
+type Found struct {
+	artifact.Image
+	Created time.Time
+}
+
 // Env is what a build's nodes work with. One Env per build.
 type Env struct {
 	RunID     string
@@ -77,9 +110,35 @@ type Env struct {
 	// Retry, when set, is told of an AWS call retried after a delay worth
 	// telling the user about (the line says why and for how long).
 	Retry func(line string)
+	// Fingerprint is the build's fingerprint, tagged on its images and
+	// snapshots ("" when it has none).
+	Fingerprint string
+	// ParentImage, set when the build's source is another build's image
+	// (source_build), returns that image in region. The runner makes the
+	// build's first step wait for it.
+	ParentImage func(region string) (string, error)
 }
 
 // RunTags returns the tags every resource of this build carries.
 func (e *Env) RunTags() map[string]string {
 	return map[string]string{tags.RunID: e.RunID, tags.Build: e.BuildName}
+}
+
+// ImageTags returns the tags that say what a final image is: its recipe
+// and, when it has one, its fingerprint.
+func (e *Env) ImageTags() map[string]string {
+	t := map[string]string{tags.Recipe: e.BuildName}
+	if e.Fingerprint != "" {
+		t[tags.Fingerprint] = e.Fingerprint
+	}
+	return t
+}
+
+// Layered is implemented by a Config whose source image may be another
+// build's (source_build).
+type Layered interface {
+	// ParentBuild returns the name of the build whose image is the
+	// source ("" when the source is an AMI) and the region it is needed
+	// in.
+	ParentBuild() (name, region string)
 }

@@ -19,6 +19,10 @@ type Step struct {
 	// down (a sysprep provisioner): the builder waits for the stop
 	// instead of stopping it.
 	StopsInstance bool
+	// ImageIn is the region this step makes the build's image available
+	// in (image creation, a copy), "" for other steps: a build whose
+	// source is this build's image starts there after it.
+	ImageIn string
 }
 
 // Planner collects the steps of one build while its builder plans it. IDs
@@ -34,4 +38,7 @@ type Planner interface {
 	// PostProcessors appends the template's post-processor chains that
 	// apply to this build, each starting after last.
 	PostProcessors(last *Step)
+	// Existing returns the images of the build's fingerprint that exist
+	// already, by region: nil when the build must make its image.
+	Existing() map[string]Found
 }

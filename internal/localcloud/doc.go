@@ -13,7 +13,12 @@
 // untouched. GET /_localcloud/stats returns [Stats] as JSON; POST
 // /_localcloud/reset-stats zeroes them. GET /_localcloud/ec2-certificate
 // returns the PEM certificate of the cloud's EC2 bundling key (below;
-// also [Cloud.EC2Certificate]): templates set ec2_cert_path to it.
+// also [Cloud.EC2Certificate]): templates set ec2_cert_path to it. POST
+// /_localcloud/publish-image publishes a newer public image like a
+// catalogue image in every region, as AWS does on patch Tuesday
+// (publish.go; also [Cloud.PublishImage] and `imgbuild localcloud
+// publish-image`). [Stats] counts SSM requests too (ssmstats.go), so that
+// tests can count every mutating call.
 //
 // # Profiles and settings
 //
@@ -58,8 +63,9 @@
 // moto fixes: CreateImage snapshot TagSpecifications (moto crashes),
 // RegisterImage and CopyImage TagSpecifications and CopyImageTags (moto
 // ignores them), CopyImage and RunInstances ClientToken idempotency (moto
-// copies or launches again),
-// rootDeviceType "standard" reported as "ebs".
+// copies or launches again), CreateLaunchTemplateVersion SourceVersion
+// (moto ignores it: the new version keeps the source version's settings
+// the request does not set), rootDeviceType "standard" reported as "ebs".
 //
 // Guests: each instance gets its own loopback address 127.0.X.Y, reported
 // as its public and private IP and DNS names. With the ssh setting on (every

@@ -35,6 +35,8 @@ type proxy struct {
 	hooks    map[string]hook
 	// bundles holds instance-store images and bundle tasks (bundles.go).
 	bundles *bundles
+	// published holds the images publish-image made (publish.go).
+	published *publications
 }
 
 // hook customises one EC2 action. before may answer the request itself
@@ -49,7 +51,7 @@ func newProxy(moto *url.URL, s Settings, log hclog.Logger, m *machines) *proxy {
 		moto: moto, log: log, s: s, machines: m,
 		client: &http.Client{Timeout: 60 * time.Second},
 		world:  newWorld(s), stats: newCounter(), throttle: newThrottle(),
-		bundles: newBundles(),
+		bundles: newBundles(), published: newPublications(),
 	}
 	p.pass = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(moto)
@@ -58,6 +60,8 @@ func newProxy(moto *url.URL, s Settings, log hclog.Logger, m *machines) *proxy {
 	p.hooks = p.ec2Hooks()
 	p.addBundleHooks(p.hooks)
 	p.addVolumeHooks(p.hooks)
+	p.addLaunchTemplateHooks(p.hooks)
+	p.addPublishHooks(p.hooks)
 	p.addImageFilterHook(p.hooks) // last: it filters what the others show
 	m.win, m.stopped = s, p.selfStop
 	return p
@@ -80,6 +84,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/_localcloud/ec2-certificate":
 		p.serveEC2Certificate(w, r)
 		return
+	case "/_localcloud/publish-image":
+		p.servePublish(w, r)
+		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/_localcloud/guests/") {
 		p.serveGuestLog(w, r)
@@ -87,6 +94,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req, ok := p.ec2Request(r)
 	if !ok {
+		p.countSSM(r)
 		p.pass.ServeHTTP(w, r)
 		return
 	}

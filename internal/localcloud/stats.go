@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Stats counts the EC2 requests the layer received. It is served as JSON
-// at GET /_localcloud/stats.
+// Stats counts the EC2 and SSM requests the cloud received. It is served
+// as JSON at GET /_localcloud/stats.
 type Stats struct {
-	// Actions counts requests per EC2 action over all regions.
+	// Actions counts requests per EC2 or SSM action over all regions.
 	Actions map[string]int `json:"actions"`
 	// Regions counts requests per region and action.
 	Regions map[string]RegionStats `json:"regions"`

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/imgbuild/imgbuild/internal/bootpayload"
 	"github.com/imgbuild/imgbuild/internal/builder"
+	"github.com/imgbuild/imgbuild/internal/template"
 )
 
 // planBuild fills in the steps of one build: its builder, looked up by the
@@ -15,7 +17,37 @@ func planBuild(bp *BuildPlan) error {
 	if b == nil {
 		return fmt.Errorf("%s is not a builder", bp.Use.Type())
 	}
+	bp.Strategy = bp.Use.EffectiveStrategy(bp.Build)
+	bp.Baked = nil
+	for _, prov := range bp.Build.Provisioners {
+		if prov.AppliesTo(bp.Use.UseName()) && template.Bakes(bp.Strategy, prov.Layer) {
+			bp.Baked = append(bp.Baked, prov)
+		}
+	}
 	return b.Plan(bp.Use.Config, &planner{bp: bp})
+}
+
+// compilePayload compiles the provisioners the build's strategy defers
+// into its boot payload (bp.BootPayload); baseDir is the template
+// directory. Errors name the provisioner's file and line.
+func compilePayload(bp *BuildPlan, baseDir string) error {
+	use := bp.Use.UseName()
+	var parts []bootpayload.Part
+	for _, prov := range bp.Build.Provisioners {
+		if !prov.AppliesTo(use) || template.Bakes(bp.Strategy, prov.Layer) {
+			continue
+		}
+		rng := prov.DeclRange
+		parts = append(parts, bootpayload.Part{Type: prov.Type, Name: prov.Name, Where: fmt.Sprintf("%s:%d", rng.Filename, rng.Start.Line),
+			PauseBefore: prov.PauseBefore, Config: prov.Configs[use]})
+	}
+	payload, err := bootpayload.Compile(bootpayload.Target{BuildName: bp.Name, BuilderType: bp.Use.Type(),
+		Windows: bp.Use.Windows(), BaseDir: baseDir, Strategy: bp.Strategy}, parts)
+	if err != nil {
+		return fmt.Errorf("boot payload: %w", err)
+	}
+	bp.BootPayload = payload
+	return nil
 }
 
 // planner is the builder.Planner of one build plan.
@@ -38,11 +70,12 @@ func (p *planner) add(s *Step, after ...*builder.Step) *Step {
 	return s
 }
 
-// Provisioners appends a step per provisioner that applies to the build.
+// Provisioners appends a step per provisioner that applies to the build
+// and that its strategy bakes; the others go to the boot payload.
 func (p *planner) Provisioners(last *builder.Step) *builder.Step {
 	use := p.bp.Use.UseName()
 	for i, prov := range p.bp.Build.Provisioners {
-		if !prov.AppliesTo(use) {
+		if !prov.AppliesTo(use) || !template.Bakes(p.bp.Strategy, prov.Layer) {
 			continue
 		}
 		label := "provisioner " + prov.Type

@@ -44,6 +44,21 @@ type BuildPlan struct {
 	Build *template.Build
 	Use   *template.SourceUse
 	Steps []*Step
+	// Existing are the images of the build's fingerprint found before the
+	// run, by region (Replan); nil when the build makes its image.
+	Existing map[string]builder.Found
+	// Parent is the build whose image is this build's source
+	// (source_build), needed in ParentRegion.
+	Parent       *BuildPlan
+	ParentRegion string
+	// Strategy is the build's effective image strategy ("" bakes all).
+	Strategy string
+	// Baked are the provisioners that run on the build's instance, in
+	// order: those that apply to the use and that the strategy bakes.
+	Baked []*template.Provisioner
+	// BootPayload is the user data compiled from the provisioners the
+	// strategy defers, in order (nil when none is deferred).
+	BootPayload []byte
 }
 
 // Plan is the plan of every selected build.
@@ -68,11 +83,17 @@ func New(t *template.Template, sel Selection) (*Plan, error) {
 			if err := planBuild(bp); err != nil {
 				return nil, fmt.Errorf("plan %s: %w", bp.Name, err)
 			}
+			if err := compilePayload(bp, t.Dir); err != nil {
+				return nil, fmt.Errorf("plan %s: %w", bp.Name, err)
+			}
 			p.Builds = append(p.Builds, bp)
 		}
 	}
 	if len(p.Builds) == 0 {
 		return nil, fmt.Errorf("no build matches -only %q / -except %q", strings.Join(sel.Only, ","), strings.Join(sel.Except, ","))
+	}
+	if err := p.link(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -7,8 +7,11 @@ import (
 	"github.com/imgbuild/imgbuild/hcl2spec"
 	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
 	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
+	"github.com/imgbuild/imgbuild/postprocessors/launchtemplate"
 	"github.com/imgbuild/imgbuild/postprocessors/manifest"
+	"github.com/imgbuild/imgbuild/postprocessors/retention"
 	ppshelllocal "github.com/imgbuild/imgbuild/postprocessors/shelllocal"
+	"github.com/imgbuild/imgbuild/postprocessors/ssmparameter"
 	"github.com/imgbuild/imgbuild/provisioners/file"
 	"github.com/imgbuild/imgbuild/provisioners/powershell"
 	"github.com/imgbuild/imgbuild/provisioners/shell"
@@ -35,6 +38,9 @@ var components = []Component{
 
 	{Kind: PostProcessor, Type: "manifest", Spec: hcl2spec.Manifest, New: func() Config { return new(manifest.Config) }},
 	{Kind: PostProcessor, Type: "shell-local", Spec: hcl2spec.ShellLocalPostProcessor, New: func() Config { return new(ppshelllocal.Config) }},
+	{Kind: PostProcessor, Type: "amazon-ssm-parameter", Spec: hcl2spec.AmazonSSMParameter, New: func() Config { return new(ssmparameter.Config) }},
+	{Kind: PostProcessor, Type: "amazon-launch-template", Spec: hcl2spec.AmazonLaunchTemplate, New: func() Config { return new(launchtemplate.Config) }},
+	{Kind: PostProcessor, Type: "retention", Spec: hcl2spec.Retention, New: func() Config { return new(retention.Config) }},
 
 	{Kind: DataSource, Type: "amazon-ami", Spec: hcl2spec.AmazonAMI, New: func() Config { return new(amazonami.Config) }, Output: amazonami.OutputType},
 	{Kind: DataSource, Type: "amazon-parameterstore", Spec: hcl2spec.AmazonParameterStore, New: func() Config { return new(parameterstore.Config) }, Output: parameterstore.OutputType},

@@ -27,6 +27,7 @@ const (
 	localPP       = "postprocessors/shelllocal"         // the post-processor's own environment
 	amiFind       = "internal/datasource/amazonami"     // the amazon-ami query
 	paramGet      = "internal/datasource/parameterstore"
+	ppRegional    = "postprocessors/internal/regional" // the AWS post-processors' access settings
 )
 
 // Where amazon-ebssurrogate reads what only it has: the builder hands the
@@ -48,7 +49,7 @@ var refusedValues = []struct{ component, set, name string }{
 
 // refusedInTemplate are the engine's own block arguments that validate
 // refuses; internal/template's testdata checks them at their line.
-var refusedInTemplate = []string{"layer", "keep_input_artifact = false"}
+var refusedInTemplate = []string{"keep_input_artifact = false"}
 
 // fieldUses classifies every HCL field of every component that is not
 // refused whole, by dotted path ("assume_role.role_arn").
@@ -117,6 +118,11 @@ var fieldUses = map[string]map[string]use{
 	},
 	"provisioner/shell-local":    shellLocalFields(),
 	"post-processor/shell-local": shellLocalFields(),
+	"post-processor/amazon-ssm-parameter": merge(ppAccess, implAll("postprocessors/ssmparameter",
+		"name", "description", "tags", "boot_payload_name")),
+	"post-processor/amazon-launch-template": merge(ppAccess, implAll("postprocessors/launchtemplate",
+		"launch_template_name", "launch_template_id", "set_default", "version_description")),
+	"post-processor/retention": merge(ppAccess, implAll("postprocessors/retention", "keep", "deprecate_after", "delete")),
 	"post-processor/manifest": {
 		"output": impl("postprocessors/manifest"), "strip_path": impl("postprocessors/manifest"),
 		"strip_time": impl("postprocessors/manifest"), "custom_data": impl("postprocessors/manifest"),
@@ -135,6 +141,16 @@ var accessFields = map[string]use{
 	"decode_authorization_messages": refuse(`decode_authorization_messages = true`),
 	"insecure_skip_tls_verify":      refuse(`insecure_skip_tls_verify = true`),
 }
+
+// ppAccess are the access settings of the AWS post-processors
+// (regional.Access): the builders' without aws_polling and the refused
+// ones.
+var ppAccess = merge(implAll(ppRegional, "region", "access_key", "secret_key", "token", "profile",
+	"shared_credentials_file", "custom_endpoint_ec2", "skip_metadata_api_check", "skip_credential_validation",
+	"max_retries", "assume_role"),
+	implAll(awsSession, "assume_role.role_arn", "assume_role.duration_seconds", "assume_role.external_id",
+		"assume_role.policy", "assume_role.policy_arns", "assume_role.session_name", "assume_role.tags",
+		"assume_role.transitive_tag_keys"))
 
 var builderAccess = merge(accessFields, map[string]use{
 	"aws_polling": impl(awsSession), "aws_polling.max_attempts": impl(awsSession), "aws_polling.delay_seconds": impl(awsSession),
@@ -155,7 +171,7 @@ var amiFields = merge(implAll(ebsSteps, "ami_name", "ami_description", "ami_virt
 		"snapshot_tag": impl(amiPrepare), "snapshot_tag.key": impl(mergeTags), "snapshot_tag.value": impl(mergeTags),
 	})
 
-var runFields = merge(implAll(ebsSteps, "instance_type", "source_ami", "source_ami_filter", "source_ami_filter.filters",
+var runFields = merge(implAll(ebsSteps, "instance_type", "source_ami", "source_build", "source_ami_filter", "source_ami_filter.filters",
 	"source_ami_filter.owners", "source_ami_filter.most_recent", "source_ami_filter.include_deprecated",
 	"subnet_id", "subnet_filter", "subnet_filter.filters", "subnet_filter.most_free", "subnet_filter.random", "vpc_id",
 	"security_group_ids", "associate_public_ip_address", "availability_zone", "temporary_security_group_source_cidrs",

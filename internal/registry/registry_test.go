@@ -159,19 +159,22 @@ func TestSensitiveAttrs(t *testing.T) {
 // minimalBodies are a minimal valid body of every component; the files
 // they name exist in minimalDir.
 var minimalBodies = map[string]string{
-	"amazon-ebs":            minimalEBS,
-	"amazon-instance":       minimalEBS + "\naccount_id = \"1234-5678-9012\"\ns3_bucket = \"bundles\"\nx509_cert_path = \"cert.pem\"\nx509_key_path = \"key.pem\"",
-	"amazon-ebssurrogate":   minimalEBS + minimalSurrogate,
-	"shell":                 `script = "setup.sh"`,
-	"file":                  `source = "setup.sh"` + "\n" + `destination = "/tmp/setup.sh"`,
-	"shell-local":           `command = "echo hi"`,
-	"powershell":            `inline = ["Write-Host hi"]`,
-	"windows-restart":       ``,
-	"windows-shell":         `inline = ["echo hi"]`,
-	"sysprep":               ``,
-	"manifest":              ``,
-	"amazon-ami":            `region = "us-east-1"` + "\n" + `filters = { name = "ubuntu/*" }` + "\n" + `owners = ["self"]`,
-	"amazon-parameterstore": `region = "us-east-1"` + "\n" + `name = "/x"`,
+	"amazon-ebs":             minimalEBS,
+	"amazon-instance":        minimalEBS + "\naccount_id = \"1234-5678-9012\"\ns3_bucket = \"bundles\"\nx509_cert_path = \"cert.pem\"\nx509_key_path = \"key.pem\"",
+	"amazon-ebssurrogate":    minimalEBS + minimalSurrogate,
+	"shell":                  `script = "setup.sh"`,
+	"file":                   `source = "setup.sh"` + "\n" + `destination = "/tmp/setup.sh"`,
+	"shell-local":            `command = "echo hi"`,
+	"powershell":             `inline = ["Write-Host hi"]`,
+	"windows-restart":        ``,
+	"windows-shell":          `inline = ["echo hi"]`,
+	"sysprep":                ``,
+	"manifest":               ``,
+	"amazon-ssm-parameter":   `name = "/images/app/latest"`,
+	"amazon-launch-template": `launch_template_name = "app"`,
+	"retention":              `keep = 3`,
+	"amazon-ami":             `region = "us-east-1"` + "\n" + `filters = { name = "ubuntu/*" }` + "\n" + `owners = ["self"]`,
+	"amazon-parameterstore":  `region = "us-east-1"` + "\n" + `name = "/x"`,
 }
 
 // minimalSurrogate is what amazon-ebssurrogate needs beyond minimalEBS.

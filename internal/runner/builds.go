@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/builder"
@@ -20,7 +21,9 @@ func newBuild(ctx context.Context, env *builder.Env, bp *plan.BuildPlan) (builde
 	return b.Start(ctx, env, bp.Use.Config)
 }
 
-// addBuilds creates every build's builder and adds a node per plan step.
+// addBuilds starts every build's builder, surveys the builds (their
+// fingerprints and the images that exist already), and adds a node per
+// step of the plan that results.
 func (r *run) addBuilds(ctx context.Context) error {
 	for _, bp := range r.opts.Plan.Builds {
 		env := r.buildEnv(bp)
@@ -28,8 +31,23 @@ func (r *run) addBuilds(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("start build %s: %w", bp.Name, err)
 		}
-		br := &buildRun{plan: bp, build: b, env: env, chains: map[int]*artifact.Artifact{}}
-		r.builds[bp.Name] = br
+		r.builds[bp.Name] = &buildRun{plan: bp, build: b, env: env, chains: map[int]*artifact.Artifact{}, payloadDir: r.opts.Template.Dir}
+	}
+	started := make(map[string]builder.Build, len(r.builds))
+	for name, br := range r.builds {
+		started[name] = br.build
+	}
+	surveys, err := survey(ctx, r.opts.Plan, started, r.opts.Template.Dir, r.opts.UI.Masker().Mask, r.opts.Force, r.lock)
+	if err != nil {
+		return fmt.Errorf("survey the builds: %w", err)
+	}
+	for _, bp := range r.opts.Plan.Builds {
+		br := r.builds[bp.Name]
+		br.env.Fingerprint = surveys[bp.Name].Fingerprint
+		if bp.Parent != nil {
+			br.env.ParentImage = r.parentImage(bp.Parent)
+		}
+		r.opts.Logger.Debug("survey", "build", bp.Name, "fingerprint", br.env.Fingerprint, "status", status(bp))
 		for _, s := range bp.Steps {
 			n, err := r.node(br, s)
 			if err != nil {
@@ -41,6 +59,49 @@ func (r *run) addBuilds(ctx context.Context) error {
 		}
 	}
 	return r.graph.Validate()
+}
+
+// lock takes the lease of a build's fingerprint, when its builder keeps
+// leases, waiting while another runner holds it. The run releases the
+// leases when it ends.
+func (r *run) lock(ctx context.Context, bp *plan.BuildPlan, s *Survey) (bool, error) {
+	br := r.builds[bp.Name]
+	l, ok := br.build.(builder.Leaser)
+	if !ok {
+		return false, nil
+	}
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s pid %d run %s", host, os.Getpid(), r.journal.RunID())
+	waited := false
+	release, err := l.Lease(ctx, s.Fingerprint, holder, func(h string) {
+		if !waited {
+			br.env.Say("waiting: another runner is building this fingerprint (%s)", h)
+		}
+		waited = true
+	})
+	if err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	r.releases = append(r.releases, release)
+	r.mu.Unlock()
+	return waited, nil
+}
+
+// parentImage returns the function that gives a child build the image of
+// its parent in a region; the child's first step runs after the parent's
+// step that makes it available there (plan.Plan link).
+func (r *run) parentImage(parent *plan.BuildPlan) func(region string) (string, error) {
+	return func(region string) (string, error) {
+		sv, ok := r.builds[parent.Name].build.(builder.Surveyor)
+		if !ok {
+			return "", fmt.Errorf("build %s cannot hand its image on", parent.Name)
+		}
+		if id := sv.ImageIn(region); id != "" {
+			return id, nil
+		}
+		return "", fmt.Errorf("build %s has no image in %s", parent.Name, region)
+	}
 }
 
 func (r *run) buildEnv(bp *plan.BuildPlan) *builder.Env {

@@ -29,10 +29,14 @@ func (p *postProcessStep) Run(ctx context.Context) error {
 	in := p.br.chains[chain]
 	p.br.mu.Unlock()
 	if in == nil {
-		in = p.br.build.Artifact()
+		a, err := p.br.artifact()
+		if err != nil {
+			return err
+		}
+		in = a
 	}
 	p.br.env.Say("running post-processor %s%s", pp.Type, named(pp.Name))
-	out, err := cfg.PostProcess(ctx, &artifact.Env{Out: p.br.env.Out, BaseDir: p.br.env.BaseDir, Logger: p.br.env.Logger}, in)
+	out, err := cfg.PostProcess(ctx, &artifact.Env{Out: p.br.env.Out, BaseDir: p.br.env.BaseDir, Logger: p.br.env.Logger, Now: p.br.env.Now}, in)
 	if err != nil {
 		return fmt.Errorf("post-processor %s%s: %w", pp.Type, named(pp.Name), err)
 	}

@@ -27,6 +27,9 @@ type Options struct {
 	Parallelism int
 	// FailFast stops every build when one fails.
 	FailFast bool
+	// Force builds every build even when images of its fingerprint exist
+	// in every region.
+	Force bool
 	// Abandon, when closed, abandons cleanup (a second Ctrl-C).
 	Abandon <-chan struct{}
 	// CleanupTimeout bounds each node's cleanup.
@@ -92,6 +95,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	r := &run{opts: opts, journal: jw, graph: dag.New(), builds: map[string]*buildRun{},
 		progress: opts.UI.NewProgress(ui.IsTerminal(opts.UI.Out()))}
 	defer r.progress.Close()
+	defer r.releaseLeases(ctx)
 	if err := r.addBuilds(ctx); err != nil {
 		_ = jw.End(journal.OutcomeFailed)
 		return nil, err
@@ -135,6 +139,24 @@ type run struct {
 	builds  map[string]*buildRun // by build name
 	// progress shows image creation and copies, per build and region.
 	progress *ui.Progress
+
+	mu       sync.Mutex
+	releases []func(context.Context) error // of the leases the run holds
+}
+
+// releaseLeases releases every lease the run took, with a context that
+// survives an interrupt.
+func (r *run) releaseLeases(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, release := range r.releases {
+		if err := release(ctx); err != nil {
+			r.opts.Logger.Warn("release lease", "error", err)
+		}
+	}
+	r.releases = nil
 }
 
 // buildRun ties a plan to the builder running it.
@@ -147,6 +169,23 @@ type buildRun struct {
 	mu     sync.Mutex
 	chains map[int]*artifact.Artifact
 	failed bool // a node of this build did not succeed
+
+	// artifact: the build's artifact with its boot payload written (in
+	// payloadDir, the template's directory), once
+	payloadDir string
+	once       sync.Once
+	art        *artifact.Artifact
+	artErr     error
+}
+
+// artifact returns the build's artifact after writing its boot payload
+// beside the template (once: post-processor chains ask at the same time).
+func (br *buildRun) artifact() (*artifact.Artifact, error) {
+	br.once.Do(func() {
+		br.art = br.build.Artifact()
+		br.artErr = writeBootPayload(br.plan, br.payloadDir, br.art)
+	})
+	return br.art, br.artErr
 }
 
 func (r *run) walk(ctx context.Context) *Result {
@@ -162,7 +201,11 @@ func (r *run) walk(ctx context.Context) *Result {
 	for _, bp := range r.opts.Plan.Builds {
 		b := summarize(bp, outcomes, res)
 		if b.OK {
-			b.Artifact = r.builds[bp.Name].build.Artifact()
+			a, err := r.builds[bp.Name].artifact()
+			b.Artifact = a
+			if err != nil {
+				b.OK, b.Err = false, err
+			}
 		}
 		out.Builds = append(out.Builds, b)
 	}

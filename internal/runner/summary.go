@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/ui"
 )
 
@@ -33,8 +34,17 @@ func WriteSummary(u *ui.UI, res *Result) {
 
 func writeBuild(u *ui.UI, b *BuildResult) {
 	switch {
+	case b.OK && b.Artifact != nil && b.Artifact.Status == artifact.StatusUpToDate:
+		u.Say("--> %s: up to date", b.Name)
+		for _, im := range b.Artifact.Images {
+			u.Say("    %s: %s", im.Region, im.ImageID)
+		}
 	case b.OK:
-		u.Say("--> %s: succeeded in %s", b.Name, round(b.Duration))
+		what := "succeeded"
+		if b.Artifact != nil && b.Artifact.Status == artifact.StatusCompleted {
+			what = "completed"
+		}
+		u.Say("--> %s: %s in %s", b.Name, what, round(b.Duration))
 		if b.Artifact != nil {
 			for _, im := range b.Artifact.Images {
 				u.Say("    %s: %s", im.Region, im.ImageID)

@@ -11,3 +11,13 @@ const (
 	Temporary = "imgbuild:temporary" // "true" on what the build deletes when done
 	Complete  = "imgbuild:complete"  // set on final images once the whole build succeeded
 )
+
+// Tag keys on final images and their snapshots that say what they are,
+// for skipping unchanged builds, retention and audits.
+const (
+	// Fingerprint is the hash of everything that determines the image.
+	Fingerprint = "imgbuild:fingerprint"
+	// Recipe is the full name of the build that made the image
+	// (build.source-type.source-name), the unit retention counts.
+	Recipe = "imgbuild:recipe"
+)

@@ -11,7 +11,7 @@ import (
 )
 
 var buildSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "name"}, {Name: "description"}, {Name: "sources"}},
+	Attributes: []hcl.AttributeSchema{{Name: "name"}, {Name: "description"}, {Name: "sources"}, {Name: "strategy"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "source", LabelNames: []string{"reference"}},
 		{Type: "provisioner", LabelNames: []string{"type"}},
@@ -66,6 +66,7 @@ func (l *loader) decodeBuild(blk *hcl.Block) *Build {
 			l.diags = append(l.diags, gohcl.DecodeExpression(a.Expr, ctx, attr.dst)...)
 		}
 	}
+	b.Strategy = l.decodeStrategy(content)
 	if a, ok := content.Attributes["sources"]; ok {
 		l.decodeSourceList(b, a)
 	}
@@ -83,6 +84,7 @@ func (l *loader) decodeBuild(blk *hcl.Block) *Build {
 		return b
 	}
 	l.decodeProvisioners(b, content.Blocks)
+	l.checkLayers(b)
 	l.decodePostProcessors(b, content.Blocks)
 	return b
 }
@@ -140,7 +142,7 @@ func (l *loader) decodeSourceBlock(b *Build, sb *hcl.Block) {
 		return
 	}
 	use := &SourceUse{Source: src, Name: src.Name, DeclRange: sb.DefRange}
-	content, over, diags := sb.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "name"}}})
+	content, over, diags := sb.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "name"}, {Name: "strategy"}}})
 	l.diags = append(l.diags, diags...)
 	if a, ok := content.Attributes["name"]; ok {
 		l.diags = append(l.diags, gohcl.DecodeExpression(a.Expr, l.evalContext(), &use.Name)...)
@@ -150,7 +152,8 @@ func (l *loader) decodeSourceBlock(b *Build, sb *hcl.Block) {
 			return
 		}
 	}
-	l.addUse(b, use, withoutName(sb.Body, over))
+	use.Strategy = l.decodeStrategy(content)
+	l.addUse(b, use, withoutStrategy(withoutName(sb.Body, over)))
 }
 
 // addUse decodes the source for this use (with overrides) and adds it.

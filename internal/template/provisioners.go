@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/imgbuild/imgbuild/internal/check"
@@ -22,6 +23,11 @@ var provisionerMeta = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 var postProcessorMeta = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "name"}, {Name: "only"}, {Name: "except"}, {Name: "keep_input_artifact"},
 }}
+
+// postProcessorMetaNamed are the engine's own arguments of a
+// post-processor whose configuration has a name of its own (the parameter
+// name of amazon-ssm-parameter): name is the component's then.
+var postProcessorMetaNamed = &hcl.BodySchema{Attributes: postProcessorMeta.Attributes[1:]}
 
 func (l *loader) decodeProvisioners(b *Build, blocks hcl.Blocks) {
 	for _, blk := range blocks {
@@ -45,14 +51,15 @@ func (l *loader) decodeProvisioners(b *Build, blocks hcl.Blocks) {
 // checkStopsLast refuses a provisioner that shuts the instance down
 // (sysprep) followed by another that applies to the same source: nothing
 // can run on an instance that is stopping, and the builder waits for the
-// stop right after it.
+// stop right after it. Provisioners the strategy defers to the boot
+// payload do not count: they run on the instances launched later.
 func (l *loader) checkStopsLast(b *Build) {
 	for _, use := range b.Sources {
 		var stopper *Provisioner
 		for _, p := range b.Provisioners {
 			cfg, ok := p.Configs[use.UseName()]
-			if !ok {
-				continue
+			if !ok || !Bakes(use.EffectiveStrategy(b), p.Layer) {
+				continue // a deferred provisioner runs at boot, not on this instance
 			}
 			if stopper != nil {
 				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError,
@@ -87,10 +94,12 @@ func (l *loader) decodeProvisioner(b *Build, blk *hcl.Block) *Provisioner {
 	l.decodeString(meta, "layer", ctx, &p.Layer)
 	p.Only = l.decodeUseList(b, meta, "only", ctx)
 	p.Except = l.decodeUseList(b, meta, "except", ctx)
-	if a, ok := meta.Attributes["layer"]; ok {
-		l.diags = append(l.diags, check.NotImplementedDiag(a.Expr.Range().Ptr(), "layer",
-			"Image strategies that use layers do not exist yet; provisioners run in the order they are written: remove it."))
+	if a, ok := meta.Attributes["layer"]; ok && p.Layer != "" && !contains(Layers, p.Layer) {
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid layer",
+			Detail:  fmt.Sprintf("layer = %q is not a layer; write one of %q.%s", p.Layer, Layers, suggest(p.Layer, Layers)),
+			Subject: a.Expr.Range().Ptr()})
 	}
+	p.body = blk.Body
 	overrides := l.decodeOverrides(b, meta, ctx)
 	refsOK := l.checkRefsIn(bodyVariables(rest, comp.Spec), refContext{inBuild: true})
 	for _, use := range b.Sources {
@@ -135,7 +144,11 @@ func (l *loader) decodePostProcessor(b *Build, blk *hcl.Block) *PostProcessor {
 		l.unknownType(blk, registry.PostProcessor, typ)
 		return nil
 	}
-	meta, rest, diags := blk.Body.PartialContent(postProcessorMeta)
+	schema := postProcessorMeta
+	if spec, ok := comp.Spec.(hcldec.ObjectSpec); ok && spec["name"] != nil {
+		schema = postProcessorMetaNamed
+	}
+	meta, rest, diags := blk.Body.PartialContent(schema)
 	l.diags = append(l.diags, diags...)
 	ctx := l.evalContext()
 	pp := &PostProcessor{Type: typ, Component: comp, DeclRange: blk.DefRange}

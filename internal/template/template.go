@@ -90,14 +90,19 @@ type Build struct {
 	// PostProcessors holds chains: each post-processor block is a chain of
 	// one; a post-processors block is one chain.
 	PostProcessors [][]*PostProcessor
-	DeclRange      hcl.Range
+	// Strategy is the build's image strategy: StrategyFull,
+	// StrategyHybrid, StrategyOSOnly, or "" (bake everything, as Packer).
+	Strategy  string
+	DeclRange hcl.Range
 }
 
 // SourceUse is one source as used by a build, with overrides applied.
 type SourceUse struct {
-	Source    *Source
-	Name      string // the use name (source name unless overridden)
-	Config    registry.Config
+	Source *Source
+	Name   string // the use name (source name unless overridden)
+	Config registry.Config
+	// Strategy overrides the build's strategy for this use ("" keeps it).
+	Strategy  string
 	DeclRange hcl.Range
 }
 
@@ -127,9 +132,12 @@ type Provisioner struct {
 	Timeout     time.Duration
 	Only        []string
 	Except      []string
-	Layer       string
-	Configs     map[string]registry.Config // by SourceUse.UseName()
-	DeclRange   hcl.Range
+	// Layer is the layer the provisioner belongs to: LayerOS,
+	// LayerPrereqs, LayerApp, or "" (none named).
+	Layer     string
+	Configs   map[string]registry.Config // by SourceUse.UseName()
+	DeclRange hcl.Range
+	body      hcl.Body // the block's body, to check what it sets when deferred
 }
 
 // AppliesTo reports whether the provisioner runs for the given source use.

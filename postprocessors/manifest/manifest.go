@@ -16,7 +16,7 @@ var _ artifact.PostProcessor = (*Config)(nil)
 
 // Build is one entry of the manifest's builds list. The first fields are
 // Packer's, so tools that read Packer manifests keep working; the last
-// three are imgbuild's.
+// ones are imgbuild's.
 type Build struct {
 	Name          string            `json:"name"`
 	BuilderType   string            `json:"builder_type"`
@@ -29,6 +29,14 @@ type Build struct {
 	Images          []artifact.Image `json:"images"`
 	SourceImage     *artifact.Source `json:"source_image,omitempty"`
 	DurationSeconds int64            `json:"duration_seconds"`
+	// Fingerprint is the hash of everything that determines the image.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Status is "built", "up-to-date" (the images existed in every
+	// region) or "completed" (missing regions were copied).
+	Status string `json:"status,omitempty"`
+	// BootPayload is the path of the boot payload file, when the
+	// strategy defers layers to boot.
+	BootPayload string `json:"boot_payload,omitempty"`
 }
 
 // File is a local file the build produced.
@@ -77,6 +85,9 @@ func (c *Config) entry(baseDir string, a *artifact.Artifact) (Build, error) {
 		CustomData:      custom,
 		Images:          a.Images,
 		DurationSeconds: int64(a.Duration.Round(time.Second) / time.Second),
+		Fingerprint:     a.Fingerprint,
+		Status:          a.Status,
+		BootPayload:     a.BootPayload,
 	}
 	if b.Images == nil {
 		b.Images = []artifact.Image{}

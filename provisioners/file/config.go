@@ -18,9 +18,9 @@ type Config struct {
 	// Source is the path to copy from: local for uploads (it must exist
 	// unless generated is true; a directory ending in "/" copies its
 	// contents), remote for downloads.
-	Source string `hcl:"source"`
+	Source string `hcl:"source" fingerprint:"file"`
 	// Sources are several local paths to upload to the destination directory.
-	Sources []string `hcl:"sources"`
+	Sources []string `hcl:"sources" fingerprint:"file"`
 	// Destination is the path to copy to: remote for uploads, local for
 	// downloads. Required.
 	Destination string `hcl:"destination" required:"true"`

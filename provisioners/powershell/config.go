@@ -56,11 +56,11 @@ type Config struct {
 	// "\" is a directory that receives the script under its own name.
 	// Default: "c:/Windows/Temp/imgbuild-script-<random>.ps1", a new name
 	// for each script.
-	RemotePath string `hcl:"remote_path"`
+	RemotePath string `hcl:"remote_path" fingerprint:"-"`
 	// RemoteEnvVarPath is where the environment script ({{.Vars}}) is
 	// uploaded; it is removed after the run. Default:
 	// "c:/Windows/Temp/imgbuild-ps-env-vars-<random>.ps1".
-	RemoteEnvVarPath string `hcl:"remote_env_var_path"`
+	RemoteEnvVarPath string `hcl:"remote_env_var_path" fingerprint:"-"`
 	// StartRetryTimeout is how long to retry uploading while the instance
 	// does not answer (e.g. during a restart). Default: "5m".
 	StartRetryTimeout string `hcl:"start_retry_timeout"`

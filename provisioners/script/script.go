@@ -16,10 +16,10 @@ type Source struct {
 	Inline []string `hcl:"inline"`
 	// Script is the local path of one script to upload and run; it must
 	// exist. Relative paths are relative to the template directory.
-	Script string `hcl:"script"`
+	Script string `hcl:"script" fingerprint:"file"`
 	// Scripts are local paths of scripts run one after the other; each
 	// must exist.
-	Scripts []string `hcl:"scripts"`
+	Scripts []string `hcl:"scripts" fingerprint:"file"`
 }
 
 // Alternative is another attribute that can give the script, such as

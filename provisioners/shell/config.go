@@ -50,9 +50,9 @@ type Config struct {
 	RemoteFolder string `hcl:"remote_folder"`
 	// RemoteFile is the file name scripts are uploaded as. Default:
 	// "imgbuild-shell-<8 random hex digits>.sh".
-	RemoteFile string `hcl:"remote_file"`
+	RemoteFile string `hcl:"remote_file" fingerprint:"-"`
 	// RemotePath is the full remote path. Default: remote_folder/remote_file.
-	RemotePath string `hcl:"remote_path"`
+	RemotePath string `hcl:"remote_path" fingerprint:"-"`
 	// ExpectDisconnect treats a dropped connection as success (for
 	// scripts that reboot). Default: false.
 	ExpectDisconnect bool `hcl:"expect_disconnect"`

@@ -47,7 +47,7 @@ type Config struct {
 	// "\" is a directory that receives the script under its own name.
 	// Default: "c:/Windows/Temp/imgbuild-script-<random>.bat", a new name
 	// for each script.
-	RemotePath string `hcl:"remote_path"`
+	RemotePath string `hcl:"remote_path" fingerprint:"-"`
 	// ValidExitCodes are the exit codes that mean success. Default: [0].
 	ValidExitCodes []int `hcl:"valid_exit_codes"`
 	// StartRetryTimeout is how long to retry uploading while the instance

@@ -27,6 +27,10 @@ func (Builder) Plan(cfg any, p builder.Planner) error {
 		return err
 	}
 	src := &c.SourceConfig
+	if last := steps.PlanExisting(p, src); last != nil {
+		p.PostProcessors(last)
+		return nil
+	}
 	last := p.Provisioners(steps.PlanLaunch(p, src))
 	if c.SkipCreateAMI {
 		p.PostProcessors(last)

@@ -16,10 +16,10 @@ type Config struct {
 	SkipCreateAMI bool `hcl:"skip_create_ami"`
 	// SkipAMIRunTags stops run_tags from also being applied to the AMI and
 	// its snapshots. Default: false.
-	SkipAMIRunTags bool `hcl:"skip_ami_run_tags"`
+	SkipAMIRunTags bool `hcl:"skip_ami_run_tags" fingerprint:"-"`
 	// RunVolumeTags are applied to the volumes of the build instance;
 	// values may hold legacy placeholders.
-	RunVolumeTags map[string]string `hcl:"run_volume_tags"`
+	RunVolumeTags map[string]string `hcl:"run_volume_tags" fingerprint:"-"`
 	// NoEphemeral removes the source AMI's instance store mappings from
 	// the launch so the image has none. Default: false.
 	NoEphemeral bool `hcl:"no_ephemeral"`

@@ -29,6 +29,10 @@ func (Builder) Plan(cfg any, p builder.Planner) error {
 		return err
 	}
 	src := c.steps().SourceConfig
+	if last := steps.PlanExisting(p, &src); last != nil {
+		p.PostProcessors(last)
+		return nil
+	}
 	last := p.Provisioners(steps.PlanLaunch(p, &src))
 	last = steps.PlanStop(p, &src, last)
 	image := steps.PlanRegisterImage(p, &src, last)

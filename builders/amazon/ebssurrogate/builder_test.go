@@ -16,8 +16,9 @@ import (
 // one provisioner step "prov" (which stops the instance with stops) and a
 // post-processor step "pp".
 type recorder struct {
-	steps []string
-	stops bool
+	steps    []string
+	stops    bool
+	existing map[string]builder.Found
 }
 
 func (r *recorder) Add(s *builder.Step, after ...*builder.Step) *builder.Step {
@@ -33,7 +34,8 @@ func (r *recorder) Provisioners(last *builder.Step) *builder.Step {
 	return r.Add(&builder.Step{ID: "prov", StopsInstance: r.stops}, last)
 }
 
-func (r *recorder) PostProcessors(last *builder.Step) { r.Add(&builder.Step{ID: "pp"}, last) }
+func (r *recorder) PostProcessors(last *builder.Step)  { r.Add(&builder.Step{ID: "pp"}, last) }
+func (r *recorder) Existing() map[string]builder.Found { return r.existing }
 
 // TestPlan checks the amazon-ebssurrogate pipeline: the image is
 // registered from the volume snapshots after the stop, then copied and

@@ -37,7 +37,7 @@ type Config struct {
 	communicator.Config
 
 	// Timeouts sets the deadline of each kind of wait.
-	Timeouts amazon.Timeouts `hcl:"timeouts,block"`
+	Timeouts amazon.Timeouts `hcl:"timeouts,block" fingerprint:"-"`
 
 	// RootDevice is the root device of the image: which launch volume's
 	// snapshot it boots from, and under which device name. Required.
@@ -45,17 +45,17 @@ type Config struct {
 	// SnapshotDescription is the description of the volume snapshots; it
 	// may hold legacy placeholders. Default: the device, volume and
 	// instance each snapshot comes from.
-	SnapshotDescription string `hcl:"snapshot_description"`
+	SnapshotDescription string `hcl:"snapshot_description" fingerprint:"-"`
 	// SkipAMIRunTags stops run_tags from also being applied to the image
 	// and its snapshots. Default: false.
-	SkipAMIRunTags bool `hcl:"skip_ami_run_tags"`
+	SkipAMIRunTags bool `hcl:"skip_ami_run_tags" fingerprint:"-"`
 	// RunVolumeTags are applied to the volumes of the surrogate instance;
 	// values may hold legacy placeholders. They are not the snapshots'
 	// tags (snapshot_tags).
-	RunVolumeTags map[string]string `hcl:"run_volume_tags"`
+	RunVolumeTags map[string]string `hcl:"run_volume_tags" fingerprint:"-"`
 	// RunVolumeTag blocks add run volume tags like the run_volume_tags
 	// map; the map wins on duplicate names.
-	RunVolumeTag []NameValue `hcl:"run_volume_tag,block"`
+	RunVolumeTag []NameValue `hcl:"run_volume_tag,block" fingerprint:"-"`
 	// Architecture is the image's architecture: "x86_64", "arm64",
 	// "i386", "x86_64_mac" or "arm64_mac". Default: "x86_64".
 	Architecture string `hcl:"ami_architecture"`

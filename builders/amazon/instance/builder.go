@@ -27,6 +27,10 @@ func (Builder) Plan(cfg any, p builder.Planner) error {
 		return err
 	}
 	src, bc := &c.SourceConfig, c.bundle()
+	if last := steps.PlanExisting(p, src); last != nil {
+		p.PostProcessors(last)
+		return nil
+	}
 	last := p.Provisioners(steps.PlanLaunch(p, src, steps.CheckBucketStep(src, bc)))
 	image := steps.PlanBundle(p, src, bc, last)
 	p.PostProcessors(steps.PlanRegions(p, src, image))

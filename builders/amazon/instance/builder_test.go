@@ -19,6 +19,7 @@ func (p *planner) Add(s *builder.Step, after ...*builder.Step) *builder.Step {
 }
 func (p *planner) Provisioners(last *builder.Step) *builder.Step { return last }
 func (p *planner) PostProcessors(*builder.Step)                  {}
+func (p *planner) Existing() map[string]builder.Found            { return nil }
 
 // TestPlan checks the step order: the bucket check before anything is
 // created, the bundle after the provisioners, then the register and the

@@ -27,31 +27,31 @@ type Config struct {
 
 	// AccountID is the AWS account ID (12 digits; dashes are removed).
 	// Required.
-	AccountID string `hcl:"account_id" required:"true"`
+	AccountID string `hcl:"account_id" required:"true" fingerprint:"-"`
 	// S3Bucket is the bucket the bundle is uploaded to; it is created when
 	// missing. Required.
-	S3Bucket string `hcl:"s3_bucket" required:"true"`
+	S3Bucket string `hcl:"s3_bucket" required:"true" fingerprint:"-"`
 	// X509CertPath is the local path of the X.509 signing certificate
 	// registered with the account; it must exist. Required.
-	X509CertPath string `hcl:"x509_cert_path" required:"true"`
+	X509CertPath string `hcl:"x509_cert_path" required:"true" fingerprint:"-"`
 	// X509KeyPath is the local path of the certificate's private key; it
 	// must exist. Required.
-	X509KeyPath string `hcl:"x509_key_path" required:"true"`
+	X509KeyPath string `hcl:"x509_key_path" required:"true" fingerprint:"-"`
 	// EC2CertPath is EC2's public bundling certificate (PEM), for which
 	// the bundle's key is wrapped so that EC2 can decrypt it. Default: the
 	// certificate of the build region's partition (commercial, GovCloud,
 	// China) built into imgbuild.
-	EC2CertPath string `hcl:"ec2_cert_path"`
+	EC2CertPath string `hcl:"ec2_cert_path" fingerprint:"-"`
 	// X509UploadPath is the directory on the instance the certificate and
 	// key are uploaded to when the EC2 AMI tools bundle the instance
 	// (bundle_vol_command or bundle_upload_command set). Default: "/tmp".
-	X509UploadPath string `hcl:"x509_upload_path"`
+	X509UploadPath string `hcl:"x509_upload_path" fingerprint:"-"`
 	// BundleDestination is the directory on the instance the AMI tools
 	// write the bundle to. Default: "/tmp".
-	BundleDestination string `hcl:"bundle_destination"`
+	BundleDestination string `hcl:"bundle_destination" fingerprint:"-"`
 	// BundlePrefix is the prefix of the bundle's object names; it may hold
 	// legacy placeholders. Default: "image-{{timestamp}}".
-	BundlePrefix string `hcl:"bundle_prefix"`
+	BundlePrefix string `hcl:"bundle_prefix" fingerprint:"-"`
 	// BundleVolCommand, when set, bundles the volume on the instance with
 	// the EC2 AMI tools instead of imgbuild's own bundler, as Packer does.
 	// Placeholders: {{.AccountId}}, {{.Architecture}}, {{.CertPath}},

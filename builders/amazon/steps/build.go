@@ -54,6 +54,10 @@ func NewBuild(ctx context.Context, env *builder.Env, cfg *Config) (builder.Build
 		return nil, fmt.Errorf("%s: aws session: %w", env.BuildName, err)
 	}
 	// Before anything is created: cleanup checks the account against it.
+	// A survey without a run (imgbuild plan) has no journal.
+	if env.Journal == nil {
+		return newBuild(env, cfg, sess), nil
+	}
 	if err := env.Journal.Access(sweep.AccessRecord(env.BuildName, cfg.Access(), sess.Identity())); err != nil {
 		return nil, fmt.Errorf("%s: %w", env.BuildName, err)
 	}
@@ -140,6 +144,8 @@ func (b *build) Node(step *builder.Step) (dag.Node, error) {
 		return b.finalizeNode(step.Region)
 	case Join:
 		return &join{b: b}, nil
+	case Reuse:
+		return &reuse{b: b, region: step.Region}, nil
 	}
 	return nil, fmt.Errorf("%s: step %s (%s) is not an amazon builder step", b.env.BuildName, step.ID, step.Kind)
 }

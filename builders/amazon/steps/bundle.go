@@ -64,7 +64,7 @@ func PlanBundle(p builder.Planner, src *amazon.SourceConfig, b *Bundle, last *bu
 	bundled := p.Add(&builder.Step{ID: string(BundleVolume), Kind: BundleVolume, Region: src.Region,
 		Label:   "bundle the instance into s3://" + b.Bucket + "/" + b.KeyPrefix,
 		Cleanup: "delete the bundle's objects if the build did not succeed", CleanupOnFailure: true}, last)
-	return p.Add(&builder.Step{ID: string(RegisterBundle), Kind: RegisterBundle, Region: src.Region,
+	return p.Add(&builder.Step{ID: string(RegisterBundle), Kind: RegisterBundle, Region: src.Region, ImageIn: src.Region,
 		Label:   fmt.Sprintf("register image %q from the bundle in %s and wait until available", src.AMIName, src.Region),
 		Cleanup: "deregister image if the build did not succeed", CleanupOnFailure: true}, bundled)
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )
 
-// copyImage copies the build-region image into one target region, with
+// copyImage copies the build-region image (or, when the build completes
+// the regions an existing image lacks, that image) into one region, with
 // the destination region's client: idempotent by client token, encrypted
 // with that region's key when asked, tagged at creation with tags rendered
 // for the region. It journals the copy and its snapshots and waits until
@@ -77,7 +78,7 @@ func (n *copyImage) input(src, name, desc string) (*ec2.CopyImageInput, map[stri
 		return nil, nil, nil, err
 	}
 	in := &ec2.CopyImageInput{
-		SourceRegion: aws.String(b.cfg.Region), SourceImageId: aws.String(src),
+		SourceRegion: aws.String(b.st.built.Region), SourceImageId: aws.String(src),
 		Name: aws.String(name), Description: optional(desc),
 		ClientToken:       aws.String(clientToken(b.env.RunID, b.env.BuildName, region, "copy:"+name)),
 		TagSpecifications: tagSpecs(imgTags, snapTags),

@@ -30,7 +30,7 @@ type finalizeRegion struct {
 func (n *finalizeRegion) Run(ctx context.Context) error {
 	b, region := n.b, n.region
 	src := &b.st.built
-	if region != b.cfg.Region {
+	if region != b.st.built.Region {
 		src = b.st.copies[region]
 	}
 	final := b.st.finals[region]

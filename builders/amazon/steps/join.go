@@ -77,7 +77,7 @@ func (n *join) Run(ctx context.Context) error {
 	for _, img := range finals {
 		images = append(images, artifact.Image{Region: img.Region, ImageID: img.ID, Snapshots: slices.Clone(img.Snapshots)})
 	}
-	b.st.artifact = b.newArtifact(images)
+	b.st.artifact = b.newArtifact(b.existingImages(images))
 	return nil
 }
 
@@ -154,9 +154,28 @@ func (b *build) newArtifact(images []artifact.Image) *artifact.Artifact {
 		BuildName: b.env.BuildName, BuilderType: b.cfg.BuilderType, RunID: b.env.RunID,
 		Source: artifact.Source{ImageID: src.ID, Name: src.Name, Owner: src.Owner, CreationDate: src.CreationDate, Tags: src.Tags},
 		Images: images, Started: b.started, Duration: time.Since(b.started),
+		Fingerprint: b.env.Fingerprint, Status: b.status(images),
 	}
 	a.Sort()
 	return a
+}
+
+// status says how the artifact's images came to be: all made by this
+// run, all taken up from before, or some of each.
+func (b *build) status(images []artifact.Image) string {
+	reused := 0
+	for _, im := range images {
+		if f, ok := b.st.existing[im.Region]; ok && f.ImageID == im.ImageID {
+			reused++
+		}
+	}
+	switch {
+	case reused == 0:
+		return artifact.StatusBuilt
+	case reused == len(images):
+		return artifact.StatusUpToDate
+	}
+	return artifact.StatusCompleted
 }
 
 // eachImage runs fn for every image at once (they are in different

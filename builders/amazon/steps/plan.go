@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/imgbuild/imgbuild/builders/amazon"
 	"github.com/imgbuild/imgbuild/internal/builder"
@@ -83,7 +84,7 @@ func PlanStop(p builder.Planner, src *amazon.SourceConfig, last *builder.Step) *
 // PlanCreateImage adds the step that creates an image from the instance's
 // volumes in the build region after last, and returns it.
 func PlanCreateImage(p builder.Planner, src *amazon.SourceConfig, last *builder.Step) *builder.Step {
-	return p.Add(&builder.Step{ID: string(CreateImage), Kind: CreateImage, Region: src.Region,
+	return p.Add(&builder.Step{ID: string(CreateImage), Kind: CreateImage, Region: src.Region, ImageIn: src.Region,
 		Label:   fmt.Sprintf("create image %q in %s and wait until available", src.AMIName, src.Region),
 		Cleanup: "deregister image and delete its snapshots if the build did not succeed", CleanupOnFailure: true}, last)
 }
@@ -96,7 +97,7 @@ func PlanRegisterImage(p builder.Planner, src *amazon.SourceConfig, last *builde
 	snaps := p.Add(&builder.Step{ID: string(SnapshotVolumes), Kind: SnapshotVolumes, Region: src.Region,
 		Label:   "snapshot the launch volumes and wait until completed",
 		Cleanup: "delete the snapshots if the build did not succeed", CleanupOnFailure: true}, last)
-	return p.Add(&builder.Step{ID: string(RegisterImage), Kind: RegisterImage, Region: src.Region,
+	return p.Add(&builder.Step{ID: string(RegisterImage), Kind: RegisterImage, Region: src.Region, ImageIn: src.Region,
 		Label:   fmt.Sprintf("register image %q from the snapshots in %s and wait until available", src.AMIName, src.Region),
 		Cleanup: "deregister image and delete its snapshots if the build did not succeed", CleanupOnFailure: true}, snaps)
 }
@@ -111,7 +112,7 @@ func PlanRegions(p builder.Planner, src *amazon.SourceConfig, image *builder.Ste
 			Label: "tag, share, deprecate and protect the image in " + src.Region}, image))
 	}
 	for _, r := range TargetRegions(src) {
-		cp := p.Add(&builder.Step{ID: string(CopyImage) + ":" + r, Kind: CopyImage, Region: r,
+		cp := p.Add(&builder.Step{ID: string(CopyImage) + ":" + r, Kind: CopyImage, Region: r, ImageIn: r,
 			Label:   "copy image to " + r + " and wait until available",
 			Cleanup: "deregister the copy in " + r + " and delete its snapshots if the build did not succeed", CleanupOnFailure: true}, image)
 		finals = append(finals, p.Add(&builder.Step{ID: string(Finalize) + ":" + r, Kind: Finalize, Region: r,
@@ -161,6 +162,9 @@ func NeedsTemporarySecurityGroup(src *amazon.SourceConfig) bool {
 func describeSource(src *amazon.SourceConfig) string {
 	if src.SourceAMI != "" {
 		return "resolve source image " + src.SourceAMI
+	}
+	if src.SourceBuild != "" {
+		return "take the image of build " + strconv.Quote(src.SourceBuild) + " in " + src.Region
 	}
 	return "find source image by filter"
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/awsapi"
+	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/interpolate"
 )
 
@@ -19,7 +20,12 @@ import (
 // with one entry per region by init and never change shape afterwards:
 // each node writes only through the pointer of its own region.
 type state struct {
-	// resolveSource
+	// FindBuilt, before the run: the images of the build's fingerprint
+	// that exist already, by region
+	existing map[string]builder.Found
+	surveyed bool // FindBuilt looked once
+
+	// resolveSource (or ResolveSource, before the run)
 	source sourceImage
 	data   interpolate.Data
 
@@ -110,11 +116,15 @@ func (r *imageRecord) valid() bool { return r != nil && r.ID != "" }
 
 // init creates the per-region entries: a copy per target region, a final
 // image per region that keeps one.
+//
+// The build region has a copy entry too: a build whose image exists in
+// some regions completes the others, the build region included, by
+// copying.
 func (s *state) init(buildRegion string, targets []string) {
-	s.copies = make(map[string]*imageRecord, len(targets))
+	s.copies = make(map[string]*imageRecord, len(targets)+1)
 	s.finals = make(map[string]*imageRecord, len(targets)+1)
 	s.swaps = make(map[string]*swap, len(targets)+1)
-	s.finals[buildRegion], s.swaps[buildRegion] = &imageRecord{}, &swap{}
+	s.copies[buildRegion], s.finals[buildRegion], s.swaps[buildRegion] = &imageRecord{}, &imageRecord{}, &swap{}
 	for _, r := range targets {
 		s.copies[r] = &imageRecord{}
 		s.finals[r], s.swaps[r] = &imageRecord{}, &swap{}

@@ -18,6 +18,7 @@ import (
 type tagger struct {
 	cfg  *Config
 	run  map[string]string // env.RunTags()
+	what map[string]string // env.ImageTags(): on final images and their snapshots
 	data interpolate.Data  // complete placeholder data, BuildRegion set per call
 }
 
@@ -43,7 +44,8 @@ func (t tagger) volume() (map[string]string, error) {
 
 // image returns the tags of the image and of its snapshots in region:
 // run_tags (unless skip_ami_run_tags), then tags, then (snapshots only)
-// snapshot_tags, each rendered for region; later sets win.
+// snapshot_tags, each rendered for region; later sets win. The recipe and
+// fingerprint tags, and the run tags, come last.
 func (t tagger) image(region string) (image, snapshot map[string]string, err error) {
 	image, snapshot = map[string]string{}, map[string]string{}
 	if !t.cfg.SkipAMIRunTags {
@@ -57,6 +59,8 @@ func (t tagger) image(region string) (image, snapshot map[string]string, err err
 	if err := t.renderInto(region, "snapshot_tags", t.cfg.SnapshotTags, snapshot); err != nil {
 		return nil, nil, err
 	}
+	maps.Copy(image, t.what)
+	maps.Copy(snapshot, t.what)
 	return t.seal(image, false), t.seal(snapshot, false), nil
 }
 
@@ -131,5 +135,5 @@ func tagFilters(run map[string]string) []types.Filter {
 }
 
 func (b *build) tagger() tagger {
-	return tagger{cfg: b.cfg, run: b.env.RunTags(), data: b.st.data}
+	return tagger{cfg: b.cfg, run: b.env.RunTags(), what: b.env.ImageTags(), data: b.st.data}
 }

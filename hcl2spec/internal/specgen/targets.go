@@ -6,8 +6,11 @@ import (
 	"github.com/imgbuild/imgbuild/builders/amazon/instance"
 	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
 	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
+	"github.com/imgbuild/imgbuild/postprocessors/launchtemplate"
 	"github.com/imgbuild/imgbuild/postprocessors/manifest"
+	"github.com/imgbuild/imgbuild/postprocessors/retention"
 	ppshelllocal "github.com/imgbuild/imgbuild/postprocessors/shelllocal"
+	"github.com/imgbuild/imgbuild/postprocessors/ssmparameter"
 	"github.com/imgbuild/imgbuild/provisioners/file"
 	"github.com/imgbuild/imgbuild/provisioners/powershell"
 	"github.com/imgbuild/imgbuild/provisioners/shell"
@@ -33,6 +36,9 @@ func Targets() []Target {
 		{"Sysprep", "sysprep.hcl2spec.go", `provisioner "sysprep"`, sysprep.Config{}},
 		{"Manifest", "manifest.hcl2spec.go", `post-processor "manifest"`, manifest.Config{}},
 		{"ShellLocalPostProcessor", "shell_local_post_processor.hcl2spec.go", `post-processor "shell-local"`, ppshelllocal.Config{}},
+		{"AmazonSSMParameter", "amazon_ssm_parameter.hcl2spec.go", `post-processor "amazon-ssm-parameter"`, ssmparameter.Config{}},
+		{"AmazonLaunchTemplate", "amazon_launch_template.hcl2spec.go", `post-processor "amazon-launch-template"`, launchtemplate.Config{}},
+		{"Retention", "retention.hcl2spec.go", `post-processor "retention"`, retention.Config{}},
 		{"AmazonAMI", "amazon_ami.hcl2spec.go", `data "amazon-ami"`, amazonami.Config{}},
 		{"AmazonParameterStore", "amazon_parameterstore.hcl2spec.go", `data "amazon-parameterstore"`, parameterstore.Config{}},
 	}
