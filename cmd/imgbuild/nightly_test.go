@@ -57,6 +57,9 @@ build {
   provisioner "shell" {
     script = "app.sh"
   }
+  post-processor "amazon-ssm-parameter" {
+    name = "/images/app/latest"
+  }
   post-processor "manifest" {
     output = "manifest.json"
   }

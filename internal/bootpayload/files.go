@@ -147,8 +147,10 @@ func scripts(baseDir string, src script.Source, inline func([]string) string, cr
 	return out, nil
 }
 
-// scriptName says which script i of a provisioner is, for comments.
-func scriptName(src script.Source, i int) string {
+// scriptName says which script i of a provisioner is, for comments: its
+// path relative to the template directory, so that the payload names no
+// directory of the build host and does not change with the checkout.
+func scriptName(src script.Source, i int, baseDir string) string {
 	if len(src.Inline) > 0 {
 		return "inline script"
 	}
@@ -157,5 +159,18 @@ func scriptName(src script.Source, i int) string {
 			return ' '
 		}
 		return r
-	}, src.Scripts[i])
+	}, Relative(baseDir, src.Scripts[i]))
+}
+
+// Relative returns path relative to baseDir when it lies under it, else
+// path as it is.
+func Relative(baseDir, path string) string {
+	if baseDir == "" || !filepath.IsAbs(path) {
+		return path
+	}
+	rel, err := filepath.Rel(baseDir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return path
+	}
+	return rel
 }

@@ -73,7 +73,7 @@ func (w *linux) shell(t Target, n int, p Part, c *shell.Config) error {
 	}
 	for i, body := range bodies {
 		f := fmt.Sprintf(`"$d/%d-%d"`, n, i+1)
-		fmt.Fprintf(&w.b, "# %s\n", scriptName(c.Source, i))
+		fmt.Fprintf(&w.b, "# %s\n", scriptName(c.Source, i, t.BaseDir))
 		w.data(f, body)
 		fmt.Fprintf(&w.b, "chmod 0700 %s\nrc=0\n(%sexec %s) || rc=$?\n", f, env.String(), f)
 		fmt.Fprintf(&w.b, "case $rc in %s) ;; *) fail %s;; esac\n", strings.Join(codes, "|"),

@@ -75,7 +75,7 @@ func (w *windows) powershell(t Target, n int, p Part, c *powershell.Config) erro
 	}
 	for i, body := range bodies {
 		f := fmt.Sprintf(`"$d\%d-%d.ps1"`, n, i+1)
-		fmt.Fprintf(&w.b, "# %s\n", scriptName(c.Source, i))
+		fmt.Fprintf(&w.b, "# %s\n", scriptName(c.Source, i, t.BaseDir))
 		w.data(f, body)
 		for _, v := range vars {
 			fmt.Fprintf(&w.b, "${env:%s} = %s\n", v.Name, psQuote(v.Value))

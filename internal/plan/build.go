@@ -38,7 +38,8 @@ func compilePayload(bp *BuildPlan, baseDir string) error {
 			continue
 		}
 		rng := prov.DeclRange
-		parts = append(parts, bootpayload.Part{Type: prov.Type, Name: prov.Name, Where: fmt.Sprintf("%s:%d", rng.Filename, rng.Start.Line),
+		parts = append(parts, bootpayload.Part{Type: prov.Type, Name: prov.Name,
+			Where:       fmt.Sprintf("%s:%d", bootpayload.Relative(baseDir, rng.Filename), rng.Start.Line),
 			PauseBefore: prov.PauseBefore, Config: prov.Configs[use]})
 	}
 	payload, err := bootpayload.Compile(bootpayload.Target{BuildName: bp.Name, BuilderType: bp.Use.Type(),
