@@ -26,6 +26,11 @@ const (
 	// Bucket is an S3 bucket a build created for its bundles; it is kept
 	// (images are registered from it) and never removed by cleanup.
 	Bucket Type = "bucket"
+	// Lease is the SSM parameter a run holds so that no other runner
+	// builds the same fingerprint meanwhile (internal/lease). Its Name
+	// (and ID, once created) is the parameter's name; cleanup removes it
+	// only while the run it was journaled by still holds it.
+	Lease Type = "lease"
 )
 
 // State is where a resource stands after replaying a journal.

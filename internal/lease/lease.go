@@ -66,6 +66,7 @@ type Lease struct {
 	ttl    time.Duration
 	holder string
 	runID  string
+	tags   []types.Tag // put on the parameter when we create it
 
 	mu       sync.Mutex // serialises Renew and Release; guards the fields below
 	value    string     // the parameter value we wrote last
@@ -94,14 +95,24 @@ func (l *Lease) Expires() time.Time {
 // lease lasts unless renewed. poll, if not nil, is called each time the
 // lease is found held by someone else, before waiting. Acquire returns when
 // the lease is ours or with ctx's error, saying who held it.
-func Acquire(ctx context.Context, c SSMAPI, region, fingerprint, holder string, ttl time.Duration, poll func(Holder)) (*Lease, error) {
+//
+// tags, when given, are put on the parameter when this runner creates it
+// (SSM tags a parameter only at creation; a takeover keeps the tags of
+// the runner that created it).
+func Acquire(ctx context.Context, c SSMAPI, region, fingerprint, holder string, ttl time.Duration, poll func(Holder),
+	tags ...map[string]string) (*Lease, error) {
 	if !fingerprintRE.MatchString(fingerprint) {
 		return nil, fmt.Errorf("lease: fingerprint %q is not usable in an SSM parameter name (letters, digits, _ . -)", fingerprint)
 	}
 	if ttl < time.Second {
 		return nil, fmt.Errorf("lease: ttl %s is too short (at least 1s)", ttl)
 	}
-	l := &Lease{c: c, region: region, name: Prefix + fingerprint, ttl: ttl, holder: holder, runID: uuid.NewString()}
+	l := &Lease{c: c, region: region, name: Name(fingerprint), ttl: ttl, holder: holder, runID: uuid.NewString()}
+	for _, t := range tags {
+		for k, v := range t {
+			l.tags = append(l.tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+	}
 	wait := minPoll
 	for {
 		held, err := l.try(ctx)
@@ -137,7 +148,7 @@ func (l *Lease) try(ctx context.Context) (*Holder, error) {
 	v, exp := l.newValue()
 	_, err := l.c.PutParameter(ctx, &ssm.PutParameterInput{
 		Name: aws.String(l.name), Value: aws.String(v), Type: types.ParameterTypeString,
-		Overwrite: aws.Bool(false), Description: aws.String("imgbuild build lease"),
+		Overwrite: aws.Bool(false), Description: aws.String("imgbuild build lease"), Tags: l.tags,
 	})
 	if err == nil {
 		l.set(v, exp)

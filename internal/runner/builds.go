@@ -3,11 +3,11 @@ package runner
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
 	"github.com/imgbuild/imgbuild/internal/builder"
 	"github.com/imgbuild/imgbuild/internal/dag"
+	"github.com/imgbuild/imgbuild/internal/lease"
 	"github.com/imgbuild/imgbuild/internal/plan"
 )
 
@@ -70,8 +70,7 @@ func (r *run) lock(ctx context.Context, bp *plan.BuildPlan, s *Survey) (bool, er
 	if !ok {
 		return false, nil
 	}
-	host, _ := os.Hostname()
-	holder := fmt.Sprintf("%s pid %d run %s", host, os.Getpid(), r.journal.RunID())
+	holder := lease.Who(r.journal.RunID())
 	waited := false
 	release, err := l.Lease(ctx, s.Fingerprint, holder, func(h string) {
 		if !waited {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/journal"
+	"github.com/imgbuild/imgbuild/internal/lease"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
 // SecurityGroupWait bounds the retries of DeleteSecurityGroup while EC2
@@ -57,6 +59,11 @@ func DeleteWaiting(ctx context.Context, sess *awsapi.Session, r journal.Resource
 		if err = cancelBundleTask(ctx, c, r.ID); err == nil && r.Name != "" {
 			err = deleteBundleObjects(ctx, sess.S3(r.Region), r.Name)
 		}
+	case journal.Lease:
+		// Only while the run that journaled it still holds it: another
+		// runner may hold it now.
+		run := r.Tags[tags.RunID]
+		err = lease.Remove(ctx, sess.SSM(r.Region), r.ID, func(holder string) bool { return lease.HeldByRun(holder, run) })
 	case journal.SecurityGroup, journal.KeyPair, journal.Image, journal.Snapshot, journal.Volume:
 		err = deleteConfirmed(ctx, c, r, graceOf(t), func(ctx context.Context) error { return deleteEC2(ctx, c, r) })
 	default:

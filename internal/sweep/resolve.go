@@ -12,6 +12,8 @@ import (
 
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/journal"
+	"github.com/imgbuild/imgbuild/internal/lease"
+	"github.com/imgbuild/imgbuild/internal/tags"
 )
 
 // ErrNotFound is matched (errors.Is) by the error Resolve returns when the
@@ -43,6 +45,8 @@ func Resolve(ctx context.Context, sess *awsapi.Session, r journal.Resource) (jou
 		ids, err = resolveImage(ctx, c, r)
 	case journal.BundleTask:
 		ids, err = resolveBundleTask(ctx, c, r)
+	case journal.Lease:
+		ids, err = resolveLease(ctx, sess, r)
 	default:
 		ids, err = resolveByTags(ctx, c, r)
 	}
@@ -206,4 +210,14 @@ func resolveBundleTask(ctx context.Context, c *ec2.Client, r journal.Resource) (
 		}
 	}
 	return ids, nil
+}
+
+// resolveLease finds the lease an intent names when the run that
+// journaled it holds it.
+func resolveLease(ctx context.Context, sess *awsapi.Session, r journal.Resource) ([]string, error) {
+	h, err := lease.Current(ctx, sess.SSM(r.Region), r.Name)
+	if err != nil || h == nil || !lease.HeldByRun(h.Holder, r.Tags[tags.RunID]) {
+		return nil, err
+	}
+	return []string{r.Name}, nil
 }

@@ -97,3 +97,44 @@ func TestBuilderRefusesOtherConfigs(t *testing.T) {
 		t.Errorf("Start: %v", err)
 	}
 }
+
+// TestPlanWithExistingImages: with images of the fingerprint in every
+// region the plan is one step that takes them up; with some regions
+// missing, copies from the build region (or, when the build region is
+// the one missing, from another region) complete them, without an
+// instance.
+func TestPlanWithExistingImages(t *testing.T) {
+	found := func(regions ...string) map[string]builder.Found {
+		m := map[string]builder.Found{}
+		for _, r := range regions {
+			m[r] = builder.Found{}
+		}
+		return m
+	}
+	for name, tc := range map[string]struct {
+		existing map[string]builder.Found
+		want     []string
+	}{
+		"up to date": {found("us-east-1", "eu-west-1", "ap-southeast-2"), []string{"reuse<-", "pp<-reuse"}},
+		"a copy missing": {found("us-east-1", "ap-southeast-2"), []string{
+			"reuse<-", "copy:eu-west-1<-reuse", "finalize:eu-west-1<-copy:eu-west-1", "join<-finalize:eu-west-1", "pp<-join",
+		}},
+		"the build region missing": {found("eu-west-1"), []string{
+			"reuse<-", "copy:us-east-1<-reuse", "finalize:us-east-1<-copy:us-east-1",
+			"copy:ap-southeast-2<-reuse", "finalize:ap-southeast-2<-copy:ap-southeast-2",
+			"join<-finalize:us-east-1,finalize:ap-southeast-2", "pp<-join",
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := &Config{}
+			c.Region, c.AMIRegions, c.Type, c.SSHUsername = "us-east-1", []string{"eu-west-1", "ap-southeast-2"}, "ssh", "ec2-user"
+			r := &recorder{existing: tc.existing}
+			if err := (Builder{}).Plan(c, r); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(r.steps, tc.want) {
+				t.Errorf("steps\n%q\nwant\n%q", r.steps, tc.want)
+			}
+		})
+	}
+}
