@@ -79,6 +79,13 @@ type bundles struct {
 	instances map[string]*storeInstance
 	windows   map[string]bool // image digests of bundles made from Windows guests
 	tasks     map[string]*bundleTask
+	// terminated marks the instances TerminateInstances was asked for
+	// (region/id), before moto hears of it: a task does not start such
+	// an instance again after bundling it.
+	terminated map[string]bool
+	// restart is held while a task starts its instance again, and by
+	// TerminateInstances until it has marked its instances.
+	restart sync.Mutex
 
 	// run is cancelled by close; every task goroutine is in wg.
 	run  context.Context
@@ -90,7 +97,7 @@ func newBundles() *bundles {
 	run, stop := context.WithCancel(context.Background())
 	return &bundles{
 		images: map[string]*storeImage{}, instances: map[string]*storeInstance{},
-		windows: map[string]bool{}, tasks: map[string]*bundleTask{},
+		windows: map[string]bool{}, tasks: map[string]*bundleTask{}, terminated: map[string]bool{},
 		run: run, stop: stop,
 	}
 }
@@ -158,6 +165,7 @@ func (p *proxy) addBundleHooks(hooks map[string]hook) {
 	hooks["CancelBundleTask"] = hook{before: p.cancelBundleTask}
 	wrapBefore(hooks, "RegisterImage", p.registerBundle)
 	wrapBefore(hooks, "StopInstances", p.refuseStoreStop)
+	wrapBefore(hooks, "TerminateInstances", p.markTerminated)
 	// The platform of an instance of a Windows bundle must be set before
 	// the layer boots its guest.
 	wrapAfter(hooks, "RunInstances", p.afterRunFromStore, true)
@@ -192,4 +200,30 @@ func wrapAfter(hooks map[string]hook, action string, fn afterFunc, first bool) {
 		}
 	}
 	hooks[action] = h
+}
+
+// markTerminated records the instances a TerminateInstances request names
+// before the request reaches moto (see startAfterBundle).
+func (p *proxy) markTerminated(old beforeFunc) beforeFunc {
+	return func(ctx context.Context, r *request) (*node, *apiError) {
+		p.bundles.restart.Lock()
+		p.bundles.mu.Lock()
+		for _, id := range r.values("InstanceId") {
+			p.bundles.terminated[r.region+"/"+id] = true
+		}
+		p.bundles.mu.Unlock()
+		p.bundles.restart.Unlock()
+		if old != nil {
+			return old(ctx, r)
+		}
+		return nil, nil
+	}
+}
+
+// wasTerminated reports whether TerminateInstances was asked for the
+// instance.
+func (b *bundles) wasTerminated(region, id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.terminated[region+"/"+id]
 }

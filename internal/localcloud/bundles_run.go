@@ -159,9 +159,15 @@ func (p *proxy) stopForBundle(ctx context.Context, region, id string) error {
 }
 
 // startAfterBundle starts the instance again as StartInstances does,
-// unless it is no longer stopped (terminated while it was bundled).
+// unless it is no longer stopped or its termination was asked for
+// (terminated while it was bundled, or as the task was cancelled). It
+// holds the restart lock throughout, which a TerminateInstances takes
+// before it reaches moto: moto starts even a terminated instance, so a
+// start must never pass a termination.
 func (p *proxy) startAfterBundle(ctx context.Context, region, id string) {
-	if state := p.instanceStateNow(ctx, region, id); state != "stopped" {
+	p.bundles.restart.Lock()
+	defer p.bundles.restart.Unlock()
+	if state := p.instanceStateNow(ctx, region, id); state != "stopped" || p.bundles.wasTerminated(region, id) {
 		p.log.Info("not starting an instance again after bundling it", "instance", id, "region", region, "state", state)
 		return
 	}
