@@ -59,7 +59,7 @@ demo: build
 # IMGBUILD_BENCH_LARGE=1 to add 100-build runs), the bundler against the
 # classic ec2-bundle-image pipeline on a 2 GiB image, then micro-benchmarks.
 bench:
-	$(GO) test -run '^$$' -bench BenchmarkBuild -benchtime 1x -timeout 60m ./cmd/imgbuild/
+	$(GO) test -run '^$$' -bench 'BenchmarkBuild|BenchmarkNightlyNoop' -benchtime 1x -timeout 60m ./cmd/imgbuild/
 	$(GO) test -run '^$$' -bench BenchmarkBundle -benchtime 1x -timeout 30m ./internal/bundle/
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/journal/ ./internal/template/
 
