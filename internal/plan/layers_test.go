@@ -53,15 +53,6 @@ func loadPlan(t *testing.T, tpl string, sel plan.Selection) (*plan.Plan, error) 
 	return plan.New(tp, sel)
 }
 
-func step(bp *plan.BuildPlan, suffix string) *plan.Step {
-	for _, s := range bp.Steps {
-		if strings.HasSuffix(s.ID, "/"+suffix) {
-			return s
-		}
-	}
-	return nil
-}
-
 // TestSourceBuildWaitsForTheRegion: the child's first step waits for the
 // parent's step that makes the image available in the child's region: the
 // image step in the parent's build region, the copy elsewhere.
