@@ -26,6 +26,26 @@ func (p *Plan) Replan(existing map[string]map[string]builder.Found) error {
 	return p.link()
 }
 
+// UpToDate reports whether bp, planned with existing (the images of its
+// fingerprint by region), makes no image: every region it keeps one in
+// has it. bp itself is not changed.
+func UpToDate(bp *BuildPlan, existing map[string]builder.Found) (bool, error) {
+	if len(existing) == 0 {
+		return false, nil
+	}
+	scratch := *bp
+	scratch.Existing, scratch.Steps = existing, nil
+	if err := planBuild(&scratch); err != nil {
+		return false, fmt.Errorf("plan %s: %w", bp.Name, err)
+	}
+	for _, s := range scratch.Steps {
+		if s.ImageIn != "" {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // link finds the parent of every build whose source is another build's
 // image (source_build), refuses unknown parents and cycles, and makes the
 // child's first step wait for the parent's step that makes the image

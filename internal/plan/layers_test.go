@@ -126,3 +126,32 @@ func TestSourceBuildCycle(t *testing.T) {
 		t.Errorf("error %v, want the cycle", err)
 	}
 }
+
+// TestUpToDate: a build is up to date when every region it keeps an image
+// in has one, which with skip_save_build_region leaves out the build
+// region.
+func TestUpToDate(t *testing.T) {
+	tpl := strings.NewReplacer(`  ami_regions   = [%s]`, "  ami_regions   = [\"eu-west-1\"]\n  skip_save_build_region = true",
+		`"%s"`+"\n  instance_type", `"eu-west-1"`+"\n  instance_type", `source_build  = "%s"`, `source_build  = "base"`).Replace(layeredTemplate)
+	p, err := loadPlan(t, tpl, plan.Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := p.Builds[0]
+	for _, tt := range []struct {
+		regions []string
+		want    bool
+	}{{nil, false}, {[]string{"us-east-1"}, false}, {[]string{"eu-west-1"}, true}} {
+		existing := map[string]builder.Found{}
+		for _, r := range tt.regions {
+			existing[r] = builder.Found{}
+		}
+		got, err := plan.UpToDate(base, existing)
+		if err != nil || got != tt.want {
+			t.Errorf("images in %v: up to date %v, %v; want %v", tt.regions, got, err, tt.want)
+		}
+	}
+	if len(base.Existing) != 0 || !strings.HasSuffix(base.Steps[0].ID, "/resolve-source") {
+		t.Error("UpToDate changed the plan")
+	}
+}

@@ -57,7 +57,11 @@ func survey(ctx context.Context, p *plan.Plan, builds map[string]builder.Build, 
 				if err != nil {
 					return fmt.Errorf("%s: %w", bp.Name, err)
 				}
-				if lock != nil && s.Fingerprint != "" && !upToDate(bp, s) {
+				done, err := plan.UpToDate(bp, s.Existing)
+				if err != nil {
+					return err
+				}
+				if lock != nil && s.Fingerprint != "" && !done {
 					waited, err := lock(ctx, bp, s)
 					if err != nil {
 						return fmt.Errorf("%s: lease: %w", bp.Name, err)
@@ -118,20 +122,6 @@ func surveyBuild(ctx context.Context, bp *plan.BuildPlan, b builder.Build, paren
 		return nil, err
 	}
 	return s, nil
-}
-
-// upToDate reports whether the survey found an image in every region the
-// plan of bp would make one in.
-func upToDate(bp *plan.BuildPlan, s *Survey) bool {
-	if len(s.Existing) == 0 {
-		return false
-	}
-	for _, st := range bp.Steps {
-		if _, ok := s.Existing[st.ImageIn]; st.ImageIn != "" && !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // Fingerprint hashes what determines the image of a build: its builder
