@@ -119,7 +119,9 @@ func sourceRefFromExpr(e hcl.Expression) (string, bool) {
 
 // lookupSource resolves "source.type.name" or "type.name".
 func (l *loader) lookupSource(ref string, rng hcl.Range) *Source {
-	key := strings.TrimPrefix(ref, "source.")
+	// "sources.type.name" is accepted too: Packer's own documentation
+	// writes it so.
+	key := strings.TrimPrefix(strings.TrimPrefix(ref, "sources."), "source.")
 	if src, ok := l.t.Sources[key]; ok {
 		return src
 	}

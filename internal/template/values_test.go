@@ -129,6 +129,7 @@ locals {
   tpl    = templatefile("greet.tpl", { who = "world" })
   id     = length(uuidv4())
   sha    = sha256("x")
+  coal   = coalesce(["", "b"]...)
 }
 local "secret" {
   expression = "s3cr3t-${var.env}"
@@ -145,7 +146,8 @@ local "secret" {
 		"name": "BASE-prod", "stamp": "2026-11-10", "yaml": "\"k\": \"v\"\n", "json": `{"k":[1,2]}`,
 		"b64": "aGk=", "lookup": "2", "joined": "x-y", "re": "123", "repl": "a_b_c", "fmt": "img-007",
 		"file": "hello", "tpl": "hello world",
-		"sha": "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+		"sha":  "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+		"coal": "b",
 	}
 	for name, w := range want {
 		if got := tpl.Locals[name].Value.AsString(); got != w {
