@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,7 +39,7 @@ build {
 // built once.
 func TestTwoRunnersBuildOnce(t *testing.T) {
 	e := newE2E(t, "instant")
-	before := copyCounts(e.cloud.Stats().Actions)
+	before := maps.Clone(e.cloud.Stats().Actions)
 	type runner struct {
 		dir      string
 		cmd      *exec.Cmd

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,7 +77,7 @@ func TestNightlyExample(t *testing.T) {
 	}
 
 	// Night 2: nothing changed.
-	before := copyCounts(e.cloud.Stats().Actions)
+	before := maps.Clone(e.cloud.Stats().Actions)
 	second := night()
 	if m := mutatingCalls(before, e.cloud.Stats().Actions); len(m) != 0 {
 		t.Errorf("night 2 made mutating calls: %v", m)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -86,14 +87,6 @@ func isRead(action string) bool {
 	return false
 }
 
-func copyCounts(m map[string]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 // TestNightlyRebuilds runs the nightly job five times: the first builds
 // the base and the app layered on it; the second finds both up to date
 // and makes no mutating call (nor does imgbuild plan, whose output is
@@ -144,7 +137,7 @@ func TestNightlyRebuilds(t *testing.T) {
 	}
 
 	// Run 2: nothing changed: no mutating call at all.
-	before := copyCounts(e.cloud.Stats().Actions)
+	before := maps.Clone(e.cloud.Stats().Actions)
 	out := build()
 	if m := mutatingCalls(before, e.cloud.Stats().Actions); len(m) != 0 {
 		t.Errorf("run 2 made mutating calls: %v", m)
@@ -161,7 +154,7 @@ func TestNightlyRebuilds(t *testing.T) {
 
 	// imgbuild plan reads and changes nothing: with nothing to do it
 	// exits 0 with -detailed-exitcode; after the app's script changed, 2.
-	before = copyCounts(e.cloud.Stats().Actions)
+	before = maps.Clone(e.cloud.Stats().Actions)
 	e.checkPlan("plan-up-to-date.txt", 0, "-detailed-exitcode")
 	e.write(map[string]string{"app.sh": "echo app-2 | sudo tee /etc/app-release\n"})
 	e.checkPlan("plan-app-changed.txt", 2, "-detailed-exitcode")
@@ -185,7 +178,7 @@ func TestNightlyRebuilds(t *testing.T) {
 	ctx := context.Background()
 	_, err := e.ec2("eu-west-1").DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(imageIn(app3, "eu-west-1"))})
 	e.must(err)
-	before = copyCounts(e.cloud.Stats().Actions)
+	before = maps.Clone(e.cloud.Stats().Actions)
 	out = build()
 	m := mutatingCalls(before, e.cloud.Stats().Actions)
 	if m["RunInstances"] != 0 || m["CopyImage"] != 1 || m["CreateImage"] != 0 {

@@ -38,12 +38,19 @@ func UpToDate(bp *BuildPlan, existing map[string]builder.Found) (bool, error) {
 	if err := planBuild(&scratch); err != nil {
 		return false, fmt.Errorf("plan %s: %w", bp.Name, err)
 	}
-	for _, s := range scratch.Steps {
+	return !scratch.MakesImage(), nil
+}
+
+// MakesImage reports whether the plan of bp makes an image in some region
+// (image creation or a copy); a build planned with images everywhere
+// makes none.
+func (bp *BuildPlan) MakesImage() bool {
+	for _, s := range bp.Steps {
 		if s.ImageIn != "" {
-			return false, nil
+			return true
 		}
 	}
-	return true, nil
+	return false
 }
 
 // link finds the parent of every build whose source is another build's

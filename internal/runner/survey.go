@@ -177,17 +177,8 @@ func status(bp *plan.BuildPlan) string {
 	switch {
 	case bp.Existing == nil:
 		return artifact.StatusBuilt
-	case len(bp.Steps) > 0 && hasImageStep(bp):
+	case bp.MakesImage():
 		return artifact.StatusCompleted
 	}
 	return artifact.StatusUpToDate
-}
-
-func hasImageStep(bp *plan.BuildPlan) bool {
-	for _, s := range bp.Steps {
-		if s.ImageIn != "" {
-			return true
-		}
-	}
-	return false
 }
