@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	strftime "github.com/jehiah/go-strftime"
 )
 
 // funcs returns the template functions Packer's legacy templates offer.
@@ -24,8 +25,14 @@ func funcs(data Data) template.FuncMap {
 		"replace":             func(old, new string, n int, s string) string { return strings.Replace(s, old, new, n) },
 		"replace_all":         func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
 		"split":               split,
+		"packer_version":      func() string { return PackerVersion },
+		"strftime":            func(format string) string { return strftime.Format(format, data.Now.UTC()) },
 	}
 }
+
+// PackerVersion is the Packer version imgbuild follows, rendered by
+// {{packer_version}} and given to HCL templates as packer.version.
+const PackerVersion = "1.16.0"
 
 // isotime formats now in UTC with an optional Go layout, RFC 3339 by default.
 func isotime(now time.Time, layout []string) (string, error) {

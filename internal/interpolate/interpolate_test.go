@@ -31,6 +31,8 @@ func TestRender(t *testing.T) {
 		{"timestamp spaced", "img-{{ timestamp }}", "img-1714979289"},
 		{"isotime default", "{{isotime}}", "2024-05-06T07:08:09Z"},
 		{"isotime layout", `{{isotime "2006-01-02"}}`, "2024-05-06"},
+		{"packer_version", "built by packer {{packer_version}}", "built by packer 1.16.0"},
+		{"strftime", `{{strftime "%Y%m%d-%H%M%S"}}`, "20240506-070809"},
 		{"source ami fields", "{{ .SourceAMI }} {{ .SourceAMIName }} {{.SourceAMIOwner}} {{.SourceAMIOwnerName}}", "ami-12345678 ubuntu/images/noble 099720109477 canonical"},
 		{"creation date", "{{ .SourceAMICreationDate }}", "2024-01-02T03:04:05.000Z"},
 		{"tags", "{{ .SourceAMITags.Name }}-{{ .SourceAMITags.os }}", "base-linux"},

@@ -113,8 +113,51 @@ func fileSet(dir, pattern string) (cty.Value, error) {
 	return cty.SetVal(matches), nil
 }
 
-// globMatch matches slash-separated paths; "**" spans directories.
+// globMatch matches slash-separated paths; "**" spans directories and
+// "{a,b}" matches either alternative, as in Packer's fileset.
 func globMatch(pattern, name string) bool {
+	for _, p := range expandBraces(pattern) {
+		if globMatchOne(p, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// expandBraces turns "x{a,b}y" into "xay" and "xby", recursively.
+func expandBraces(pattern string) []string {
+	open := strings.IndexByte(pattern, '{')
+	if open < 0 {
+		return []string{pattern}
+	}
+	depth, start, end := 0, open+1, -1
+	var alts []string
+	for i := open; i < len(pattern) && end < 0; i++ {
+		switch pattern[i] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				alts, end = append(alts, pattern[start:i]), i
+			}
+		case ',':
+			if depth == 1 {
+				alts, start = append(alts, pattern[start:i]), i+1
+			}
+		}
+	}
+	if end < 0 {
+		return []string{pattern}
+	}
+	var out []string
+	for _, a := range alts {
+		out = append(out, expandBraces(pattern[:open]+a+pattern[end+1:])...)
+	}
+	return out
+}
+
+func globMatchOne(pattern, name string) bool {
 	pp, np := strings.Split(pattern, "/"), strings.Split(name, "/")
 	var match func(i, j int) bool
 	match = func(i, j int) bool {

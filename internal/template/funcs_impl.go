@@ -102,13 +102,18 @@ var (
 			return cty.StringVal(string(h)), nil
 		},
 	})
-	// lengthFunc accepts strings as well as collections, as Packer's does.
+	// lengthFunc accepts strings and objects as well as collections, as
+	// Packer's does.
 	lengthFunc = function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowDynamicType: true, AllowUnknown: true}},
 		Type:   function.StaticReturnType(cty.Number),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			if args[0].Type() == cty.String {
+			switch ty := args[0].Type(); {
+			case ty == cty.String:
 				return stdlib.Strlen(args[0])
+			case ty.IsObjectType():
+				// An object (such as a { a = "b" } literal) counts its attributes.
+				return cty.NumberIntVal(int64(len(ty.AttributeTypes()))), nil
 			}
 			return stdlib.Length(args[0])
 		},
@@ -183,17 +188,6 @@ func timestampFunc(now time.Time) function.Function {
 		Type: function.StaticReturnType(cty.String),
 		Impl: func([]cty.Value, cty.Type) (cty.Value, error) {
 			return cty.StringVal(now.UTC().Format(time.RFC3339)), nil
-		},
-	})
-}
-
-// legacyISOTimeFunc formats the run's start time with a Go layout.
-func legacyISOTimeFunc(now time.Time) function.Function {
-	return function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "format", Type: cty.String}},
-		Type:   function.StaticReturnType(cty.String),
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			return cty.StringVal(now.UTC().Format(args[0].AsString())), nil
 		},
 	})
 }

@@ -1,6 +1,8 @@
 package template
 
 import (
+	"github.com/hashicorp/go-cty-funcs/cidr"
+	"github.com/hashicorp/go-cty-funcs/crypto"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	yaml "github.com/zclconf/go-cty-yaml"
@@ -10,8 +12,9 @@ import (
 
 // functions returns the functions available to template expressions: the
 // go-cty standard library set Packer exposes, plus Packer's own functions
-// for files, encodings, hashes, time and UUIDs. Functions that need the
-// network (vault, aws_secretsmanager) are not provided.
+// for files, encodings, hashes, time, networks and UUIDs. Functions that
+// reach secret stores (aws_secretsmanager, aws_secretsmanager_raw, vault,
+// consul_key) are not provided.
 func (l *loader) functions() map[string]function.Function {
 	if l.funcs != nil {
 		return l.funcs
@@ -30,7 +33,7 @@ func (l *loader) functions() map[string]function.Function {
 		"chunklist": stdlib.ChunklistFunc, "coalesce": coalesceFunc, "coalescelist": stdlib.CoalesceListFunc,
 		"compact": stdlib.CompactFunc, "concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc,
 		"distinct": stdlib.DistinctFunc, "element": stdlib.ElementFunc, "flatten": stdlib.FlattenFunc,
-		"index": stdlib.IndexFunc, "keys": stdlib.KeysFunc, "length": lengthFunc,
+		"index": indexFunc, "keys": stdlib.KeysFunc, "length": lengthFunc,
 		"lookup": stdlib.LookupFunc, "merge": stdlib.MergeFunc, "range": stdlib.RangeFunc,
 		"reverse": stdlib.ReverseListFunc, "setintersection": stdlib.SetIntersectionFunc,
 		"setproduct": stdlib.SetProductFunc, "setsubtract": stdlib.SetSubtractFunc, "setunion": stdlib.SetUnionFunc,
@@ -40,11 +43,18 @@ func (l *loader) functions() map[string]function.Function {
 		"yamldecode": yaml.YAMLDecodeFunc, "yamlencode": yaml.YAMLEncodeFunc,
 		"base64decode": base64DecodeFunc, "base64encode": base64EncodeFunc,
 		"urlencode": urlEncodeFunc, "startswith": startsWithFunc, "endswith": endsWithFunc,
-		"strcontains": strContainsFunc,
-		"md5":         hashFunc(hashMD5), "sha1": hashFunc(hashSHA1), "sha256": hashFunc(hashSHA256), "sha512": hashFunc(hashSHA512),
+		"strcontains": strContainsFunc, "base64gzip": base64GzipFunc,
+		"textencodebase64": textEncodeBase64Func, "textdecodebase64": textDecodeBase64Func,
+		"alltrue": allTrueFunc, "anytrue": anyTrueFunc,
+		"cidrhost": cidr.HostFunc, "cidrnetmask": cidr.NetmaskFunc,
+		"cidrsubnet": cidr.SubnetFunc, "cidrsubnets": cidr.SubnetsFunc,
+		"rsadecrypt": crypto.RsaDecryptFunc,
+		"md5":        hashFunc(hashMD5), "sha1": hashFunc(hashSHA1), "sha256": hashFunc(hashSHA256), "sha512": hashFunc(hashSHA512),
 		"bcrypt": bcryptFunc, "uuidv4": uuidV4Func, "uuidv5": uuidV5Func,
 		"formatdate": stdlib.FormatDateFunc, "timeadd": stdlib.TimeAddFunc,
-		"timestamp": timestampFunc(l.opts.Now), "legacy_isotime": legacyISOTimeFunc(l.opts.Now),
+		"timestamp": timestampFunc(l.opts.Now), "legacy_isotime": legacyTimeFunc(l.opts.Now, goLayout),
+		"legacy_strftime": legacyTimeFunc(l.opts.Now, strftimeLayout),
+		"rfc3339_parse":   rfc3339ParseFunc, "unix_timestamp_parse": unixTimestampParseFunc,
 		"tobool": stdlib.MakeToFunc(ctyBool), "tolist": stdlib.MakeToFunc(ctyListDyn),
 		"tomap": stdlib.MakeToFunc(ctyMapDyn), "tonumber": stdlib.MakeToFunc(ctyNumber),
 		"toset": stdlib.MakeToFunc(ctySetDyn), "tostring": stdlib.MakeToFunc(ctyString),
@@ -54,6 +64,7 @@ func (l *loader) functions() map[string]function.Function {
 	for name, fn := range fileFunctions(l.t.Dir) {
 		f[name] = fn
 	}
+	f["filebase64"] = fileBase64Func(l.t.Dir)
 	f["templatefile"] = templateFileFunc(l.t.Dir, func() map[string]function.Function { return f })
 	l.funcs = f
 	return f
