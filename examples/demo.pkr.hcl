@@ -68,13 +68,13 @@ build {
   sources = ["source.amazon-ebs.demo"]
 
   provisioner "file" {
-    source      = "demo/motd"
+    source      = "${path.root}/demo/motd"
     destination = "motd"
   }
 
   provisioner "shell" {
     environment_vars = ["GREETING=hello from imgbuild"]
-    script           = "demo/setup.sh"
+    script           = "${path.root}/demo/setup.sh"
   }
 
   provisioner "shell" {

@@ -5,14 +5,17 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/imgbuild/imgbuild/builders/amazon"
 	"github.com/imgbuild/imgbuild/internal/awsapi"
 	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
+	httpdata "github.com/imgbuild/imgbuild/internal/datasource/http"
 	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
 	"github.com/imgbuild/imgbuild/internal/template"
 )
@@ -48,6 +51,10 @@ type sessionResult struct {
 
 // Evaluate resolves ds, whose Config the loader has decoded and checked.
 func (d *dataEvaluator) Evaluate(ds *template.DataSource) (cty.Value, error) {
+	if c, ok := ds.Config.(*httpdata.Config); ok {
+		// No AWS session: the URL is requested as it is, once per run.
+		return d.evaluateHTTP(ds, c)
+	}
 	access, resolve, err := resolverFor(ds.Config)
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("%s: %w", ds.Ref(), err)
@@ -68,6 +75,24 @@ func (d *dataEvaluator) Evaluate(ds *template.DataSource) (cty.Value, error) {
 		return cty.NilVal, fmt.Errorf("%s: connect to AWS in %s: %w; check the data source's credentials (or the AWS_* environment) and region", ds.Ref(), region, err)
 	}
 	v, err := resolve(d.ctx, sess)
+	if err != nil {
+		return cty.NilVal, fmt.Errorf("%s: %w", ds.Ref(), err)
+	}
+	d.results[key] = v
+	return v, nil
+}
+
+// evaluateHTTP requests a data "http" URL once per configuration.
+func (d *dataEvaluator) evaluateHTTP(ds *template.DataSource, c *httpdata.Config) (cty.Value, error) {
+	key := cacheKey(ds.Type, c)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if v, ok := d.results[key]; ok {
+		return v, nil
+	}
+	v, err := httpdata.Evaluate(d.ctx, http.DefaultClient, c, func(msg string) {
+		hclog.FromContext(d.ctx).Warn(msg, "data", ds.Ref())
+	})
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("%s: %w", ds.Ref(), err)
 	}

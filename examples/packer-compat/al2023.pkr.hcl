@@ -108,7 +108,7 @@ build {
   sources = ["source.amazon-ebs.al2023"]
 
   provisioner "file" {
-    source      = "files/motd"
+    source      = "${path.root}/files/motd"
     destination = "/tmp/motd"
   }
 
@@ -118,7 +118,7 @@ build {
       "DEBIAN_FRONTEND=noninteractive",
     ]
     execute_command = "chmod +x {{ .Path }}; sudo -E sh -c '{{ .Vars }} {{ .Path }}'"
-    scripts         = ["scripts/update.sh", "scripts/harden.sh"]
+    scripts         = ["${path.root}/scripts/update.sh", "${path.root}/scripts/harden.sh"]
   }
 
   provisioner "shell" {

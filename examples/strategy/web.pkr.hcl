@@ -57,14 +57,14 @@ build {
   # "hybrid" neither runs on the build's instance.
   provisioner "file" {
     layer       = "app"
-    source      = "files/app.conf"
+    source      = "${path.root}/files/app.conf"
     destination = "/tmp/app.conf"
   }
 
   provisioner "shell" {
     layer            = "app"
     environment_vars = ["APP_VERSION=${var.app_version}"]
-    script           = "scripts/install-app.sh"
+    script           = "${path.root}/scripts/install-app.sh"
   }
 
   # Lists both images and, for the hybrid build, its boot payload file.

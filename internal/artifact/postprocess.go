@@ -18,7 +18,7 @@ type PostProcessor interface {
 // Env is what a post-processor works with.
 type Env struct {
 	Out     io.Writer // progress, prefixed with the build name by the caller
-	BaseDir string    // the template directory; relative paths resolve here
+	BaseDir string    // the working directory; relative paths resolve here
 	Logger  hclog.Logger
 	// Now is the run's start time.
 	Now time.Time

@@ -41,7 +41,7 @@ type Target struct {
 	BuildName   string // full build name, for PACKER_BUILD_NAME and the header
 	BuilderType string // for PACKER_BUILDER_TYPE
 	Windows     bool   // <powershell> user data instead of a shell script
-	BaseDir     string // the template directory: relative paths resolve here
+	BaseDir     string // the working directory: relative paths resolve here
 	Strategy    string // for the header comment
 }
 

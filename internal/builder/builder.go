@@ -99,7 +99,7 @@ type Env struct {
 	// Out receives streamed command output, prefixed per build by the runner.
 	Out     io.Writer
 	Logger  hclog.Logger
-	BaseDir string    // template directory
+	BaseDir string    // working directory: relative component paths resolve here
 	Now     time.Time // run start, for {{timestamp}}
 	// Secrets are masked in all output; a builder adds the secrets it makes
 	// (for example a temporary private key).

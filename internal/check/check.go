@@ -22,7 +22,7 @@ type Fields interface {
 // check needs to report a precise diagnostic and collects those diagnostics.
 type Context struct {
 	Fields  Fields
-	BaseDir string // directory of the template, for relative file paths
+	BaseDir string // working directory, for relative component file paths
 	Diags   hcl.Diagnostics
 
 	// Unknown holds the dotted paths (as hcl2spec.UnknownPaths reports
@@ -37,9 +37,23 @@ func (c *Context) IsUnknown(path ...string) bool {
 	return c.Unknown[strings.Join(path, ".")]
 }
 
-// Check records err, if not nil, as an error diagnostic at path.
+// unknownWithin reports whether the value at path, or a list, map or
+// block that holds it, is not known yet.
+func (c *Context) unknownWithin(path []string) bool {
+	for i := len(path); i > 0; i-- {
+		if c.IsUnknown(path[:i]...) {
+			return true
+		}
+	}
+	return false
+}
+
+// Check records err, if not nil, as an error diagnostic at path, unless
+// the value at path (or what holds it) is not known yet: decoding leaves
+// such a value at its zero value, which err then describes, not the
+// value the build will have.
 func (c *Context) Check(path []string, summary string, err error) {
-	if err != nil {
+	if err != nil && !c.unknownWithin(path) {
 		c.Errorf(path, summary, "%s", err)
 	}
 }

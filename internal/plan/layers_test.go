@@ -46,7 +46,7 @@ func loadPlan(t *testing.T, tpl string, sel plan.Selection) (*plan.Plan, error) 
 	if err := os.WriteFile(filepath.Join(dir, "main.pkr.hcl"), []byte(tpl), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tp, diags := template.Load(dir, template.Options{Getenv: func(string) string { return "" }})
+	tp, diags := template.Load(dir, template.Options{Getenv: func(string) string { return "" }, WorkDir: dir})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -83,7 +83,7 @@ func New(t *template.Template, sel Selection) (*Plan, error) {
 			if err := planBuild(bp); err != nil {
 				return nil, fmt.Errorf("plan %s: %w", bp.Name, err)
 			}
-			if err := compilePayload(bp, t.Dir); err != nil {
+			if err := compilePayload(bp, t.WorkDir); err != nil {
 				return nil, fmt.Errorf("plan %s: %w", bp.Name, err)
 			}
 			p.Builds = append(p.Builds, bp)

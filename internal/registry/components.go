@@ -6,6 +6,7 @@ import (
 	"github.com/imgbuild/imgbuild/builders/amazon/instance"
 	"github.com/imgbuild/imgbuild/hcl2spec"
 	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
+	httpdata "github.com/imgbuild/imgbuild/internal/datasource/http"
 	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
 	"github.com/imgbuild/imgbuild/postprocessors/launchtemplate"
 	"github.com/imgbuild/imgbuild/postprocessors/manifest"
@@ -44,4 +45,5 @@ var components = []Component{
 
 	{Kind: DataSource, Type: "amazon-ami", Spec: hcl2spec.AmazonAMI, New: func() Config { return new(amazonami.Config) }, Output: amazonami.OutputType},
 	{Kind: DataSource, Type: "amazon-parameterstore", Spec: hcl2spec.AmazonParameterStore, New: func() Config { return new(parameterstore.Config) }, Output: parameterstore.OutputType},
+	{Kind: DataSource, Type: "http", Spec: hcl2spec.HTTP, New: func() Config { return new(httpdata.Config) }, Output: httpdata.OutputType},
 }

@@ -16,7 +16,7 @@ func bootPayloadFile(bp *plan.BuildPlan) string { return bp.Name + ".user-data" 
 
 // writeBootPayload writes the build's boot payload, when its strategy
 // deferred any provisioner, to dir/<full build name>.user-data (the runner
-// passes the template directory, where relative paths such as the
+// passes the working directory, where relative paths such as the
 // manifest's resolve; mode
 // 0644: user data is readable by anyone on the instance anyway) and
 // records it on a, as an absolute path: in Files and as BootPayload.

@@ -31,13 +31,13 @@ func (r *run) addBuilds(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("start build %s: %w", bp.Name, err)
 		}
-		r.builds[bp.Name] = &buildRun{plan: bp, build: b, env: env, chains: map[int]*artifact.Artifact{}, payloadDir: r.opts.Template.Dir}
+		r.builds[bp.Name] = &buildRun{plan: bp, build: b, env: env, chains: map[int]*artifact.Artifact{}, payloadDir: r.opts.Template.WorkDir}
 	}
 	started := make(map[string]builder.Build, len(r.builds))
 	for name, br := range r.builds {
 		started[name] = br.build
 	}
-	surveys, err := survey(ctx, r.opts.Plan, started, r.opts.Template.Dir, r.opts.UI.Masker().Mask, r.opts.Force, r.lock)
+	surveys, err := survey(ctx, r.opts.Plan, started, r.opts.Template.WorkDir, r.opts.UI.Masker().Mask, r.opts.Force, r.lock)
 	if err != nil {
 		return fmt.Errorf("survey the builds: %w", err)
 	}
@@ -110,7 +110,7 @@ func (r *run) buildEnv(bp *plan.BuildPlan) *builder.Env {
 		Say:       func(format string, args ...any) { r.opts.UI.Sayf(name, format, args...) },
 		Out:       r.opts.UI.LineWriter(name),
 		Logger:    r.opts.Logger.Named(name),
-		BaseDir:   r.opts.Template.Dir,
+		BaseDir:   r.opts.Template.WorkDir,
 		Now:       r.opts.Template.Now,
 		AddSecret: func(s string) { r.opts.UI.Masker().Add(s) },
 		Progress: func(task string, pct int) {

@@ -31,6 +31,12 @@ func (r *run) onEvent(ev dag.Event) {
 		if ev.Status == dag.Failed && ev.Err != nil {
 			u.Sayf(ev.Group, "failed: %v", ev.Err)
 		}
+		if ev.Status == dag.Failed && r.abort != nil {
+			r.abortOnce.Do(func() {
+				u.Sayf(ev.Group, "-on-error=abort: stopping the run and leaving what it created in place")
+				close(r.abort)
+			})
+		}
 	case dag.CleanupStarted:
 		if step.Cleanup != "" && (!step.CleanupOnFailure || br.hasFailed()) {
 			u.Sayf(ev.Group, "cleanup: %s", step.Cleanup)

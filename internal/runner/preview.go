@@ -70,7 +70,7 @@ func PreviewRun(ctx context.Context, opts Options) ([]*Preview, error) {
 	previewID := "preview-" + uuid.NewString()
 	for _, bp := range opts.Plan.Builds {
 		name := bp.Name
-		env := &builder.Env{RunID: previewID, BuildName: name, Logger: opts.Logger.Named(name), BaseDir: opts.Template.Dir,
+		env := &builder.Env{RunID: previewID, BuildName: name, Logger: opts.Logger.Named(name), BaseDir: opts.Template.WorkDir,
 			Now: opts.Template.Now, AddSecret: func(s string) { opts.UI.Masker().Add(s) }}
 		b, err := newBuild(ctx, env, bp)
 		if err != nil {
@@ -78,7 +78,7 @@ func PreviewRun(ctx context.Context, opts Options) ([]*Preview, error) {
 		}
 		builds[name], envs[name] = b, env
 	}
-	surveys, err := survey(ctx, opts.Plan, builds, opts.Template.Dir, opts.UI.Masker().Mask, opts.Force, nil)
+	surveys, err := survey(ctx, opts.Plan, builds, opts.Template.WorkDir, opts.UI.Masker().Mask, opts.Force, nil)
 	if err != nil {
 		return nil, fmt.Errorf("survey the builds: %w", err)
 	}
@@ -100,7 +100,7 @@ func PreviewRun(ctx context.Context, opts Options) ([]*Preview, error) {
 			if !ok {
 				continue
 			}
-			lines, err := planner.PlanPostProcess(ctx, &artifact.Env{BaseDir: opts.Template.Dir, Logger: opts.Logger.Named(bp.Name),
+			lines, err := planner.PlanPostProcess(ctx, &artifact.Env{BaseDir: opts.Template.WorkDir, Logger: opts.Logger.Named(bp.Name),
 				Now: opts.Template.Now}, a)
 			if err != nil {
 				return nil, fmt.Errorf("%s: plan post-processor %s%s: %w", bp.Name, pp.Type, named(pp.Name), err)

@@ -32,6 +32,11 @@ type Options struct {
 	Force bool
 	// Abandon, when closed, abandons cleanup (a second Ctrl-C).
 	Abandon <-chan struct{}
+	// OnError is Packer's -on-error: OnErrorCleanup (also "") cleans up
+	// after a failure; OnErrorAbort stops the run at the first failed step
+	// and leaves what it created in place, journaled for
+	// `imgbuild cleanup --run`.
+	OnError string
 	// CleanupTimeout bounds each node's cleanup.
 	CleanupTimeout time.Duration
 	UI             *ui.UI
@@ -94,6 +99,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	opts.UI.Say("==> Run %s started (journal %s)", jw.RunID(), jw.Path())
 	r := &run{opts: opts, journal: jw, graph: dag.New(), builds: map[string]*buildRun{},
 		progress: opts.UI.NewProgress(ui.IsTerminal(opts.UI.Out()))}
+	if opts.OnError == OnErrorAbort {
+		r.abort = make(chan struct{})
+		r.opts.Abandon = eitherClosed(opts.Abandon, r.abort)
+		// After the walk, closing it ends eitherClosed's goroutine.
+		defer r.abortOnce.Do(func() { close(r.abort) })
+	}
 	defer r.progress.Close()
 	defer r.releaseLeases(ctx)
 	if err := r.addBuilds(ctx); err != nil {
@@ -142,6 +153,11 @@ type run struct {
 
 	mu       sync.Mutex
 	releases []func(context.Context) error // of the leases the run holds
+
+	// abort, with -on-error=abort, is closed (once) by the first failed
+	// step, which abandons the walk and its cleanups.
+	abort     chan struct{}
+	abortOnce sync.Once
 }
 
 // releaseLeases releases every lease the run took, with a context that
@@ -171,7 +187,7 @@ type buildRun struct {
 	failed bool // a node of this build did not succeed
 
 	// artifact: the build's artifact with its boot payload written (in
-	// payloadDir, the template's directory), once
+	// payloadDir, the working directory), once
 	payloadDir string
 	once       sync.Once
 	art        *artifact.Artifact
@@ -179,7 +195,7 @@ type buildRun struct {
 }
 
 // artifact returns the build's artifact after writing its boot payload
-// beside the template (once: post-processor chains ask at the same time).
+// in the working directory (once: post-processor chains ask at the same time).
 func (br *buildRun) artifact() (*artifact.Artifact, error) {
 	br.once.Do(func() {
 		br.art = br.build.Artifact()
@@ -209,5 +225,24 @@ func (r *run) walk(ctx context.Context) *Result {
 		}
 		out.Builds = append(out.Builds, b)
 	}
+	return out
+}
+
+// The values of Options.OnError.
+const (
+	OnErrorCleanup = "cleanup"
+	OnErrorAbort   = "abort"
+)
+
+// eitherClosed returns a channel closed when a or b is (a may be nil).
+func eitherClosed(a, b <-chan struct{}) <-chan struct{} {
+	out := make(chan struct{})
+	go func() {
+		select {
+		case <-a:
+		case <-b:
+		}
+		close(out)
+	}()
 	return out
 }

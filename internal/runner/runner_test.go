@@ -28,7 +28,7 @@ func TestRunShowsRunIDFirst(t *testing.T) {
 	dir := t.TempDir()
 	p := &plan.Plan{Builds: []*plan.BuildPlan{{Name: "web", Use: &template.SourceUse{Config: unknownConfig{}, Source: &template.Source{Type: "unknown"}}}}}
 	_, err := Run(context.Background(), Options{
-		Template: &template.Template{Path: "x.pkr.hcl", Dir: dir}, Plan: p, StateDir: dir,
+		Template: &template.Template{Path: "x.pkr.hcl", Dir: dir, WorkDir: dir}, Plan: p, StateDir: dir,
 		UI: ui.New(out, out), Logger: hclog.NewNullLogger(),
 	})
 	if err == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/imgbuild/imgbuild/internal/artifact"
+	"github.com/imgbuild/imgbuild/internal/journal"
 	"github.com/imgbuild/imgbuild/internal/ui"
 )
 
@@ -22,12 +23,14 @@ func WriteSummary(u *ui.UI, res *Result) {
 	for _, b := range res.Builds {
 		writeBuild(u, b)
 		if b.Artifact != nil {
-			u.Event(b.Name, "artifact", b.Artifact.BuilderType, "id", b.Artifact.ID())
+			u.Event(b.Name, "artifact-count", "1")
+			u.ArtifactEvents(b.Name, 0, packerBuilderID(b.Artifact.BuilderType), b.Artifact.ID(), artifactString(b.Artifact))
 		}
 	}
 	if res.CleanupAbandoned || anyLeftover(res) {
 		u.Say("")
 		u.Say("Some resources may be left behind. Remove them with:")
+		writeLeftovers(u, res.Journal)
 		u.Say("    imgbuild cleanup --run %s", res.RunID)
 	}
 }
@@ -90,4 +93,48 @@ func (r *Result) String() string {
 		}
 	}
 	return fmt.Sprintf("run %s: %d of %d builds succeeded", r.RunID, ok, len(r.Builds))
+}
+
+// packerBuilderID is the builder ID Packer's amazon builders give their
+// artifacts, for machine-readable output and scripts that test it.
+func packerBuilderID(builderType string) string {
+	switch builderType {
+	case "amazon-ebs":
+		return "mitchellh.amazonebs"
+	case "amazon-instance":
+		return "mitchellh.amazon.instance"
+	case "amazon-ebssurrogate":
+		return "mitchellh.amazon.ebssurrogate"
+	}
+	return builderType
+}
+
+// artifactString is Packer's amazon artifact description: "AMIs were
+// created:" and one "region: ami" line per image.
+func artifactString(a *artifact.Artifact) string {
+	var sb strings.Builder
+	sb.WriteString("AMIs were created:\n")
+	for _, im := range a.Images {
+		fmt.Fprintf(&sb, "%s: %s\n", im.Region, im.ImageID)
+	}
+	return sb.String()
+}
+
+// writeLeftovers lists what the run's journal says may remain (after
+// -on-error=abort, a second interrupt or a failed cleanup).
+func writeLeftovers(u *ui.UI, path string) {
+	if path == "" {
+		return
+	}
+	run, err := journal.Read(path)
+	if err != nil {
+		return
+	}
+	for _, r := range run.Leftovers() {
+		what := r.ID
+		if what == "" {
+			what = r.Name
+		}
+		u.Say("    (%s: %s %s, build %s)", r.Region, r.Type, what, r.Build)
+	}
 }

@@ -60,7 +60,7 @@ build {
 // fingerprint.
 func fingerprints(t *testing.T, dir string, now time.Time, vars ...string) map[string]string {
 	t.Helper()
-	tp, diags := template.Load(dir, template.Options{Now: now, Vars: vars, Getenv: func(string) string { return "" }})
+	tp, diags := template.Load(dir, template.Options{Now: now, Vars: vars, Getenv: func(string) string { return "" }, WorkDir: dir})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -18,7 +18,37 @@ var buildSchema = &hcl.BodySchema{
 		{Type: "error-cleanup-provisioner", LabelNames: []string{"type"}},
 		{Type: "post-processor", LabelNames: []string{"type"}},
 		{Type: "post-processors"},
+		{Type: "hcp_packer_registry"},
 	},
+}
+
+// hcpRegistrySchema is the body of Packer's hcp_packer_registry block,
+// checked so a misspelt attribute is still reported.
+var hcpRegistrySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "bucket_name"}, {Name: "description"}, {Name: "labels"},
+	{Name: "bucket_labels"}, {Name: "build_labels"}, {Name: "channels"},
+}}
+
+// decodeHCPRegistry accepts hcp_packer_registry blocks with a warning:
+// imgbuild publishes no metadata to HCP Packer, and the build goes on.
+func (l *loader) decodeHCPRegistry(blocks hcl.Blocks) {
+	seen := false
+	for _, blk := range blocks {
+		if blk.Type != "hcp_packer_registry" {
+			continue
+		}
+		_, diags := blk.Body.Content(hcpRegistrySchema)
+		l.diags = append(l.diags, diags...)
+		if seen {
+			l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate hcp_packer_registry block",
+				Detail: "A build has at most one hcp_packer_registry block.", Subject: blk.DefRange.Ptr()})
+			continue
+		}
+		seen = true
+		l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "HCP Packer registry not supported",
+			Detail:  "imgbuild publishes no metadata to HCP Packer: this hcp_packer_registry block is ignored and the build goes on without it.",
+			Subject: blk.DefRange.Ptr()})
+	}
 }
 
 // decodeBuilds decodes every build block, its source uses, provisioners
@@ -67,6 +97,7 @@ func (l *loader) decodeBuild(blk *hcl.Block) *Build {
 		}
 	}
 	b.Strategy = l.decodeStrategy(content)
+	l.decodeHCPRegistry(content.Blocks)
 	if a, ok := content.Attributes["sources"]; ok {
 		l.decodeSourceList(b, a)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/dynblock"
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -24,7 +25,10 @@ func (l *loader) decodeComponent(comp registry.Component, body hcl.Body, ctx *hc
 // decodeComponentWith is decodeComponent with attribute overrides applied
 // to the decoded object before conversion (provisioner `override`).
 func (l *loader) decodeComponentWith(comp registry.Component, body hcl.Body, ctx *hcl.EvalContext, override map[string]cty.Value) registry.Config {
-	val, diags := hcldec.Decode(body, comp.Spec, ctx)
+	// dynamic "x" { for_each = ... } blocks expand into x blocks, as in
+	// Packer, in every component body (sources, provisioners,
+	// post-processors, data sources).
+	val, diags := hcldec.Decode(dynblock.Expand(body, ctx), comp.Spec, ctx)
 	l.diags = append(l.diags, l.maskDiags(diags)...)
 	if val.IsNull() || !val.Type().IsObjectType() {
 		return nil
@@ -44,7 +48,7 @@ func (l *loader) decodeComponentWith(comp registry.Component, body hcl.Body, ctx
 	// Attributes tagged sensitive (secret_key, ssh_password, ...) are
 	// masked wherever their values appear, as sensitive variables are.
 	l.t.Secrets = append(l.t.Secrets, registry.SensitiveValues(cfg)...)
-	cc := &check.Context{Fields: fields, BaseDir: l.t.Dir, Unknown: map[string]bool{}}
+	cc := &check.Context{Fields: fields, BaseDir: l.t.WorkDir, Unknown: map[string]bool{}}
 	for _, p := range hcl2spec.UnknownPaths(val) {
 		cc.Unknown[p] = true
 	}

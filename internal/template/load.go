@@ -26,6 +26,11 @@ type Options struct {
 	// but not contacted and their outputs take placeholder values.
 	Evaluator DataEvaluator
 	Now       time.Time
+	// WorkDir is the directory component paths (provisioner scripts and
+	// sources, user_data_file, ...) resolve against, as Packer resolves them
+	// against its working directory; path.cwd names it. Empty: the
+	// process's working directory.
+	WorkDir string
 }
 
 // File suffixes the loader recognises.
@@ -81,7 +86,11 @@ func Load(path string, opts Options) (*Template, hcl.Diagnostics) {
 		return l.t, l.diags
 	}
 	l.t.Dir = dirOf(path)
-	l.path = cty.ObjectVal(map[string]cty.Value{"root": cty.StringVal(absDir(l.t.Dir)), "cwd": cty.StringVal(cwd())})
+	l.t.WorkDir = absDir(opts.WorkDir)
+	if opts.WorkDir == "" {
+		l.t.WorkDir = cwd()
+	}
+	l.path = cty.ObjectVal(map[string]cty.Value{"root": cty.StringVal(absDir(l.t.Dir)), "cwd": cty.StringVal(l.t.WorkDir)})
 	l.parseFiles(files)
 	varFiles := l.parseVarFiles(append(autoVars, opts.VarFiles...))
 	if l.diags.HasErrors() || opts.SyntaxOnly {

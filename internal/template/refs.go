@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/dynblock"
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -33,7 +34,9 @@ func bodyVariables(body hcl.Body, spec hcldec.Spec) []hcl.Traversal {
 	if spec == nil {
 		return nil
 	}
-	return hcldec.Variables(body, spec)
+	// dynamic blocks' for_each and content are walked too; references to
+	// their iterators are not listed.
+	return dynblock.VariablesHCLDec(body, spec)
 }
 
 // refContext says which extra root names are valid where references are
@@ -134,20 +137,19 @@ func (l *loader) evalContext() *hcl.EvalContext {
 			"local":  cty.ObjectVal(locals),
 			"data":   cty.ObjectVal(dataObj),
 			"path":   l.path,
-			"packer": cty.ObjectVal(map[string]cty.Value{"version": cty.StringVal(Version)}),
+			"packer": l.packerObject(),
 		},
 		Functions: l.functions(),
 	}
 }
 
-// Version is reported to templates as packer.version.
-var Version = "1.16.0"
-
 // placeholder returns the stand-in output of a data source that was not
 // contacted: strings look like what the real source returns, so checks of
 // values that come from it (such as the ami- ID format) still pass.
 func placeholder(typ string, ty cty.Type) cty.Value {
-	if !ty.IsObjectType() {
+	// data "http" is checked offline: what the URL answers is not known
+	// until the build, and no stand-in resembles it.
+	if typ == "http" || !ty.IsObjectType() {
 		return cty.UnknownVal(ty)
 	}
 	attrs := map[string]cty.Value{}

@@ -12,7 +12,8 @@ import (
 // Template is a loaded, decoded and checked template.
 type Template struct {
 	Path      string               // the file or directory loaded
-	Dir       string               // directory of the template files
+	Dir       string               // directory of the template files: file functions and path.root resolve here
+	WorkDir   string               // working directory at load time: component paths (scripts, sources, user_data_file, ...) resolve here, as in Packer
 	Files     map[string]*hcl.File // parsed files, for rendering diagnostics
 	Variables map[string]*Variable
 	Locals    map[string]*Local

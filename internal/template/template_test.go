@@ -63,6 +63,7 @@ func loadCase(t *testing.T, ar *txtar.Archive) (string, *template.Template, hcl.
 		return out
 	}
 	opts.Now = time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
+	opts.WorkDir = dir
 	tpl, diags := template.Load(dir, opts)
 	return dir, tpl, diags
 }

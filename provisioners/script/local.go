@@ -45,12 +45,33 @@ func (s *Source) Load(baseDir string, inlineBody []byte, inlineBase string) ([]L
 func RemotePath(remotePath, pattern string, sc Local) string {
 	switch {
 	case remotePath == "":
-		return fmt.Sprintf(pattern, RandomHex(4))
+		return fmt.Sprintf(pattern, RandomUUID())
 	case strings.HasSuffix(remotePath, "/") || strings.HasSuffix(remotePath, `\`):
 		return remotePath + sc.Base
 	default:
 		return remotePath
 	}
+}
+
+// RandomUUID returns a random (version 4) UUID, for file names: Packer's
+// powershell provisioner names its default remote script
+// script-<uuid>.ps1.
+func RandomUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail (Go 1.24)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// RandomInt returns a random non-negative number below 1e9, for file
+// names in Packer's script_<n>.sh form. (Packer draws n below 9999; the
+// wider range keeps two provisioners of one build from meeting.)
+func RandomInt() uint32 {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return (uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])) % 1_000_000_000
 }
 
 // RandomHex returns n random bytes in hexadecimal, for file names.

@@ -25,7 +25,7 @@ const waitDelay = 5 * time.Second
 // RunEnv is what a local run needs besides the configuration.
 type RunEnv struct {
 	Out         io.Writer // receives progress and the commands' output
-	BaseDir     string    // template directory: scripts resolve and run here
+	BaseDir     string    // working directory: scripts resolve and run here
 	BuildName   string    // PACKER_BUILD_NAME
 	BuilderType string    // PACKER_BUILDER_TYPE
 	// Extra are more variables for the scripts (a post-processor's

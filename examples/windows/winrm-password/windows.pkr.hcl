@@ -26,7 +26,7 @@ source "amazon-ebs" "firstrun-windows" {
     most_recent = true
     owners      = ["amazon"]
   }
-  user_data_file = "./bootstrap_win.txt"
+  user_data_file = "${path.root}/bootstrap_win.txt"
   winrm_password = "SuperS3cr3t!!!!"
   winrm_username = "Administrator"
 }
@@ -49,6 +49,6 @@ build {
 
   provisioner "powershell" {
     environment_vars = ["VAR1=A$Dollar", "VAR2=A`Backtick", "VAR3=A'SingleQuote", "VAR4=A\"DoubleQuote"]
-    script           = "./sample_script.ps1"
+    script           = "${path.root}/sample_script.ps1"
   }
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/imgbuild/imgbuild/builders/amazon/ebssurrogate"
 	"github.com/imgbuild/imgbuild/builders/amazon/instance"
 	"github.com/imgbuild/imgbuild/internal/datasource/amazonami"
+	httpdata "github.com/imgbuild/imgbuild/internal/datasource/http"
 	"github.com/imgbuild/imgbuild/internal/datasource/parameterstore"
 	"github.com/imgbuild/imgbuild/postprocessors/launchtemplate"
 	"github.com/imgbuild/imgbuild/postprocessors/manifest"
@@ -41,5 +42,6 @@ func Targets() []Target {
 		{"Retention", "retention.hcl2spec.go", `post-processor "retention"`, retention.Config{}},
 		{"AmazonAMI", "amazon_ami.hcl2spec.go", `data "amazon-ami"`, amazonami.Config{}},
 		{"AmazonParameterStore", "amazon_parameterstore.hcl2spec.go", `data "amazon-parameterstore"`, parameterstore.Config{}},
+		{"HTTP", "http.hcl2spec.go", `data "http"`, httpdata.Config{}},
 	}
 }
