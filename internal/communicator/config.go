@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/imgbuild/imgbuild/internal/check"
+	sshcomm "github.com/imgbuild/imgbuild/internal/communicator/ssh"
 )
 
 // Communicator types accepted by the communicator attribute.
@@ -65,6 +66,33 @@ type SSHConfig struct {
 	// SSHKeepAliveInterval is the interval between keep-alive messages,
 	// e.g. "5s" (default); "0s" disables them.
 	SSHKeepAliveInterval string `hcl:"ssh_keep_alive_interval"`
+	// SSHCiphers replaces the default ciphers offered for the instance's
+	// connection; each must be one x/crypto/ssh implements.
+	SSHCiphers []string `hcl:"ssh_ciphers"`
+	// SSHKEXAlgos replaces the default key exchange algorithms offered
+	// for the instance's connection.
+	SSHKEXAlgos []string `hcl:"ssh_key_exchange_algorithms"`
+	// SSHReadWriteTimeout drops the connection when a read or write on it
+	// waits this long, e.g. "5m". Default: disabled.
+	SSHReadWriteTimeout string `hcl:"ssh_read_write_timeout"`
+	// SSHDisableAgentForwarding stops forwarding the local SSH agent
+	// ($SSH_AUTH_SOCK) to commands. Default: false (forwarded when set).
+	SSHDisableAgentForwarding bool `hcl:"ssh_disable_agent_forwarding"`
+	// SSHLocalTunnels are "port:host:hostport" forwards listening on
+	// localhost here to host:hostport as seen from the instance (ssh -L).
+	SSHLocalTunnels []string `hcl:"ssh_local_tunnels"`
+	// SSHRemoteTunnels are "port:host:hostport" forwards listening on
+	// localhost on the instance to host:hostport as seen from here (ssh -R).
+	SSHRemoteTunnels []string `hcl:"ssh_remote_tunnels"`
+
+	// SSHProxyHost is a SOCKS5 proxy to connect through.
+	SSHProxyHost string `hcl:"ssh_proxy_host"`
+	// SSHProxyPort is the proxy's port. Default: 1080.
+	SSHProxyPort int `hcl:"ssh_proxy_port"`
+	// SSHProxyUsername authenticates to the proxy.
+	SSHProxyUsername string `hcl:"ssh_proxy_username"`
+	// SSHProxyPassword authenticates to the proxy. Sensitive.
+	SSHProxyPassword string `hcl:"ssh_proxy_password" sensitive:"true"`
 
 	// SSHBastionHost is a bastion (jump) host to connect through.
 	SSHBastionHost string `hcl:"ssh_bastion_host"`
@@ -81,6 +109,12 @@ type SSHConfig struct {
 	// agent. One of ssh_bastion_password, ssh_bastion_private_key_file or
 	// ssh_bastion_agent_auth is required with ssh_bastion_host.
 	SSHBastionAgentAuth bool `hcl:"ssh_bastion_agent_auth"`
+	// SSHBastionInteractive answers the bastion's keyboard-interactive
+	// challenges (e.g. a one-time code) from the terminal. Default: false.
+	SSHBastionInteractive bool `hcl:"ssh_bastion_interactive"`
+	// SSHBastionCertificateFile is a signed certificate for
+	// ssh_bastion_private_key_file; it must exist.
+	SSHBastionCertificateFile string `hcl:"ssh_bastion_certificate_file"`
 
 	// TemporaryKeyPairName names the temporary EC2 key pair. Default: a
 	// generated name ("imgbuild_<id>").
@@ -149,6 +183,9 @@ func (c *Config) setDefaults() {
 	setString(&c.SSHFileTransferMethod, "scp")
 	setString(&c.SSHKeepAliveInterval, "5s")
 	setInt(&c.SSHBastionPort, 22)
+	if c.SSHProxyHost != "" {
+		setInt(&c.SSHProxyPort, 1080)
+	}
 	if c.Type == WinRM {
 		// Windows encrypts the Administrator password with the key
 		// pair's public key, and only with an RSA one.
@@ -182,6 +219,41 @@ func (s *SSHConfig) prepare(ctx *check.Context) {
 	ctx.File(check.Path("ssh_private_key_file"), s.SSHPrivateKeyFile)
 	ctx.File(check.Path("ssh_certificate_file"), s.SSHCertificateFile)
 	ctx.File(check.Path("ssh_bastion_private_key_file"), s.SSHBastionPrivateKeyFile)
+	ctx.File(check.Path("ssh_bastion_certificate_file"), s.SSHBastionCertificateFile)
+	if s.SSHBastionCertificateFile != "" && s.SSHBastionPrivateKeyFile == "" && !ctx.IsUnknown("ssh_bastion_private_key_file") {
+		ctx.Errorf(check.Path("ssh_bastion_certificate_file"), "Missing ssh_bastion_private_key_file",
+			"ssh_bastion_certificate_file certifies a key: it needs ssh_bastion_private_key_file.")
+	}
+	ctx.DurationAttr(check.Path("ssh_read_write_timeout"), s.SSHReadWriteTimeout)
+	for _, name := range s.SSHCiphers {
+		if err := sshcomm.CheckAlgorithms([]string{name}, nil); err != nil {
+			ctx.Errorf(check.Path("ssh_ciphers"), "Invalid value for ssh_ciphers", "%s", err)
+		}
+	}
+	for _, name := range s.SSHKEXAlgos {
+		if err := sshcomm.CheckAlgorithms(nil, []string{name}); err != nil {
+			ctx.Errorf(check.Path("ssh_key_exchange_algorithms"), "Invalid value for ssh_key_exchange_algorithms", "%s", err)
+		}
+	}
+	for _, t := range s.SSHLocalTunnels {
+		_, err := sshcomm.ParseTunnel(t)
+		ctx.Check(check.Path("ssh_local_tunnels"), "Invalid value for ssh_local_tunnels", err)
+	}
+	for _, t := range s.SSHRemoteTunnels {
+		_, err := sshcomm.ParseTunnel(t)
+		ctx.Check(check.Path("ssh_remote_tunnels"), "Invalid value for ssh_remote_tunnels", err)
+	}
+	if s.SSHProxyHost != "" {
+		port(ctx, "ssh_proxy_port", s.SSHProxyPort)
+		if s.SSHBastionHost != "" {
+			ctx.Errorf(check.Path("ssh_proxy_host"), "Conflicting ssh_proxy_host and ssh_bastion_host",
+				"Set either ssh_bastion_host or ssh_proxy_host, not both.")
+		}
+	}
+	if s.SSHProxyPassword != "" && s.SSHProxyUsername == "" && !ctx.IsUnknown("ssh_proxy_username") {
+		ctx.Errorf(check.Path("ssh_proxy_password"), "Missing ssh_proxy_username",
+			"ssh_proxy_password authenticates ssh_proxy_username: set ssh_proxy_username too.")
+	}
 	if s.SSHKeyPairName != "" && s.SSHPrivateKeyFile == "" && !s.SSHAgentAuth && !ctx.IsUnknown("ssh_private_key_file") {
 		ctx.Errorf(check.Path("ssh_keypair_name"), "Missing private key for ssh_keypair_name",
 			"ssh_keypair_name %q needs ssh_private_key_file or ssh_agent_auth = true, because imgbuild cannot read the key pair's private key from EC2.", s.SSHKeyPairName)

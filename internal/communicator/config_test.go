@@ -29,6 +29,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"temporary_key_pair_type", c.TemporaryKeyPairType, "ed25519"},
 		{"temporary_key_pair_bits", c.TemporaryKeyPairBits, 0},
 		{"ssh_file_transfer_method", c.SSHFileTransferMethod, "scp"},
+		{"ssh_proxy_port without a proxy", c.SSHProxyPort, 0},
 		{"winrm_port", c.WinRMPort, 5985},
 		{"winrm_timeout", c.WinRMTimeout, "30m"},
 	}
@@ -84,6 +85,38 @@ func TestConfigErrors(t *testing.T) {
 		{"keypair without key", func(c *Config) { c.SSHKeyPairName = "kp" }, "", "Missing private key"},
 		{"keypair with agent", func(c *Config) { c.SSHKeyPairName = "kp"; c.SSHAgentAuth = true }, "", ""},
 		{"bastion without creds", func(c *Config) { c.SSHBastionHost = "b" }, "", "Missing bastion credentials"},
+		{"ciphers", func(c *Config) { c.SSHCiphers = []string{"aes128-ctr", "aes128-cbc"} }, "", ""},
+		{"unknown cipher", func(c *Config) { c.SSHCiphers = []string{"aes128-ctr", "blowfish"} }, "", "Invalid value for ssh_ciphers"},
+		{"kex", func(c *Config) {
+			c.SSHKEXAlgos = []string{"curve25519-sha256@libssh.org", "diffie-hellman-group1-sha1"}
+		}, "", ""},
+		{"unknown kex", func(c *Config) { c.SSHKEXAlgos = []string{"dh-group-99"} }, "", "Invalid value for ssh_key_exchange_algorithms"},
+		{"tunnels", func(c *Config) {
+			c.SSHLocalTunnels = []string{"8080:localhost:3000"}
+			c.SSHRemoteTunnels = []string{"9090:10.0.0.1:80"}
+		}, "", ""},
+		{"bad local tunnel", func(c *Config) { c.SSHLocalTunnels = []string{"8080:localhost"} }, "", "Invalid value for ssh_local_tunnels"},
+		{"bad remote tunnel", func(c *Config) { c.SSHRemoteTunnels = []string{"x:localhost:80"} }, "", "Invalid value for ssh_remote_tunnels"},
+		{"bad read write timeout", func(c *Config) { c.SSHReadWriteTimeout = "5" }, "", "Invalid duration for ssh_read_write_timeout"},
+		{"proxy", func(c *Config) { c.SSHProxyHost = "p"; c.SSHProxyUsername = "u"; c.SSHProxyPassword = "pw" }, "", ""},
+		{"proxy and bastion", func(c *Config) { c.SSHProxyHost = "p"; c.SSHBastionHost = "b"; c.SSHBastionPassword = "x" }, "", "Conflicting ssh_proxy_host"},
+		{"proxy password without user", func(c *Config) { c.SSHProxyHost = "p"; c.SSHProxyPassword = "pw" }, "", "Missing ssh_proxy_username"},
+		{"bad proxy port", func(c *Config) { c.SSHProxyHost = "p"; c.SSHProxyPort = -1 }, "", "Invalid value for ssh_proxy_port"},
+		{"bastion cert without key", func(c *Config) {
+			c.SSHBastionHost = "b"
+			c.SSHBastionPassword = "x"
+			c.SSHBastionCertificateFile = "id"
+		}, "", "Missing ssh_bastion_private_key_file"},
+		{"missing bastion cert", func(c *Config) {
+			c.SSHBastionHost = "b"
+			c.SSHBastionPrivateKeyFile = "id"
+			c.SSHBastionCertificateFile = "nope"
+		}, "", "File not found for ssh_bastion_certificate_file"},
+		{"bastion cert", func(c *Config) {
+			c.SSHBastionHost = "b"
+			c.SSHBastionPrivateKeyFile = "id"
+			c.SSHBastionCertificateFile = "id"
+		}, "", ""},
 		{"winrm without user", func(c *Config) { c.Type = WinRM }, "", "Missing required argument"},
 		{"bad winrm timeout", func(c *Config) { c.Type = WinRM; c.WinRMUsername = "a"; c.WinRMTimeout = "x" }, "", "winrm_timeout"},
 	}
@@ -103,5 +136,25 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("diagnostics = %v, want one containing %q", ctx.Diags, tt.want)
 			}
 		})
+	}
+}
+
+func TestConfigProxyPortDefault(t *testing.T) {
+	c := Config{SSHConfig: SSHConfig{SSHUsername: "u", SSHProxyHost: "proxy.example"}}
+	ctx := &check.Context{}
+	c.Prepare(ctx)
+	if ctx.HasErrors() || c.SSHProxyPort != 1080 {
+		t.Errorf("ssh_proxy_port = %d, diags %v; want 1080 (Packer's default)", c.SSHProxyPort, ctx.Diags)
+	}
+}
+
+// TestConfigUnknownCipherNamesAllowed: the error lists what is accepted.
+func TestConfigUnknownCipherNamesAllowed(t *testing.T) {
+	c := Config{SSHConfig: SSHConfig{SSHUsername: "u", SSHCiphers: []string{"blowfish"}}}
+	ctx := &check.Context{}
+	c.Prepare(ctx)
+	if len(ctx.Diags) != 1 || !strings.Contains(ctx.Diags[0].Detail, `unknown cipher "blowfish"; supported: `) ||
+		!strings.Contains(ctx.Diags[0].Detail, "aes128-ctr") {
+		t.Errorf("diagnostics = %v, want one naming blowfish and the supported ciphers", ctx.Diags)
 	}
 }

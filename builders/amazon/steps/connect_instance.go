@@ -100,8 +100,13 @@ func (n *connectInstance) options() (ssh.Options, error) {
 		Host: host, Port: cfg.SSHPort, User: cfg.SSHUsername, Password: cfg.SSHPassword, UseAgent: cfg.SSHAgentAuth,
 		Timeout: timeout, HandshakeAttempts: cfg.SSHHandshakeAttempts, KeepAliveInterval: keepAlive,
 		PTY: cfg.SSHPty, FileTransfer: cfg.SSHFileTransferMethod, Logger: b.env.Logger,
+		Ciphers: cfg.SSHCiphers, KeyExchanges: cfg.SSHKEXAlgos, ForwardAgent: !cfg.SSHDisableAgentForwarding,
+		ReadWriteTimeout: check.DurationValue(cfg.SSHReadWriteTimeout),
 	}
 	if opts.Signers, err = n.signers(); err != nil {
+		return ssh.Options{}, err
+	}
+	if err := n.sshExtras(&opts); err != nil {
 		return ssh.Options{}, err
 	}
 	if cfg.SSHBastionHost != "" {
@@ -112,11 +117,50 @@ func (n *connectInstance) options() (ssh.Options, error) {
 			if err != nil {
 				return ssh.Options{}, fmt.Errorf("ssh_bastion_private_key_file: %w", err)
 			}
+			if c := cfg.SSHBastionCertificateFile; c != "" {
+				cert, err := os.ReadFile(check.Resolve(b.env.BaseDir, c))
+				if err != nil {
+					return ssh.Options{}, fmt.Errorf("ssh_bastion_certificate_file: %w", err)
+				}
+				if s, err = ssh.CertSigner(s, cert); err != nil {
+					return ssh.Options{}, fmt.Errorf("ssh_bastion_certificate_file: %w", err)
+				}
+			}
 			bastion.Signers = []gossh.Signer{s}
+		}
+		if cfg.SSHBastionInteractive {
+			bastion.Interactive = ssh.TerminalChallenge()
 		}
 		opts.Bastion = bastion
 	}
 	return opts, nil
+}
+
+// sshExtras sets the SOCKS proxy and the tunnels (checked by Prepare).
+func (n *connectInstance) sshExtras(opts *ssh.Options) error {
+	b, cfg := n.b, n.b.cfg
+	if cfg.SSHProxyHost != "" {
+		opts.Proxy = &ssh.Proxy{Host: cfg.SSHProxyHost, Port: cfg.SSHProxyPort,
+			User: cfg.SSHProxyUsername, Password: cfg.SSHProxyPassword}
+		if cfg.SSHProxyPassword != "" && b.env.AddSecret != nil {
+			b.env.AddSecret(cfg.SSHProxyPassword)
+		}
+	}
+	for _, spec := range cfg.SSHLocalTunnels {
+		t, err := ssh.ParseTunnel(spec)
+		if err != nil {
+			return fmt.Errorf("ssh_local_tunnels: %w", err)
+		}
+		opts.LocalTunnels = append(opts.LocalTunnels, t)
+	}
+	for _, spec := range cfg.SSHRemoteTunnels {
+		t, err := ssh.ParseTunnel(spec)
+		if err != nil {
+			return fmt.Errorf("ssh_remote_tunnels: %w", err)
+		}
+		opts.RemoteTunnels = append(opts.RemoteTunnels, t)
+	}
+	return nil
 }
 
 // signers returns the temporary key, or ssh_private_key_file (with its

@@ -37,6 +37,8 @@ type Client struct {
 type conn struct {
 	client  *gossh.Client
 	bastion *gossh.Client // nil without a bastion
+	tunnels *tunnels      // nil without tunnels
+	agent   bool          // the local agent is forwarded to commands
 	stop    context.CancelFunc
 	done    chan struct{} // closed when the keepalive loop has returned
 }
@@ -60,6 +62,7 @@ func (c *Client) newConn(client, bastion *gossh.Client) *conn {
 func (cn *conn) close() error {
 	cn.stop()
 	err := cn.client.Close()
+	cn.tunnels.close()
 	<-cn.done
 	if cn.bastion != nil {
 		cn.bastion.Close()

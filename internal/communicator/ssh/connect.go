@@ -90,50 +90,75 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	}
 }
 
-// dialOnce makes one connection attempt, through the bastion when set.
+// dialOnce makes one connection attempt, through the proxy and the
+// bastion when set, and opens the tunnels and agent forwarding on the
+// new connection.
 func (c *Client) dialOnce(ctx context.Context) (*conn, failKind, error) {
 	target := c.opts.target()
+	first := target
+	if c.opts.Bastion != nil {
+		first = c.opts.bastion()
+	}
+	raw, err := dialTCP(ctx, c.opts.Proxy, first.addr)
+	if err != nil {
+		return nil, failDial, first.wrap(err)
+	}
+	if c.opts.ReadWriteTimeout > 0 {
+		raw = &deadlineConn{Conn: raw, timeout: c.opts.ReadWriteTimeout}
+	}
 	if c.opts.Bastion == nil {
-		client, kind, err := handshake(ctx, target, nil)
+		client, kind, err := handshake(ctx, target, raw)
 		if err != nil {
 			return nil, kind, err
 		}
-		return c.newConn(client, nil), 0, nil
+		return c.finish(client, nil)
 	}
-	bastion, kind, err := handshake(ctx, c.opts.bastion(), nil)
+	bastion, kind, err := handshake(ctx, first, raw)
 	if err != nil {
 		return nil, kind, err
 	}
 	tunnel, err := bastion.DialContext(ctx, "tcp", target.addr)
 	if err != nil {
 		bastion.Close()
-		return nil, failDial, fmt.Errorf("dial %s through %s: %w", target.addr, c.opts.bastion(), err)
+		return nil, failDial, fmt.Errorf("dial %s through %s: %w", target.addr, first, err)
 	}
 	client, kind, err := handshake(ctx, target, tunnel)
 	if err != nil {
 		bastion.Close()
 		return nil, kind, err
 	}
-	return c.newConn(client, bastion), 0, nil
+	return c.finish(client, bastion)
 }
 
-// handshake dials e (unless raw is an already open connection to it) and
-// runs the SSH handshake, bounded by ctx and handshakeTimeout.
+// finish opens the tunnels and agent forwarding on a new connection.
+// Failing to open a tunnel counts as a failed handshake.
+func (c *Client) finish(client, bastion *gossh.Client) (*conn, failKind, error) {
+	closeAll := func() {
+		client.Close()
+		if bastion != nil {
+			bastion.Close()
+		}
+	}
+	ts, err := openTunnels(client, c.opts.LocalTunnels, c.opts.RemoteTunnels, c.log)
+	if err != nil {
+		closeAll()
+		return nil, failHandshake, err
+	}
+	cn := c.newConn(client, bastion)
+	cn.tunnels = ts
+	cn.agent = c.forwardAgent(client)
+	return cn, 0, nil
+}
+
+// handshake runs the SSH handshake with e over raw, an open connection
+// to it, bounded by ctx and handshakeTimeout. It closes raw on failure.
 func handshake(ctx context.Context, e endpoint, raw net.Conn) (*gossh.Client, failKind, error) {
 	cfg, closeAgent, err := e.clientConfig()
 	if err != nil {
-		if raw != nil {
-			raw.Close()
-		}
+		raw.Close()
 		return nil, failFatal, err
 	}
 	defer closeAgent()
-	if raw == nil {
-		d := net.Dialer{Timeout: dialTimeout}
-		if raw, err = d.DialContext(ctx, "tcp", e.addr); err != nil {
-			return nil, failDial, e.wrap(err)
-		}
-	}
 	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
 	stop := context.AfterFunc(hctx, func() { raw.Close() })

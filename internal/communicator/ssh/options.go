@@ -63,6 +63,36 @@ type Options struct {
 	// FileTransfer is "sftp" (default) or "scp".
 	FileTransfer string
 
+	// Ciphers and KeyExchanges, when set, replace x/crypto's default
+	// ciphers and key exchange algorithms for the instance's connection
+	// (ssh_ciphers, ssh_key_exchange_algorithms); see [CheckAlgorithms].
+	Ciphers      []string
+	KeyExchanges []string
+
+	// Proxy, when set, is the SOCKS5 proxy the instance (or the bastion)
+	// is dialled through.
+	Proxy *Proxy
+
+	// LocalTunnels listen on localhost here and forward to their address
+	// as seen from the instance (ssh -L); RemoteTunnels listen on
+	// localhost on the instance and forward to their address as seen from
+	// here (ssh -R). They are opened with every connection and closed with
+	// it.
+	LocalTunnels  []Tunnel
+	RemoteTunnels []Tunnel
+
+	// ReadWriteTimeout, when positive, bounds every read and write on the
+	// TCP connection (ssh_read_write_timeout): a connection on which
+	// nothing moves for that long is dropped and operations fail with
+	// ErrDisconnected. With a bastion it applies to the bastion's
+	// connection, which carries the instance's.
+	ReadWriteTimeout time.Duration
+
+	// ForwardAgent forwards the agent at $SSH_AUTH_SOCK to every command
+	// (when that variable is set), as Packer does unless
+	// ssh_disable_agent_forwarding is true.
+	ForwardAgent bool
+
 	// HostKeyCallback verifies the instance's host key. Nil accepts any
 	// key: a freshly launched instance's host key cannot be known in
 	// advance (see the package documentation).
@@ -80,6 +110,9 @@ type Bastion struct {
 	Signers         []gossh.Signer
 	UseAgent        bool
 	HostKeyCallback gossh.HostKeyCallback // nil accepts any key
+	// Interactive, when set, answers keyboard-interactive challenges
+	// (ssh_bastion_interactive); see [TerminalChallenge].
+	Interactive gossh.KeyboardInteractiveChallenge
 }
 
 // withDefaults returns a copy of o with defaults filled in, or an error
@@ -123,7 +156,42 @@ func (o Options) withDefaults() (Options, error) {
 		}
 		o.Bastion = &b
 	}
+	if o.Proxy != nil {
+		p := *o.Proxy
+		if p.Host == "" {
+			return o, fmt.Errorf("ssh options: proxy needs a host")
+		}
+		if p.Port == 0 {
+			p.Port = DefaultProxyPort
+		}
+		o.Proxy = &p
+	}
+	if err := CheckAlgorithms(o.Ciphers, o.KeyExchanges); err != nil {
+		return o, fmt.Errorf("ssh options: %w", err)
+	}
+	// Missing credentials are configuration errors: report them before
+	// any dial, which would otherwise be retried until the timeout.
+	if err := o.target().checkAuth(); err != nil {
+		return o, err
+	}
+	if o.Bastion != nil {
+		if err := o.bastion().checkAuth(); err != nil {
+			return o, err
+		}
+	}
 	return o, nil
+}
+
+// checkAuth reports an endpoint that has no way to authenticate, or that
+// asks for an agent when none is running.
+func (e endpoint) checkAuth() error {
+	if e.useAgent && os.Getenv("SSH_AUTH_SOCK") == "" {
+		return e.wrap(errors.New("agent authentication requested but SSH_AUTH_SOCK is not set"))
+	}
+	if e.interactive == nil && len(e.signers) == 0 && !e.useAgent && e.password == "" {
+		return e.wrap(errors.New("no authentication method: set a key, a password or agent auth"))
+	}
+	return nil
 }
 
 func (o Options) addr() string { return net.JoinHostPort(o.Host, strconv.Itoa(o.Port)) }
@@ -137,16 +205,22 @@ type endpoint struct {
 	signers  []gossh.Signer
 	useAgent bool
 	hostKey  gossh.HostKeyCallback
+
+	interactive  gossh.KeyboardInteractiveChallenge // bastion only
+	ciphers      []string                           // target only, as in Packer
+	keyExchanges []string
 }
 
 func (o Options) target() endpoint {
-	return endpoint{"host", o.addr(), o.User, o.Password, o.Signers, o.UseAgent, o.HostKeyCallback}
+	return endpoint{role: "host", addr: o.addr(), user: o.User, password: o.Password, signers: o.Signers,
+		useAgent: o.UseAgent, hostKey: o.HostKeyCallback, ciphers: o.Ciphers, keyExchanges: o.KeyExchanges}
 }
 
 func (o Options) bastion() endpoint {
 	b := o.Bastion
 	addr := net.JoinHostPort(b.Host, strconv.Itoa(b.Port))
-	return endpoint{"bastion", addr, b.User, b.Password, b.Signers, b.UseAgent, b.HostKeyCallback}
+	return endpoint{role: "bastion", addr: addr, user: b.User, password: b.Password, signers: b.Signers,
+		useAgent: b.UseAgent, hostKey: b.HostKeyCallback, interactive: b.Interactive}
 }
 
 // String names the endpoint as "<role> user@host:port" for errors.
@@ -167,14 +241,17 @@ func (e endpoint) wrap(err error) error {
 func (e endpoint) clientConfig() (*gossh.ClientConfig, func(), error) {
 	closeAgent := func() {}
 	var methods []gossh.AuthMethod
+	if e.interactive != nil { // first, as Packer orders the bastion's methods
+		methods = append(methods, gossh.KeyboardInteractive(e.interactive))
+	}
 	if len(e.signers) > 0 {
 		methods = append(methods, gossh.PublicKeys(e.signers...))
 	}
+	if err := e.checkAuth(); err != nil {
+		return nil, nil, err
+	}
 	if e.useAgent {
 		sock := os.Getenv("SSH_AUTH_SOCK")
-		if sock == "" {
-			return nil, nil, e.wrap(errors.New("agent authentication requested but SSH_AUTH_SOCK is not set"))
-		}
 		conn, err := net.Dial("unix", sock)
 		if err != nil {
 			return nil, nil, e.wrap(fmt.Errorf("connect to ssh agent: %w", err))
@@ -193,13 +270,11 @@ func (e endpoint) clientConfig() (*gossh.ClientConfig, func(), error) {
 				return answers, nil
 			}))
 	}
-	if len(methods) == 0 {
-		return nil, nil, e.wrap(errors.New("no authentication method: set a key, a password or agent auth"))
-	}
 	hostKey := e.hostKey
 	if hostKey == nil {
 		hostKey = gossh.InsecureIgnoreHostKey() // see package doc: fresh instance, unknown key
 	}
 	cfg := &gossh.ClientConfig{User: e.user, Auth: methods, HostKeyCallback: hostKey}
+	cfg.Ciphers, cfg.KeyExchanges = e.ciphers, e.keyExchanges
 	return cfg, closeAgent, nil
 }

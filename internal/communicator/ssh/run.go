@@ -41,6 +41,7 @@ func (c *Client) Run(ctx context.Context, cmd Cmd) (int, error) {
 		return -1, fmt.Errorf("open session on %s: %w", c.opts.addr(), lostErr(client, err))
 	}
 	defer sess.Close()
+	c.requestAgent(client, sess)
 	sess.Stdin, sess.Stdout, sess.Stderr = cmd.Stdin, cmd.Stdout, cmd.Stderr
 	if c.opts.PTY {
 		modes := gossh.TerminalModes{gossh.ECHO: 0, gossh.TTY_OP_ISPEED: 14400, gossh.TTY_OP_OSPEED: 14400}

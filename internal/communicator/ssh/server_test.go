@@ -27,6 +27,9 @@ type serverOpts struct {
 	noSFTP          bool              // refuse the sftp subsystem
 	allowForward    bool              // accept direct-tcpip to loopback (bastion)
 	ignoreKeepalive bool              // never answer keepalives (dead peer)
+	ciphers         []string          // only these ciphers, when set
+	kex             []string          // only these key exchanges, when set
+	interactive     map[string]string // keyboard-interactive: question -> expected answer
 }
 
 // testServer is an SSH server on 127.0.0.1 that runs exec requests with
@@ -73,6 +76,25 @@ func newServer(t *testing.T, opts serverOpts) *testServer {
 				return nil, nil
 			}
 			return nil, errors.New("wrong password")
+		}
+	}
+	s.cfg.Ciphers, s.cfg.KeyExchanges = opts.ciphers, opts.kex
+	if len(opts.interactive) > 0 {
+		s.cfg.KeyboardInteractiveCallback = func(_ gossh.ConnMetadata, ask gossh.KeyboardInteractiveChallenge) (*gossh.Permissions, error) {
+			var qs []string
+			for q := range opts.interactive {
+				qs = append(qs, q)
+			}
+			answers, err := ask("", "Answer the bastion", qs, make([]bool, len(qs)))
+			if err != nil {
+				return nil, err
+			}
+			for i, q := range qs {
+				if i >= len(answers) || answers[i] != opts.interactive[q] {
+					return nil, errors.New("wrong answer")
+				}
+			}
+			return nil, nil
 		}
 	}
 	s.cfg.AddHostKey(newSigner(t))
