@@ -23,8 +23,10 @@ type RunConfig struct {
 	SubnetFilter SubnetFilter `hcl:"subnet_filter,block" fingerprint:"-"`
 	// VpcID is the VPC to launch in; needed with a subnet_filter spanning VPCs.
 	VpcID string `hcl:"vpc_id" fingerprint:"-"`
-	// VpcFilter finds the VPC by filters instead of by ID. Not
-	// implemented yet: validate refuses it.
+	// VpcFilter finds the VPC by filters (DescribeVpcs) instead of by ID;
+	// exactly one VPC must match. It limits subnet_filter and
+	// security_group_filter to that VPC and holds the temporary security
+	// group. Ignored with vpc_id or subnet_id.
 	VpcFilter Filter `hcl:"vpc_filter,block" fingerprint:"-"`
 	// SecurityGroupID is one security group to attach; it is added to
 	// security_group_ids. Default: a temporary group opening the
@@ -33,8 +35,9 @@ type RunConfig struct {
 	// SecurityGroupIDs are the security groups to attach. Not with
 	// security_group_filter.
 	SecurityGroupIDs []string `hcl:"security_group_ids" fingerprint:"-"`
-	// SecurityGroupFilter finds the security groups by filters. Not
-	// implemented yet: validate refuses it.
+	// SecurityGroupFilter finds the security groups by filters
+	// (DescribeSecurityGroups, within the build's VPC): the instance gets
+	// every match, at least one. Not with security_group_ids.
 	SecurityGroupFilter Filter `hcl:"security_group_filter,block" fingerprint:"-"`
 	// AssociatePublicIPAddress gives the instance a public IP (true) or not
 	// (false). Default: unset, the subnet's setting.
@@ -42,11 +45,14 @@ type RunConfig struct {
 	// AvailabilityZone is the zone to launch in. Default: chosen by EC2.
 	AvailabilityZone string `hcl:"availability_zone" fingerprint:"-"`
 	// TemporarySGSourceCidrs are the CIDR blocks the temporary security
-	// group admits. Default: ["0.0.0.0/0"]. Not with
+	// group admits. Default: none (loopback for a loopback endpoint):
+	// imgbuild never opens the group to 0.0.0.0/0 by itself. Not with
 	// temporary_security_group_source_public_ip.
 	TemporarySGSourceCidrs []string `hcl:"temporary_security_group_source_cidrs" fingerprint:"-"`
-	// TemporarySGSourcePublicIP admits only this machine's public IP in
-	// the temporary security group. Default: false.
+	// TemporarySGSourcePublicIP admits only this machine's public IPv4
+	// address (/32) in the temporary security group, asked from
+	// https://checkip.amazonaws.com as Packer does (the environment
+	// variable IMGBUILD_PUBLIC_IP_URL replaces that address). Default: false.
 	TemporarySGSourcePublicIP bool `hcl:"temporary_security_group_source_public_ip" fingerprint:"-"`
 	// IamInstanceProfile is the instance profile to launch with.
 	IamInstanceProfile string `hcl:"iam_instance_profile"`

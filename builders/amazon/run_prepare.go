@@ -58,6 +58,10 @@ func (c *RunConfig) prepareNetwork(ctx *check.Context) {
 	if c.SecurityGroupID != "" && !slices.Contains(c.SecurityGroupIDs, c.SecurityGroupID) {
 		c.SecurityGroupIDs = append([]string{c.SecurityGroupID}, c.SecurityGroupIDs...)
 	}
+	if len(c.SecurityGroupIDs) > 0 && len(c.SecurityGroupFilter.Filters) > 0 {
+		ctx.Errorf(check.Path("security_group_filter"), "Conflicting security groups",
+			"Set security_group_ids (or security_group_id) or security_group_filter, not both.")
+	}
 	if c.SubnetFilter.MostFree && c.SubnetFilter.Random {
 		ctx.Errorf(check.Path("subnet_filter", "random"), "Conflicting subnet choice", "Set most_free or random in subnet_filter, not both.")
 	}

@@ -29,7 +29,6 @@ type SourceConfig struct {
 // whether a template set them.
 func (c *SourceConfig) Prepare(ctx *check.Context) {
 	c.RunConfig.refuseUnimplemented(ctx)
-	refuseCommunicator(ctx, &c.Config)
 	c.AccessConfig.Prepare(ctx)
 	c.AMIConfig.Prepare(ctx, c.Region)
 	c.RunConfig.Prepare(ctx)

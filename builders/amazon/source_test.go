@@ -127,7 +127,7 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"windows_password_timeout", func(c *SourceConfig) { c.WindowsPasswordTimeout = "soon" }, "", "Invalid duration for windows_password_timeout"},
 		{"windows user data tag case", func(c *SourceConfig) { c.UserData = "<PowerShell>\nwinrm quickconfig -q\n</PowerShell>" }, "", "Invalid Windows user data"},
 		{"skip_profile_validation", func(c *SourceConfig) { c.SkipProfileValidation = true }, "", "skip_profile_validation is not implemented yet"},
-		{"vpc_filter", func(c *SourceConfig) { c.VpcFilter.Filters = map[string]string{"tag:Name": "build"} }, "", "vpc_filter is not implemented yet"},
+		{"vpc_filter", func(c *SourceConfig) { c.VpcFilter.Filters = map[string]string{"tag:Name": "build"} }, "", ""},
 		{"cidr", func(c *SourceConfig) { c.TemporarySGSourceCidrs = []string{"10.0.0.1"} }, "", "Invalid CIDR"},
 		{"cidr and public ip", func(c *SourceConfig) {
 			c.TemporarySGSourceCidrs = []string{"10.0.0.0/8"}
@@ -136,7 +136,8 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"security_group_filter", func(c *SourceConfig) {
 			c.SecurityGroupIDs = []string{"sg-1"}
 			c.SecurityGroupFilter.Filters = map[string]string{"a": "b"}
-		}, "", "security_group_filter is not implemented yet"},
+		}, "", "Conflicting security groups"},
+		{"security_group_filter alone", func(c *SourceConfig) { c.SecurityGroupFilter.Filters = map[string]string{"a": "b"} }, "", ""},
 		{"spot price", func(c *SourceConfig) { c.SpotPrice = "auto" }, "", "spot_price is not implemented yet"},
 		{"spot types", func(c *SourceConfig) { c.SpotInstanceTypes = []string{"t3.small"} }, "", "spot_instance_types is not implemented yet"},
 		{"spot strategy", func(c *SourceConfig) { c.SpotAllocationStrategy = "lowest-price" }, "", "spot_allocation_strategy is not implemented yet"},
@@ -171,7 +172,7 @@ func TestSourceConfigErrors(t *testing.T) {
 			c.Type, c.WinRMUsername, c.TemporaryKeyPairType, c.WinRMPassword = "winrm", "Administrator", "ed25519", "pw"
 		}, "", ""},
 		{"winrm port", func(c *SourceConfig) { c.Type, c.WinRMUsername, c.WinRMPort = "winrm", "Administrator", 70000 }, "", "Invalid value for winrm_port"},
-		{"ssh_clear_authorized_keys", func(c *SourceConfig) { c.SSHClearAuthorizedKeys = true }, "", "ssh_clear_authorized_keys is not implemented yet"},
+		{"ssh_clear_authorized_keys", func(c *SourceConfig) { c.SSHClearAuthorizedKeys = true }, "", ""},
 		{"vault", func(c *SourceConfig) { c.VaultAWSEngine.Name = "builder" }, "", "vault_aws_engine is not implemented yet"},
 		{"mfa", func(c *SourceConfig) { c.MFACode = "123456" }, "", "mfa_code is not implemented yet"},
 		{"insecure tls", func(c *SourceConfig) { c.InsecureSkipTLSVerify = true }, "", "insecure_skip_tls_verify is not implemented yet"},

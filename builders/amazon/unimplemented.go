@@ -2,7 +2,6 @@ package amazon
 
 import (
 	"github.com/imgbuild/imgbuild/internal/check"
-	"github.com/imgbuild/imgbuild/internal/communicator"
 )
 
 // The settings below are parsed (Packer templates use them) but this
@@ -29,8 +28,7 @@ func (c *AccessConfig) refuseUnimplemented(ctx *check.Context) {
 }
 
 // refuseUnimplemented refuses the run settings with no implementation:
-// spot instances, Session Manager, and the
-// filters that find a VPC or security groups.
+// spot instances and Session Manager.
 func (c *RunConfig) refuseUnimplemented(ctx *check.Context) {
 	for _, s := range []struct {
 		name string
@@ -50,17 +48,8 @@ func (c *RunConfig) refuseUnimplemented(ctx *check.Context) {
 	}
 	ctx.RefuseSet(check.Path("pause_before_ssm"), c.PauseBeforeSSM != "", hintSSM)
 	ctx.RefuseSet(check.Path("session_manager_port"), c.SessionManagerPort != 0, hintSSM)
-	ctx.RefuseSet(check.Path("vpc_filter"), len(c.VpcFilter.Filters) > 0, "Set vpc_id, or subnet_id or subnet_filter, instead.")
-	ctx.RefuseSet(check.Path("security_group_filter"), len(c.SecurityGroupFilter.Filters) > 0,
-		"Set security_group_ids instead, or leave both out for a temporary security group.")
 	ctx.RefuseSet(check.Path("skip_profile_validation"), c.SkipProfileValidation,
 		"imgbuild does not look iam_instance_profile up before the launch, so there is nothing to skip: remove it.")
-}
-
-// refuseCommunicator refuses ssh_clear_authorized_keys.
-func refuseCommunicator(ctx *check.Context, c *communicator.Config) {
-	ctx.RefuseSet(check.Path("ssh_clear_authorized_keys"), c.SSHClearAuthorizedKeys,
-		"Remove it, or empty ~/.ssh/authorized_keys in a last shell provisioner.")
 }
 
 // PrepareQuery is Prepare for a data source: it also refuses aws_polling,

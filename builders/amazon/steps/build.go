@@ -80,10 +80,7 @@ func unsupported(cfg *Config) error {
 		set  bool
 	}{
 		{"spot_price", cfg.SpotPrice != ""},
-		{"vpc_filter", len(cfg.VpcFilter.Filters) > 0},
-		{"security_group_filter", len(cfg.SecurityGroupFilter.Filters) > 0},
 		{"ssh_interface = \"session_manager\"", cfg.SSHInterface == "session_manager"},
-		{"ssh_clear_authorized_keys", cfg.SSHClearAuthorizedKeys},
 	} {
 		if s.set {
 			names = append(names, s.name)

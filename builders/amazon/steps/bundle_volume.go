@@ -39,6 +39,7 @@ type bundleVolume struct{ b *build }
 // Run bundles the instance.
 func (n *bundleVolume) Run(ctx context.Context) error {
 	b, bc := n.b, n.b.cfg.Bundle
+	b.clearAuthorizedKeys(ctx)
 	prefix, err := interpolate.Render(bc.Prefix, b.dataFor(b.cfg.Region))
 	if err != nil {
 		return fmt.Errorf("bundle_prefix: %w", err)

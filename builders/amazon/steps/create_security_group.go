@@ -1,11 +1,17 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -36,7 +42,7 @@ func (n *createSecurityGroup) Run(ctx context.Context) error {
 	b := n.b
 	region := b.cfg.Region
 	c := b.ec2(region)
-	cidrs, err := sourceCIDRs(b.cfg, aws.ToString(c.Options().BaseEndpoint))
+	cidrs, err := sourceCIDRs(ctx, b.cfg, aws.ToString(c.Options().BaseEndpoint))
 	if err != nil {
 		return err
 	}
@@ -95,10 +101,14 @@ func (n *createSecurityGroup) create(ctx context.Context, c *ec2.Client, name, v
 // sourceCIDRs returns the CIDR blocks the temporary group admits. It never
 // defaults to the whole internet: without temporary_security_group_source_cidrs
 // only a loopback EC2 endpoint (the local cloud) gets a default.
-func sourceCIDRs(cfg *Config, endpoint string) ([]string, error) {
+func sourceCIDRs(ctx context.Context, cfg *Config, endpoint string) ([]string, error) {
 	switch {
 	case cfg.TemporarySGSourcePublicIP:
-		return nil, errors.New("temporary_security_group_source_public_ip is not supported yet: set temporary_security_group_source_cidrs")
+		ip, err := publicIP(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("temporary_security_group_source_public_ip: %w", err)
+		}
+		return []string{ip + "/32"}, nil
 	case len(cfg.TemporarySGSourceCidrs) > 0:
 		return cfg.TemporarySGSourceCidrs, nil
 	case isLoopbackEndpoint(endpoint):
@@ -107,6 +117,43 @@ func sourceCIDRs(cfg *Config, endpoint string) ([]string, error) {
 	return nil, errors.New("the temporary security group needs temporary_security_group_source_cidrs " +
 		"(the addresses imgbuild connects from), or set security_group_ids to use existing groups; " +
 		"imgbuild never opens the communicator port to 0.0.0.0/0 by default")
+}
+
+// PublicIPURLEnv names the environment variable that replaces the address
+// of the service telling this machine's public IPv4 address
+// (temporary_security_group_source_public_ip), as Packer asks
+// checkip.amazonaws.com. Tests point it at a local server.
+const PublicIPURLEnv = "IMGBUILD_PUBLIC_IP_URL"
+
+const defaultPublicIPURL = "https://checkip.amazonaws.com"
+
+// publicIP asks the public IP service for this machine's IPv4 address.
+func publicIP(ctx context.Context) (string, error) {
+	u := cmp.Or(os.Getenv(PublicIPURLEnv), defaultPublicIPURL)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", fmt.Errorf("public IP service %s: %w", u, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("ask %s for this machine's public IP: %w", u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256))
+	if err != nil {
+		return "", fmt.Errorf("ask %s for this machine's public IP: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("ask %s for this machine's public IP: %s", u, resp.Status)
+	}
+	text := strings.TrimSpace(string(body))
+	ip := net.ParseIP(text)
+	if ip == nil || ip.To4() == nil {
+		return "", fmt.Errorf("%s answered %q, not an IPv4 address", u, text)
+	}
+	return ip.String(), nil
 }
 
 // isLoopbackEndpoint reports whether an endpoint URL names a loopback host.

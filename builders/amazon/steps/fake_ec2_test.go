@@ -33,6 +33,8 @@ type fakeEC2 struct {
 	// callHook, when set, runs (without the lock) before each call is
 	// answered, given its action and request.
 	callHook func(action string, r *http.Request)
+	vpcs     []string // the VPCs DescribeVpcs answers
+	groups   []string // the security groups DescribeSecurityGroups answers
 }
 
 type fakeImage struct {
@@ -90,6 +92,18 @@ func (f *fakeEC2) answer(action string, form map[string][]string) string {
 			}
 		}
 		return "<imagesSet>" + b.String() + "</imagesSet>"
+	case "DescribeVpcs":
+		var b strings.Builder
+		for _, id := range f.vpcs {
+			fmt.Fprintf(&b, "<item><vpcId>%s</vpcId></item>", id)
+		}
+		return "<vpcSet>" + b.String() + "</vpcSet>"
+	case "DescribeSecurityGroups":
+		var b strings.Builder
+		for _, id := range f.groups {
+			fmt.Fprintf(&b, "<item><groupId>%s</groupId></item>", id)
+		}
+		return "<securityGroupInfo>" + b.String() + "</securityGroupInfo>"
 	case "DescribeSnapshots":
 		var b strings.Builder
 		for i := 1; get(fmt.Sprintf("SnapshotId.%d", i)) != ""; i++ {

@@ -40,7 +40,11 @@ func (n *launchInstance) Run(ctx context.Context) error {
 		return fmt.Errorf("launch instance in %s: %w", region, err)
 	}
 	n.subnet = subnet
-	in, tags, err := n.input()
+	groups, err := b.securityGroups(ctx)
+	if err != nil {
+		return fmt.Errorf("launch instance in %s: %w", region, err)
+	}
+	in, tags, err := n.input(groups)
 	if err != nil {
 		return fmt.Errorf("launch instance in %s: %w", region, err)
 	}
@@ -71,7 +75,7 @@ func (n *launchInstance) Run(ctx context.Context) error {
 }
 
 // input returns the RunInstances request and the instance's tags.
-func (n *launchInstance) input() (*ec2.RunInstancesInput, map[string]string, error) {
+func (n *launchInstance) input(groups []string) (*ec2.RunInstancesInput, map[string]string, error) {
 	b, cfg := n.b, n.b.cfg
 	tg := b.tagger()
 	tags, err := tg.temporary()
@@ -107,7 +111,7 @@ func (n *launchInstance) input() (*ec2.RunInstancesInput, map[string]string, err
 		in.IamInstanceProfile = &types.IamInstanceProfileSpecification{Name: aws.String(cfg.IamInstanceProfile)}
 	}
 	n.placement(in)
-	n.network(in)
+	n.network(in, groups)
 	launchOptions(in, &cfg.RunConfig)
 	return in, tags, nil
 }
@@ -142,12 +146,8 @@ func launchOptions(in *ec2.RunInstancesInput, rc *amazon.RunConfig) {
 
 // network sets the subnet and security groups, through a network
 // interface specification when associate_public_ip_address is set.
-func (n *launchInstance) network(in *ec2.RunInstancesInput) {
+func (n *launchInstance) network(in *ec2.RunInstancesInput, groups []string) {
 	cfg := n.b.cfg
-	groups := cfg.SecurityGroupIDs
-	if n.b.st.groupID != "" {
-		groups = []string{n.b.st.groupID}
-	}
 	if cfg.AssociatePublicIPAddress == nil {
 		in.SecurityGroupIds = groups
 		if n.subnet != "" {

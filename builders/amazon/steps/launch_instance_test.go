@@ -74,7 +74,7 @@ func launchInputOf(t *testing.T, edit func(*amazon.SourceConfig)) *ec2.RunInstan
 	}
 	b := newBuild(&builder.Env{RunID: "run-1", BuildName: "b"}, &Config{SourceConfig: *cfg, BuilderType: "amazon-ebs"}, nil)
 	b.st.source.ID = cfg.SourceAMI
-	in, _, err := (&launchInstance{b: b, token: "token"}).input()
+	in, _, err := (&launchInstance{b: b, token: "token"}).input(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package steps
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -119,13 +122,18 @@ func TestSourceCIDRs(t *testing.T) {
 		{"ipv6 loopback", nil, false, "http://[::1]:4566", "127.0.0.0/8"},
 		{"real AWS", nil, false, "", "needs temporary_security_group_source_cidrs"},
 		{"remote endpoint", nil, false, "https://ec2.example.com", "never opens the communicator port to 0.0.0.0/0"},
-		{"public ip", nil, true, "http://127.0.0.1:1", "not supported yet: set temporary_security_group_source_cidrs"},
+		{"public ip", nil, true, "http://127.0.0.1:1", "198.51.100.7/32"},
 	}
+	checkip := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "198.51.100.7")
+	}))
+	defer checkip.Close()
+	t.Setenv(PublicIPURLEnv, checkip.URL)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := &Config{}
 			cfg.TemporarySGSourceCidrs, cfg.TemporarySGSourcePublicIP = tt.cidrs, tt.publicIP
-			got, err := sourceCIDRs(cfg, tt.endpoint)
+			got, err := sourceCIDRs(t.Context(), cfg, tt.endpoint)
 			s := strings.Join(got, ",")
 			if err != nil {
 				s = err.Error()

@@ -33,6 +33,7 @@ type stopInstance struct {
 func (n *stopInstance) Run(ctx context.Context) error {
 	b := n.b
 	id, region := b.st.instance.ID, b.cfg.Region
+	b.clearAuthorizedKeys(ctx)
 	if n.self {
 		b.say("waiting for instance %s to stop itself (StopInstances is not called)", id)
 	} else if err := n.stop(ctx); err != nil {
