@@ -22,8 +22,10 @@ type buildOptions struct {
 	failFast        bool
 	force           bool
 	machineReadable bool
+	timestampUI     bool
 	stateDir        string
 	cleanupTimeout  time.Duration
+	onError         string
 	tf              templateFlags
 }
 
@@ -34,7 +36,9 @@ func (o *buildOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.failFast, "fail-fast", false, "stop every build as soon as one fails")
 	fs.BoolVar(&o.force, "force", false, "build even the builds whose images (same fingerprint) exist in every region")
 	fs.BoolVar(&o.machineReadable, "machine-readable", false, "print machine-readable events (timestamp,target,type,data...)")
+	fs.BoolVar(&o.timestampUI, "timestamp-ui", false, "prefix each output line with an RFC3339 timestamp")
 	fs.StringVar(&o.stateDir, "state-dir", "", "where run journals are kept (default: $IMGBUILD_STATE_DIR, else .imgbuild beside the template)")
+	fs.StringVar(&o.onError, "on-error", runner.OnErrorCleanup, "what to do when a build fails: cleanup (remove what the build created) or abort (leave it in place, journaled, for imgbuild cleanup --run)")
 	fs.DurationVar(&o.cleanupTimeout, "cleanup-timeout", 15*time.Minute, "how long each cleanup step may take")
 	o.tf.register(fs)
 }
@@ -51,6 +55,16 @@ func runBuild(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	e.ui.SetMachineReadable(o.machineReadable)
+	e.ui.SetTimestamps(o.timestampUI)
+	switch o.onError {
+	case runner.OnErrorCleanup, runner.OnErrorAbort:
+	case "ask", "run-cleanup-provisioner":
+		e.ui.Error("-on-error=%s is not implemented yet; use cleanup or abort", o.onError)
+		return exitUsage
+	default:
+		e.ui.Error("-on-error=%q: must be one of cleanup, abort", o.onError)
+		return exitUsage
+	}
 	logger, closeLog := newLogger(e)
 	defer closeLog()
 	ev, err := newDataEvaluator(ctx, e)
@@ -70,7 +84,7 @@ func runBuild(ctx context.Context, e *env, args []string) int {
 	res, err := runner.Run(ctx, runner.Options{
 		Template: t, Plan: p, StateDir: stateDir(e, o.stateDir, path), Parallelism: o.parallel,
 		FailFast: o.failFast, Force: o.force, Abandon: abandonOnSecondInterrupt(e), CleanupTimeout: o.cleanupTimeout,
-		UI: e.ui, Logger: logger, Version: version,
+		UI: e.ui, Logger: logger, Version: version, OnError: o.onError,
 	})
 	if err != nil {
 		e.ui.Error("%v", err)

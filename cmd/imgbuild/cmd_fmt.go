@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,7 +18,7 @@ import (
 
 var fmtCommand = command{
 	synopsis: "Rewrite templates in the canonical HCL layout",
-	usage:    "fmt [options] PATH...",
+	usage:    "fmt [options] PATH... (PATH - formats standard input to standard output)",
 	run:      runFmt,
 }
 
@@ -36,6 +37,9 @@ func runFmt(_ context.Context, e *env, args []string) int {
 		return code
 	}
 	paths := fs.Args()
+	if len(paths) == 1 && paths[0] == "-" {
+		return fmtStdin(e, o)
+	}
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -97,6 +101,45 @@ func fmtFiles(paths []string, recursive bool) ([]string, error) {
 
 func isFormattable(name string) bool {
 	return strings.HasSuffix(name, ".pkr.hcl") || strings.HasSuffix(name, ".pkrvars.hcl")
+}
+
+// fmtStdin is "fmt -", as Packer's: the template on standard input is
+// written formatted to standard output (with -check, only the exit code
+// says whether it would change; with -diff, the diff is printed instead).
+func fmtStdin(e *env, o fmtOptions) int {
+	in := e.stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	src, err := io.ReadAll(in)
+	if err != nil {
+		e.ui.Error("reading standard input: %v", err)
+		return exitFailed
+	}
+	const name = "<stdin>"
+	if _, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos); diags.HasErrors() {
+		e.ui.WriteDiagnostics(nil, diags)
+		return exitUsage
+	}
+	out := hclwrite.Format(src)
+	changed := !bytes.Equal(src, out)
+	switch {
+	case o.check:
+	case o.diff:
+		if changed {
+			d, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+				A: difflib.SplitLines(string(src)), B: difflib.SplitLines(string(out)),
+				FromFile: "old/" + name, ToFile: "new/" + name, Context: 3,
+			})
+			fmt.Fprint(e.stdout, d)
+		}
+	default:
+		_, _ = e.stdout.Write(out)
+	}
+	if o.check && changed {
+		return exitFmtCheck
+	}
+	return exitOK
 }
 
 // fmtFile formats one file and reports whether it changed.

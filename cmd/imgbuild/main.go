@@ -17,8 +17,10 @@ import (
 // process environment (so tests can run commands in-process).
 type env struct {
 	stdout, stderr io.Writer
-	ui             *ui.UI
-	getenv         func(string) string
+	// stdin is what commands read from the user (fmt -); nil is os.Stdin.
+	stdin  io.Reader
+	ui     *ui.UI
+	getenv func(string) string
 	// interrupts delivers the second and later interrupt signals after the
 	// first one cancelled the command's context.
 	interrupts <-chan os.Signal
@@ -68,7 +70,7 @@ func realMain(args []string, stdout, stderr io.Writer, getenv func(string) strin
 			}
 		}
 	}()
-	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, interrupts: later}
+	e := &env{stdout: stdout, stderr: stderr, stdin: os.Stdin, getenv: getenv, interrupts: later}
 	e.ui = ui.New(stdout, stderr)
 	return dispatch(ctx, e, args)
 }

@@ -27,11 +27,31 @@ func (u *UI) Event(target, typ string, data ...string) {
 	if !u.MachineReadable() {
 		return
 	}
-	fields := []string{fmt.Sprint(time.Now().Unix()), target, typ}
+	u.write(u.out, machineLine(time.Now(), target, typ, u.masker.Mask, data))
+}
+
+// machineLine renders one event as Packer does: the UTC Unix time, target,
+// type and data, commas in data as "%!(PACKER_COMMA)", carriage returns
+// and newlines as "\r" and "\n".
+func machineLine(now time.Time, target, typ string, mask func(string) string, data []string) string {
+	fields := []string{fmt.Sprint(now.UTC().Unix()), target, typ}
 	for _, d := range data {
-		d = strings.ReplaceAll(u.masker.Mask(d), ",", "%!(PACKER_COMMA)")
+		d = strings.ReplaceAll(mask(d), ",", "%!(PACKER_COMMA)")
+		d = strings.ReplaceAll(d, "\r", "\\r")
 		d = strings.ReplaceAll(d, "\n", "\\n")
 		fields = append(fields, d)
 	}
-	u.write(u.out, strings.Join(fields, ","))
+	return strings.Join(fields, ",")
+}
+
+// ArtifactEvents prints Packer's machine-readable artifact lines for a
+// build's artifact number i: builder-id, id, string, files-count (0:
+// images have no local files) and end.
+func (u *UI) ArtifactEvents(target string, i int, builderID, id, str string) {
+	n := fmt.Sprint(i)
+	u.Event(target, "artifact", n, "builder-id", builderID)
+	u.Event(target, "artifact", n, "id", id)
+	u.Event(target, "artifact", n, "string", str)
+	u.Event(target, "artifact", n, "files-count", "0")
+	u.Event(target, "artifact", n, "end")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 )
 
 // UI serialises output from concurrent builds onto one terminal.
@@ -16,6 +17,10 @@ type UI struct {
 	masker *Masker
 	// machine switches to machine-readable output (see machine.go).
 	machine bool
+	// timestamps prefixes each line with an RFC3339 time (-timestamp-ui);
+	// now is the clock (time.Now, replaced in tests).
+	timestamps bool
+	now        func() time.Time
 	// above, while progress bars are live, takes the lines meant for out
 	// and prints them above the bars (see progress.go).
 	above io.Writer
@@ -23,7 +28,16 @@ type UI struct {
 
 // New returns a UI writing normal output to out and errors to errOut.
 func New(out, errOut io.Writer) *UI {
-	return &UI{out: out, errOut: errOut, masker: &Masker{}}
+	return &UI{out: out, errOut: errOut, masker: &Masker{}, now: time.Now}
+}
+
+// SetTimestamps switches Packer's -timestamp-ui on or off: each line
+// (output and errors, not machine-readable events) starts with the time in
+// RFC3339 and ": ".
+func (u *UI) SetTimestamps(on bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.timestamps = on
 }
 
 // Masker returns the UI's secret masker; values added to it are replaced by
@@ -57,10 +71,21 @@ func (u *UI) Hint(format string, args ...any) {
 }
 
 func (u *UI) line(w io.Writer, s string) {
-	if u.MachineReadable() && w == u.out {
-		u.Event("", "ui", "message", u.masker.Mask(s))
+	if u.MachineReadable() {
+		// Packer's machine-readable UI prints everything, errors
+		// included, as events on standard output.
+		kind := "say"
+		if w == u.errOut {
+			kind = "error"
+		}
+		u.Event("", "ui", kind, s)
 		return
 	}
+	u.mu.Lock()
+	if u.timestamps {
+		s = u.now().Format(time.RFC3339) + ": " + s
+	}
+	u.mu.Unlock()
 	u.write(w, u.masker.Mask(s))
 }
 

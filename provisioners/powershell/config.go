@@ -15,10 +15,12 @@ import (
 // code.
 const DefaultExecuteCommand = `powershell -executionpolicy {{.ExecutionPolicy}} "& { if (Test-Path variable:global:ProgressPreference){set-variable -name variable:global:ProgressPreference -value 'SilentlyContinue'};. {{.Vars}}; &'{{.Path}}'; exit $LastExitCode }"`
 
-// Default remote paths; %s is replaced by random hexadecimal digits, new
-// for each run (the environment script) or each script.
+// Default remote paths, new for each run (the environment script) or each
+// script: %s is replaced by a random UUID in the script's (Packer's
+// default, script-<uuid>.ps1) and by random hexadecimal digits in the
+// environment script's.
 const (
-	DefaultRemotePath       = "c:/Windows/Temp/imgbuild-script-%s.ps1"
+	DefaultRemotePath       = "c:/Windows/Temp/script-%s.ps1"
 	DefaultRemoteEnvVarPath = "c:/Windows/Temp/imgbuild-ps-env-vars-%s.ps1"
 )
 
@@ -54,7 +56,7 @@ type Config struct {
 	ElevatedExecuteCommand string `hcl:"elevated_execute_command"`
 	// RemotePath is where each script is uploaded; a path ending in "/" or
 	// "\" is a directory that receives the script under its own name.
-	// Default: "c:/Windows/Temp/imgbuild-script-<random>.ps1", a new name
+	// Default: "c:/Windows/Temp/script-<random UUID>.ps1" (Packer's), a new name
 	// for each script.
 	RemotePath string `hcl:"remote_path" fingerprint:"-"`
 	// RemoteEnvVarPath is where the environment script ({{.Vars}}) is

@@ -67,7 +67,7 @@ func TestElevated(t *testing.T) {
 	}
 
 	wrappers := f.Uploaded("c:/Windows/Temp/imgbuild-elevated-")
-	scripts := f.Uploaded("c:/Windows/Temp/imgbuild-script-")
+	scripts := f.Uploaded("c:/Windows/Temp/script-")
 	if len(wrappers) != 2 || len(scripts) != 2 {
 		t.Fatalf("uploads %v, want two scripts and two wrappers", f.Uploads)
 	}

@@ -26,7 +26,7 @@ const secret = "it's $HOME \"q\" `tick` s3cr3t"
 // Shapes of the default remote paths.
 var (
 	envPathRE    = regexp.MustCompile(`^c:/Windows/Temp/imgbuild-ps-env-vars-[0-9a-f]{16}\.ps1$`)
-	scriptPathRE = regexp.MustCompile(`^c:/Windows/Temp/imgbuild-script-[0-9a-f]{8}\.ps1$`)
+	scriptPathRE = regexp.MustCompile(`^c:/Windows/Temp/script-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.ps1$`)
 )
 
 // writeScripts writes local scripts a.ps1, b.ps1, ... with the given

@@ -18,11 +18,10 @@ const (
 	EnvFileEnvVarFormat   = "export %s='%s'\n"
 	DefaultInlineShebang  = "/bin/sh -e"
 	DefaultRemoteFolder   = "/tmp"
-	// DefaultRemoteFile is the remote file name's pattern: like Packer's
-	// script_nnn.sh, each provisioner gets its own random name, so that
-	// two builds sharing a /tmp (or a reader guessing the path) do not
-	// meet.
-	DefaultRemoteFile        = "imgbuild-shell-%s.sh"
+	// DefaultRemoteFile is the remote file name's pattern, Packer's
+	// script_nnn.sh: each provisioner gets its own random number, so that
+	// two builds sharing a /tmp do not meet.
+	DefaultRemoteFile        = "script_%d.sh"
 	DefaultStartRetryTimeout = "5m"
 )
 
@@ -49,7 +48,7 @@ type Config struct {
 	// RemoteFolder is the directory scripts are uploaded to. Default: "/tmp".
 	RemoteFolder string `hcl:"remote_folder"`
 	// RemoteFile is the file name scripts are uploaded as. Default:
-	// "imgbuild-shell-<8 random hex digits>.sh".
+	// "script_<random number>.sh", as in Packer.
 	RemoteFile string `hcl:"remote_file" fingerprint:"-"`
 	// RemotePath is the full remote path. Default: remote_folder/remote_file.
 	RemotePath string `hcl:"remote_path" fingerprint:"-"`
@@ -100,7 +99,7 @@ func (c *Config) setDefaults() {
 	setString(&c.EnvVarFormat, format)
 	setString(&c.InlineShebang, DefaultInlineShebang)
 	setString(&c.RemoteFolder, DefaultRemoteFolder)
-	setString(&c.RemoteFile, fmt.Sprintf(DefaultRemoteFile, script.RandomHex(4)))
+	setString(&c.RemoteFile, fmt.Sprintf(DefaultRemoteFile, script.RandomInt()))
 	setString(&c.RemotePath, strings.TrimSuffix(c.RemoteFolder, "/")+"/"+c.RemoteFile)
 	setString(&c.StartRetryTimeout, DefaultStartRetryTimeout)
 	c.ValidExitCodes = script.ExitCodes(c.ValidExitCodes)

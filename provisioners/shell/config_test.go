@@ -13,7 +13,7 @@ func TestShellDefaults(t *testing.T) {
 	c.Inline = []string{"echo hi"}
 	c.Prepare(&check.Context{})
 	if c.ExecuteCommand != "chmod +x {{.Path}}; {{.Vars}} {{.Path}}" || c.RemoteFolder != "/tmp" ||
-		!regexp.MustCompile(`^/tmp/imgbuild-shell-[0-9a-f]{8}\.sh$`).MatchString(c.RemotePath) || c.InlineShebang != "/bin/sh -e" || c.StartRetryTimeout != "5m" ||
+		!regexp.MustCompile(`^/tmp/script_[0-9]+\.sh$`).MatchString(c.RemotePath) || c.InlineShebang != "/bin/sh -e" || c.StartRetryTimeout != "5m" ||
 		c.EnvVarFormat != "%s='%s' " || len(c.ValidExitCodes) != 1 {
 		t.Errorf("defaults: %+v", c)
 	}

@@ -20,9 +20,11 @@ import (
 const (
 	DefaultExecuteCommand = `{{.Vars}}"{{.Path}}"`
 	DefaultEnvVarFormat   = `set "%s=%s" && `
-	// DefaultRemotePath is where scripts go; %s is replaced by random
-	// hexadecimal digits, new for each script.
-	DefaultRemotePath        = "c:/Windows/Temp/imgbuild-script-%s.bat"
+	// DefaultRemotePath is where scripts go; %s is replaced by a random
+	// UUID, new for each script. (Packer's is the fixed
+	// c:/Windows/Temp/script.bat; the random part keeps scripts from
+	// meeting.)
+	DefaultRemotePath        = "c:/Windows/Temp/script-%s.bat"
 	DefaultStartRetryTimeout = "5m"
 )
 
@@ -45,7 +47,7 @@ type Config struct {
 	EnvVarFormat string `hcl:"env_var_format"`
 	// RemotePath is where each script is uploaded; a path ending in "/" or
 	// "\" is a directory that receives the script under its own name.
-	// Default: "c:/Windows/Temp/imgbuild-script-<random>.bat", a new name
+	// Default: "c:/Windows/Temp/script-<random UUID>.bat", a new name
 	// for each script.
 	RemotePath string `hcl:"remote_path" fingerprint:"-"`
 	// ValidExitCodes are the exit codes that mean success. Default: [0].

@@ -18,7 +18,7 @@ import (
 	"github.com/imgbuild/imgbuild/internal/provision"
 )
 
-var scriptPathRE = regexp.MustCompile(`^c:/Windows/Temp/imgbuild-script-[0-9a-f]{8}\.bat$`)
+var scriptPathRE = regexp.MustCompile(`^c:/Windows/Temp/script-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.bat$`)
 
 // writeScripts writes local scripts a.bat, b.bat, ... with the given
 // bodies and returns their names relative to the returned directory.
