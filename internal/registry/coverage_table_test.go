@@ -27,6 +27,7 @@ const (
 	localPP       = "postprocessors/shelllocal"         // the post-processor's own environment
 	amiFind       = "internal/datasource/amazonami"     // the amazon-ami query
 	paramGet      = "internal/datasource/parameterstore"
+	httpFetch     = "internal/datasource/http/fetch.go"
 	ppRegional    = "postprocessors/internal/regional" // the AWS post-processors' access settings
 )
 
@@ -81,6 +82,7 @@ var fieldUses = map[string]map[string]use{
 	"data/amazon-ami": merge(queryAccess, map[string]use{
 		"filters": impl(amiFind), "owners": impl(amiFind), "most_recent": impl(amiFind), "include_deprecated": impl(amiFind),
 	}),
+	"data/http": implAll(httpFetch, "url", "method", "request_headers", "request_body"),
 	"data/amazon-parameterstore": merge(queryAccess, map[string]use{
 		"name": impl(paramGet), "with_decryption": impl(paramGet),
 		"custom_endpoint_ec2": refuse(`custom_endpoint_ec2 = "http://127.0.0.1:4566"`),
@@ -184,17 +186,19 @@ var runFields = merge(implAll(ebsSteps, "instance_type", "source_ami", "source_b
 	map[string]use{
 		"security_group_id": impl(runPrepare), // joins security_group_ids
 		"run_tag":           impl(runPrepare), "run_tag.key": impl(mergeTags), "run_tag.value": impl(mergeTags),
-		"vpc_filter":               refuse("vpc_filter {\n  filters = { \"tag:Name\" = \"build\" }\n}"),
-		"security_group_filter":    refuse("security_group_filter {\n  filters = { \"tag:Class\" = \"build\" }\n}"),
-		"skip_profile_validation":  refuse(`skip_profile_validation = true`),
-		"spot_price":               refuse(`spot_price = "auto"`),
-		"spot_instance_types":      refuse(`spot_instance_types = ["t3.small"]`),
-		"spot_allocation_strategy": refuse(`spot_allocation_strategy = "price-capacity-optimized"`),
-		"spot_tags":                refuse(`spot_tags = { team = "images" }`),
-		"fleet_tags":               refuse(`fleet_tags = { team = "images" }`),
-		"pause_before_ssm":         refuse(`pause_before_ssm = "30s"`),
-		"session_manager_port":     refuse(`session_manager_port = 8022`),
-		"windows_password_timeout": impl(ebsSteps),
+		"vpc_filter":                    impl(ebsSteps),
+		"vpc_filter.filters":            impl(ebsSteps),
+		"security_group_filter":         impl(ebsSteps),
+		"security_group_filter.filters": impl(ebsSteps),
+		"skip_profile_validation":       refuse(`skip_profile_validation = true`),
+		"spot_price":                    refuse(`spot_price = "auto"`),
+		"spot_instance_types":           refuse(`spot_instance_types = ["t3.small"]`),
+		"spot_allocation_strategy":      refuse(`spot_allocation_strategy = "price-capacity-optimized"`),
+		"spot_tags":                     refuse(`spot_tags = { team = "images" }`),
+		"fleet_tags":                    refuse(`fleet_tags = { team = "images" }`),
+		"pause_before_ssm":              refuse(`pause_before_ssm = "30s"`),
+		"session_manager_port":          refuse(`session_manager_port = 8022`),
+		"windows_password_timeout":      impl(ebsSteps),
 	})
 
 var blockDevices = func() map[string]use {
@@ -214,11 +218,14 @@ var communicatorFields = merge(implAll(ebsSteps, "communicator", "pause_before_c
 	"ssh_certificate_file", "ssh_pty", "ssh_file_transfer_method", "ssh_keep_alive_interval", "ssh_bastion_host",
 	"ssh_bastion_port", "ssh_bastion_username", "ssh_bastion_password", "ssh_bastion_private_key_file",
 	"ssh_bastion_agent_auth", "temporary_key_pair_name", "temporary_key_pair_type", "temporary_key_pair_bits",
+	"ssh_ciphers", "ssh_key_exchange_algorithms", "ssh_read_write_timeout", "ssh_disable_agent_forwarding",
+	"ssh_local_tunnels", "ssh_remote_tunnels", "ssh_proxy_host", "ssh_proxy_port", "ssh_proxy_username",
+	"ssh_proxy_password", "ssh_bastion_interactive", "ssh_bastion_certificate_file",
 	"winrm_username", "winrm_password", "winrm_host", "winrm_port", "winrm_use_ssl", "winrm_insecure", "winrm_use_ntlm",
 	"winrm_no_proxy"),
 	map[string]use{
 		"ssh_timeout":               impl(srcPrepare), // the default of timeouts.ssh, which the connect step reads
-		"ssh_clear_authorized_keys": refuse(`ssh_clear_authorized_keys = true`),
+		"ssh_clear_authorized_keys": impl(ebsSteps),
 		"winrm_timeout":             impl(srcPrepare), // the default of timeouts.ssh for WinRM
 	})
 

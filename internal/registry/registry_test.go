@@ -142,7 +142,7 @@ func TestComponentsAreComplete(t *testing.T) {
 
 func TestSensitiveAttrs(t *testing.T) {
 	got := SensitiveAttrs(mustFind(t, "amazon-ebs"))
-	want := []string{"access_key", "secret_key", "token", "mfa_code", "ssh_password", "ssh_bastion_password", "winrm_password"}
+	want := []string{"access_key", "secret_key", "token", "mfa_code", "ssh_password", "ssh_bastion_password", "ssh_proxy_password", "winrm_password"}
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
@@ -175,6 +175,7 @@ var minimalBodies = map[string]string{
 	"retention":              `keep = 3`,
 	"amazon-ami":             `region = "us-east-1"` + "\n" + `filters = { name = "ubuntu/*" }` + "\n" + `owners = ["self"]`,
 	"amazon-parameterstore":  `region = "us-east-1"` + "\n" + `name = "/x"`,
+	"http":                   `url = "https://example.com/version"`,
 }
 
 // minimalSurrogate is what amazon-ebssurrogate needs beyond minimalEBS.

@@ -1,0 +1,28 @@
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "instance_type" {
+  type = string
+}
+
+variable "ami_prefix" {
+  type    = string
+  default = "corpus-varfile"
+}
+
+source "amazon-ebs" "al2023" {
+  ami_name      = "${var.ami_prefix}-${formatdate("YYYYMMDDhhmmss", timestamp())}"
+  instance_type = var.instance_type
+  region        = var.region
+  source_ami    = "ami-0123456789abcdef0"
+  ssh_username  = "ec2-user"
+}
+
+build {
+  sources = ["source.amazon-ebs.al2023"]
+  provisioner "shell" {
+    script = "scripts/setup.sh"
+  }
+}

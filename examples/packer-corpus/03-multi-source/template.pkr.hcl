@@ -1,0 +1,28 @@
+source "amazon-ebs" "base" {
+  instance_type = "t3.micro"
+  region        = "us-east-1"
+  source_ami    = "ami-0123456789abcdef0"
+  ssh_username  = "ec2-user"
+  ami_name      = "corpus-multi-base"
+}
+
+build {
+  name = "multi"
+  source "source.amazon-ebs.base" {
+    name     = "web"
+    ami_name = "corpus-multi-web"
+  }
+  source "source.amazon-ebs.base" {
+    name     = "worker"
+    ami_name = "corpus-multi-worker"
+  }
+
+  provisioner "shell" {
+    only   = ["amazon-ebs.web"]
+    inline = ["echo web"]
+  }
+  provisioner "shell" {
+    except = ["amazon-ebs.web"]
+    inline = ["echo ${source.name}"]
+  }
+}
