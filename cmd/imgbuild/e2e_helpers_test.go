@@ -101,7 +101,9 @@ func (e *e2e) imgbuild(args ...string) (int, string, string) {
 	return 0, out.String(), errOut.String()
 }
 
-// command returns the imgbuild command for args in the test's environment.
+// command returns the imgbuild command for args in the test's environment,
+// run from the test's directory as a user runs it from their project:
+// components' relative paths resolve against the working directory.
 func (e *e2e) command(args ...string) *exec.Cmd {
 	bin := e.bin
 	if bin == "" {
@@ -109,6 +111,7 @@ func (e *e2e) command(args ...string) *exec.Cmd {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = e.env
+	cmd.Dir = e.dir
 	return cmd
 }
 

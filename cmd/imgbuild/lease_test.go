@@ -55,6 +55,7 @@ func TestTwoRunnersBuildOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		r.cmd = e.command("build", r.dir)
+		r.cmd.Dir = r.dir // each runner in its own checkout
 		r.cmd.Env = append(r.cmd.Env, "IMGBUILD_STATE_DIR="+filepath.Join(r.dir, "state"))
 		r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.err
 		rs = append(rs, r)
