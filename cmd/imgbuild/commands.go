@@ -7,16 +7,17 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"audit":      auditCommand,
-		"build":      buildCommand,
-		"bundle":     bundleCommand,
-		"cleanup":    cleanupCommand,
-		"fmt":        fmtCommand,
-		"graph":      graphCommand,
-		"inspect":    inspectCommand,
-		"localcloud": localcloudCommand,
-		"plan":       planCommand,
-		"validate":   validateCommand,
-		"version":    versionCommand,
+		"audit":        auditCommand,
+		"build":        buildCommand,
+		"bundle":       bundleCommand,
+		"cleanup":      cleanupCommand,
+		"fmt":          fmtCommand,
+		"graph":        graphCommand,
+		"hcl2_upgrade": hcl2UpgradeCommand,
+		"inspect":      inspectCommand,
+		"localcloud":   localcloudCommand,
+		"plan":         planCommand,
+		"validate":     validateCommand,
+		"version":      versionCommand,
 	}
 }

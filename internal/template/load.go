@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/imgbuild/imgbuild/internal/legacyjson"
 )
 
 // Options controls how a template is loaded.
@@ -58,13 +60,18 @@ type loader struct {
 	// path is the path object (root, cwd), made once the directory is
 	// known: every evaluation context shares it.
 	path cty.Value
+	// legacy are the legacy JSON templates read, converted to HCL.
+	legacy []*legacyjson.Result
+	// legacyDiags are the problems found converting them: they do not
+	// stop the loading, so the rest of the template is checked too.
+	legacyDiags hcl.Diagnostics
 }
 
 // Load reads the template at path (a file or a directory) and returns it
 // with every diagnostic found. The template is usable only when the
 // diagnostics have no errors; it is returned anyway so callers can render
 // diagnostics with its Files.
-func Load(path string, opts Options) (*Template, hcl.Diagnostics) {
+func Load(path string, opts Options) (_ *Template, diags hcl.Diagnostics) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
@@ -75,6 +82,13 @@ func Load(path string, opts Options) (*Template, hcl.Diagnostics) {
 		opts.Now = time.Now().UTC()
 	}
 	l := &loader{opts: opts, parser: hclparse.NewParser(), brokenSources: map[string]bool{}}
+	defer func() {
+		for _, r := range l.legacy {
+			r.MapDiagnostics(diags)
+		}
+		// Conversion problems come first: they are the JSON's own.
+		diags = append(l.legacyDiags, diags...)
+	}()
 	l.t = &Template{
 		Path: path, Files: l.parser.Files(), Now: opts.Now,
 		Variables: map[string]*Variable{}, Locals: map[string]*Local{},
@@ -142,8 +156,8 @@ func discover(path string) (files, autoVars []string, err error) {
 		return nil, nil, err
 	}
 	if !fi.IsDir() {
-		if !isTemplateFile(path) {
-			return nil, nil, fmt.Errorf("%s: not a template file (want *%s or *%s)", path, suffixHCL, suffixJSON)
+		if !isTemplateFile(path) && !isLegacyFile(path) {
+			return nil, nil, fmt.Errorf("%s: not a template file (want *%s, *%s or a legacy JSON template)", path, suffixHCL, suffixJSON)
 		}
 		return []string{path}, nil, nil
 	}
@@ -162,6 +176,11 @@ func discover(path string) (files, autoVars []string, err error) {
 		}
 	}
 	if len(files) == 0 {
+		for _, e := range entries {
+			if name := filepath.Join(path, e.Name()); !e.IsDir() && isLegacyFile(name) {
+				return nil, nil, fmt.Errorf("%s: no *%s or *%s files in the directory; %s is a legacy JSON template, read when named on its own", path, suffixHCL, suffixJSON, name)
+			}
+		}
 		return nil, nil, fmt.Errorf("%s: no *%s or *%s files in the directory", path, suffixHCL, suffixJSON)
 	}
 	sort.Strings(files)
@@ -186,7 +205,38 @@ func (l *loader) parseFiles(files []string) {
 	}
 }
 
+// isLegacyFile reports whether name is a legacy JSON template (read only
+// when named on its own, as Packer reads them).
+func isLegacyFile(name string) bool {
+	if !strings.HasSuffix(name, ".json") || strings.HasSuffix(name, suffixJSON) || strings.HasSuffix(name, suffixVarsJSON) {
+		return false
+	}
+	src, err := os.ReadFile(name)
+	return err == nil && legacyjson.IsLegacy(src)
+}
+
+// parseLegacy converts a legacy JSON template and parses the result. The
+// JSON stays in the files under its name for diagnostic snippets; Load
+// maps diagnostics about the HCL back to it.
+func (l *loader) parseLegacy(name string) (*hcl.File, hcl.Diagnostics) {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read template", Detail: err.Error()}}
+	}
+	l.t.Files[name] = &hcl.File{Bytes: src}
+	r, diags := legacyjson.Convert(src, name, legacyjson.Options{})
+	if r == nil {
+		return nil, diags
+	}
+	l.legacy = append(l.legacy, r)
+	l.legacyDiags = append(l.legacyDiags, diags...)
+	return l.parser.ParseHCL(r.HCL, r.HCLName)
+}
+
 func (l *loader) parse(name string) (*hcl.File, hcl.Diagnostics) {
+	if isLegacyFile(name) {
+		return l.parseLegacy(name)
+	}
 	if strings.HasSuffix(name, ".json") {
 		return l.parser.ParseJSONFile(name)
 	}
