@@ -2,8 +2,9 @@ package amazon
 
 // RunConfig describes the instance launched to build the image.
 type RunConfig struct {
-	// InstanceType is the EC2 instance type, e.g. "t3.micro". Required.
-	InstanceType string `hcl:"instance_type" required:"true"`
+	// InstanceType is the EC2 instance type, e.g. "t3.micro". Required
+	// unless spot_instance_types is set; not with spot_instance_types.
+	InstanceType string `hcl:"instance_type"`
 	// SourceAMI is the ID of the AMI to start from (ami- and 8 or 17 hex
 	// digits). Exactly one of source_ami, source_ami_filter and
 	// source_build is required.
@@ -64,23 +65,33 @@ type RunConfig struct {
 	RunTags map[string]string `hcl:"run_tags" fingerprint:"-"`
 	// RunTag blocks add run tags like the run_tags map.
 	RunTag []KeyValue `hcl:"run_tag,block" fingerprint:"-"`
-	// SpotTags are applied to the spot request. Not implemented yet:
-	// validate refuses it.
+	// SpotTags are applied, at creation, to the temporary launch template
+	// of a spot launch and then to the spot instance request EC2 makes for
+	// the instance. Needs spot_price.
 	SpotTags map[string]string `hcl:"spot_tags" fingerprint:"-"`
-	// FleetTags are applied to the EC2 fleet of a spot request. Not
-	// implemented yet: validate refuses it.
+	// SpotTag blocks add spot tags like the spot_tags map.
+	SpotTag []KeyValue `hcl:"spot_tag,block" fingerprint:"-"`
+	// FleetTags are applied, at creation, to the EC2 fleet (type
+	// "instant") a spot launch goes through. Needs spot_price.
 	FleetTags map[string]string `hcl:"fleet_tags" fingerprint:"-"`
-	// SpotPrice is the maximum hourly spot price in USD, e.g. "0.05", or
-	// "auto" for the on-demand price. Default: "" (on-demand instance).
-	// Not implemented yet: validate refuses it.
+	// FleetTag blocks add fleet tags like the fleet_tags map.
+	FleetTag []KeyValue `hcl:"fleet_tag,block" fingerprint:"-"`
+	// SpotPrice launches a spot instance instead of an on-demand one, as
+	// Packer does: through CreateFleet (type "instant") with a temporary
+	// launch template, deleted afterwards. It is the maximum hourly price
+	// in USD, e.g. "0.05", or "auto" for EC2's default maximum, the
+	// on-demand price. Default: "" (or "0"), an on-demand instance. A spot
+	// instance is not stopped before the image is made: EC2 cannot stop a
+	// one-time spot instance.
 	SpotPrice string `hcl:"spot_price" fingerprint:"-"`
-	// SpotInstanceTypes are instance types a spot request may choose from,
-	// in addition to instance_type. Not implemented yet: validate refuses it.
+	// SpotInstanceTypes are the instance types a spot launch may choose
+	// from (one fleet override each), instead of instance_type. Needs
+	// spot_price; not with instance_type.
 	SpotInstanceTypes []string `hcl:"spot_instance_types"`
-	// SpotAllocationStrategy is the fleet allocation strategy:
+	// SpotAllocationStrategy is the fleet's spot allocation strategy:
 	// lowest-price, diversified, capacity-optimized,
-	// capacity-optimized-prioritized or price-capacity-optimized. Not
-	// implemented yet: validate refuses it.
+	// capacity-optimized-prioritized or price-capacity-optimized. Needs
+	// spot_price. Default: EC2's (lowest-price).
 	SpotAllocationStrategy string `hcl:"spot_allocation_strategy" fingerprint:"-"`
 	// UserData is user data for the build instance, at most 16 KB. Not
 	// with user_data_file.

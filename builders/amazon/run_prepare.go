@@ -17,8 +17,9 @@ func (c *RunConfig) Prepare(ctx *check.Context) {
 	c.prepareNetwork(ctx)
 	c.prepareUserData(ctx)
 	c.prepareMetadata(ctx)
-	c.prepareFeatures(ctx)
 	c.RunTags = MergeTags(ctx, "run_tags", c.RunTags, c.RunTag)
+	c.prepareSpot(ctx)
+	c.prepareFeatures(ctx)
 	setString(&c.WindowsPasswordTimeout, "20m")
 	ctx.DurationAttr(check.Path("windows_password_timeout"), c.WindowsPasswordTimeout)
 	ctx.Enum(check.Path("shutdown_behavior"), c.InstanceInitiatedShutdownBehavior, "stop", "terminate")
@@ -138,15 +139,115 @@ func (c *RunConfig) prepareFeatures(ctx *check.Context) {
 		setString(&c.CapacityReservationPreference, "none")
 	}
 	ctx.Enum(check.Path("capacity_reservation_preference"), c.CapacityReservationPreference, "open", "none")
-	if ctx.IsUnknown("instance_type") {
+	if ctx.IsUnknown("instance_type") || ctx.IsUnknown("spot_instance_types") {
 		return
 	}
-	if c.EnableUnlimitedCredits && !burstableRE.MatchString(c.InstanceType) {
-		ctx.Errorf(check.Path("enable_unlimited_credits"), "Unlimited credits need a burstable instance type",
-			"enable_unlimited_credits needs a T2, T3, T3a or T4g instance type, not %q.", c.InstanceType)
+	for _, t := range c.instanceTypes() {
+		if c.EnableUnlimitedCredits && !burstableRE.MatchString(t) {
+			ctx.Errorf(check.Path("enable_unlimited_credits"), "Unlimited credits need a burstable instance type",
+				"enable_unlimited_credits needs a T2, T3, T3a or T4g instance type, not %q.", t)
+		}
+		if c.EnableUnlimitedCredits && c.IsSpotInstance() && strings.HasPrefix(t, "t2.") {
+			ctx.Errorf(check.Path("enable_unlimited_credits"), "Unlimited credits cannot go with a T2 spot instance",
+				"EC2 does not run T2 spot instances with unlimited credits (%q); remove enable_unlimited_credits or spot_price.", t)
+		}
+		if c.EnableNitroEnclave && strings.HasPrefix(t, "t") {
+			ctx.Errorf(check.Path("enable_nitro_enclave"), "Nitro Enclaves need a non-burstable instance type",
+				"enable_nitro_enclave cannot go with the burstable instance type %q; choose for example an m5 or c6i type.", t)
+		}
 	}
-	if c.EnableNitroEnclave && strings.HasPrefix(c.InstanceType, "t") {
-		ctx.Errorf(check.Path("enable_nitro_enclave"), "Nitro Enclaves need a non-burstable instance type",
-			"enable_nitro_enclave cannot go with the burstable instance type %q; choose for example an m5 or c6i type.", c.InstanceType)
+}
+
+// instanceTypes returns the types the build may launch: instance_type, or
+// spot_instance_types.
+func (c *RunConfig) instanceTypes() []string {
+	if c.InstanceType != "" {
+		return []string{c.InstanceType}
+	}
+	return c.SpotInstanceTypes
+}
+
+// IsSpotInstance reports whether the build launches a spot instance:
+// spot_price is set and not "0", as in Packer.
+func (c *RunConfig) IsSpotInstance() bool {
+	return c.SpotPrice != "" && c.SpotPrice != "0"
+}
+
+// spotPriceRE matches a spot_price that is a price: a positive decimal
+// number of USD per hour.
+var spotPriceRE = regexp.MustCompile(`^(0|[1-9][0-9]*)?(\.[0-9]+)?$`)
+
+// spotAllocationStrategies are the values EC2 accepts for a fleet's spot
+// allocation strategy.
+var spotAllocationStrategies = []string{
+	"lowest-price", "diversified", "capacity-optimized", "capacity-optimized-prioritized", "price-capacity-optimized",
+}
+
+// prepareSpot checks instance_type against spot_instance_types (exactly
+// one of them, as in Packer) and the spot settings, which all need a spot
+// launch (spot_price set and not "0"). Packer ignores some of them
+// without spot_price (spot_instance_types fails at launch, with no
+// instance type, and spot_allocation_strategy is dropped); imgbuild
+// refuses them, so no setting is silently ignored. The settings a spot
+// launch cannot honour (Nitro Enclaves, a capacity reservation) are
+// refused with it.
+func (c *RunConfig) prepareSpot(ctx *check.Context) {
+	c.SpotTags = MergeTags(ctx, "spot_tags", c.SpotTags, c.SpotTag)
+	c.FleetTags = MergeTags(ctx, "fleet_tags", c.FleetTags, c.FleetTag)
+	hasType := ctx.Set(c.InstanceType != "", "instance_type")
+	hasSpotTypes := ctx.Set(len(c.SpotInstanceTypes) > 0, "spot_instance_types")
+	switch {
+	case hasType && hasSpotTypes:
+		ctx.Errorf(check.Path("spot_instance_types"), "Conflicting instance types",
+			"Set instance_type or spot_instance_types, not both: spot_instance_types replaces instance_type.")
+	case !hasType && !hasSpotTypes:
+		ctx.Errorf(check.Path("instance_type"), "Missing required argument",
+			"The argument \"instance_type\" is required (or spot_instance_types, with spot_price, to launch a spot instance on one of several types).")
+	}
+	for i, t := range c.SpotInstanceTypes {
+		if t == "" && !ctx.IsUnknown("spot_instance_types") {
+			ctx.Errorf(check.Path("spot_instance_types"), "Invalid spot_instance_types", "Element %d is empty.", i+1)
+		}
+	}
+	spot := ctx.Set(c.IsSpotInstance(), "spot_price")
+	if c.IsSpotInstance() && c.SpotPrice != "auto" && !spotPriceRE.MatchString(c.SpotPrice) {
+		ctx.Errorf(check.Path("spot_price"), "Invalid spot_price",
+			"spot_price must be \"auto\" (at most the on-demand price) or a price in USD per hour such as \"0.05\", not %q.", c.SpotPrice)
+	}
+	ctx.Enum(check.Path("spot_allocation_strategy"), c.SpotAllocationStrategy, spotAllocationStrategies...)
+	if !spot {
+		for _, s := range []struct {
+			name string
+			set  bool
+		}{
+			{"spot_instance_types", hasSpotTypes && !hasType},
+			{"spot_tags", len(c.SpotTags) > 0 || ctx.IsUnknown("spot_tags")},
+			{"fleet_tags", len(c.FleetTags) > 0 || ctx.IsUnknown("fleet_tags")},
+			{"spot_allocation_strategy", ctx.Set(c.SpotAllocationStrategy != "", "spot_allocation_strategy")},
+		} {
+			if s.set {
+				ctx.Errorf(check.Path(s.name), "Spot setting without spot_price",
+					"%s only applies to a spot instance: set spot_price (\"auto\" or a maximum price) to launch one, or remove %s.", s.name, s.name)
+			}
+		}
+		return
+	}
+	if c.EnableNitroEnclave {
+		ctx.Errorf(check.Path("enable_nitro_enclave"), "Nitro Enclaves cannot go with a spot instance",
+			"Remove enable_nitro_enclave or spot_price: EC2 runs no Nitro Enclaves on spot instances.")
+	}
+	for _, name := range []string{"capacity_reservation_id", "capacity_reservation_group_arn"} {
+		v := c.CapacityReservationID
+		if name == "capacity_reservation_group_arn" {
+			v = c.CapacityReservationGroupArn
+		}
+		if ctx.Set(v != "", name) {
+			ctx.Errorf(check.Path(name), "Capacity reservations do not apply to spot instances",
+				"Remove %s or spot_price: a spot instance never runs in a capacity reservation.", name)
+		}
+	}
+	if c.CapacityReservationPreference == "open" {
+		ctx.Errorf(check.Path("capacity_reservation_preference"), "Capacity reservations do not apply to spot instances",
+			"Remove capacity_reservation_preference or spot_price: a spot instance never runs in a capacity reservation.")
 	}
 }

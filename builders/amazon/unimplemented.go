@@ -12,7 +12,6 @@ import (
 
 const (
 	hintCredentials = "Give credentials through profile, access_key and secret_key, assume_role or the AWS_* environment variables instead."
-	hintSpot        = "Spot instances are not implemented yet: remove it to build on an on-demand instance."
 	hintSSM         = `It only applies to ssh_interface = "session_manager", which is not implemented yet: remove it.`
 )
 
@@ -28,20 +27,8 @@ func (c *AccessConfig) refuseUnimplemented(ctx *check.Context) {
 }
 
 // refuseUnimplemented refuses the run settings with no implementation:
-// spot instances and Session Manager.
+// Session Manager.
 func (c *RunConfig) refuseUnimplemented(ctx *check.Context) {
-	for _, s := range []struct {
-		name string
-		set  bool
-	}{
-		{"spot_price", c.SpotPrice != ""},
-		{"spot_instance_types", len(c.SpotInstanceTypes) > 0},
-		{"spot_allocation_strategy", c.SpotAllocationStrategy != ""},
-		{"spot_tags", len(c.SpotTags) > 0},
-		{"fleet_tags", len(c.FleetTags) > 0},
-	} {
-		ctx.RefuseSet(check.Path(s.name), s.set, hintSpot)
-	}
 	if c.SSHInterface == "session_manager" {
 		ctx.NotImplemented(check.Path("ssh_interface"), `ssh_interface = "session_manager"`,
 			"Use public_ip, private_ip, public_dns or private_dns.")

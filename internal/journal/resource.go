@@ -26,6 +26,14 @@ const (
 	// Bucket is an S3 bucket a build created for its bundles; it is kept
 	// (images are registered from it) and never removed by cleanup.
 	Bucket Type = "bucket"
+	// LaunchTemplate is the temporary launch template of a spot launch
+	// (lt-...); its Name is the template's name, by which cleanup finds it
+	// when the create call's outcome is unknown.
+	LaunchTemplate Type = "launch-template"
+	// Fleet is the EC2 fleet of type "instant" a spot launch goes through
+	// (fleet-...); cleanup deletes it (terminating what it still runs)
+	// after the instance it launched.
+	Fleet Type = "fleet"
 	// Lease is the SSM parameter a run holds so that no other runner
 	// builds the same fingerprint meanwhile (internal/lease). Its Name
 	// (and ID, once created) is the parameter's name; cleanup removes it

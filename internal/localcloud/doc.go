@@ -65,7 +65,13 @@
 // ignores them), CopyImage and RunInstances ClientToken idempotency (moto
 // copies or launches again), CreateLaunchTemplateVersion SourceVersion
 // (moto ignores it: the new version keeps the source version's settings
-// the request does not set), rootDeviceType "standard" reported as "ebs".
+// the request does not set), rootDeviceType "standard" reported as "ebs",
+// CreateFleet of type instant (fleet.go: moto runs the instances at once
+// with no guest; the layer makes them pending, boots their guests from
+// the launch template and answers a repeated ClientToken, which crashes
+// moto), the spot instance request ID of a fleet's instance (moto omits
+// it), DeleteFleets with TerminateInstances once the instances are gone
+// (moto fails) and CreateLaunchTemplate ClientToken idempotency.
 //
 // Guests: each instance gets its own loopback address 127.0.X.Y, reported
 // as its public and private IP and DNS names. With the ssh setting on (every

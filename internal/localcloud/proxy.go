@@ -61,6 +61,7 @@ func newProxy(moto *url.URL, s Settings, log hclog.Logger, m *machines) *proxy {
 	p.addBundleHooks(p.hooks)
 	p.addVolumeHooks(p.hooks)
 	p.addLaunchTemplateHooks(p.hooks)
+	p.addFleetHooks(p.hooks)
 	p.addPublishHooks(p.hooks)
 	p.addImageFilterHook(p.hooks) // last: it filters what the others show
 	m.win, m.stopped = s, p.selfStop

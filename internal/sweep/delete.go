@@ -64,7 +64,9 @@ func DeleteWaiting(ctx context.Context, sess *awsapi.Session, r journal.Resource
 		// runner may hold it now.
 		run := r.Tags[tags.RunID]
 		err = lease.Remove(ctx, sess.SSM(r.Region), r.ID, func(holder string) bool { return lease.HeldByRun(holder, run) })
-	case journal.SecurityGroup, journal.KeyPair, journal.Image, journal.Snapshot, journal.Volume:
+	case journal.Fleet:
+		err = deleteFleet(ctx, c, r.ID)
+	case journal.SecurityGroup, journal.KeyPair, journal.Image, journal.Snapshot, journal.Volume, journal.LaunchTemplate:
 		err = deleteConfirmed(ctx, c, r, graceOf(t), func(ctx context.Context) error { return deleteEC2(ctx, c, r) })
 	default:
 		return fmt.Errorf("delete %s %s in %s: imgbuild does not know how to remove this type; remove it by hand", r.Type, r.ID, r.Region)
@@ -146,6 +148,8 @@ func deleteEC2(ctx context.Context, c *ec2.Client, r journal.Resource) error {
 		return deleteImage(ctx, c, r)
 	case journal.Snapshot:
 		return deleteSnapshot(ctx, c, r.ID)
+	case journal.LaunchTemplate:
+		return deleteLaunchTemplate(ctx, c, r.ID)
 	}
 	_, err := c.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: aws.String(r.ID)})
 	return err

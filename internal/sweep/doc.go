@@ -27,6 +27,12 @@
 //     DeregisterImage and deleted after it.
 //   - snapshot: DeleteSnapshot. volume: DeleteVolume.
 //   - bucket-object: S3 DeleteObject; the ID is "<bucket>/<key>".
+//   - fleet (the instant EC2 fleet of a spot launch): DeleteFleets with
+//     TerminateInstances (which EC2 requires for an instant fleet; its
+//     instance, an earlier leftover, is terminated by then). A fleet not
+//     listed or already in a deleted state is gone.
+//   - launch-template (a spot launch's temporary template):
+//     DeleteLaunchTemplate by ID.
 //
 // An image or snapshot tagged imgbuild:complete is a finished build's
 // output: Delete refuses it with ErrComplete and FindByTags never returns
@@ -46,7 +52,10 @@
 // instances by run and build tags, matching the client token in the
 // results (by client-token filter only when the intent has no run tag),
 // key pairs and security groups by name and, when the intent has them,
-// run and build tags; images and copies by name and run and build tags.
+// run and build tags; images and copies by name and run and build tags;
+// launch templates by name and run and build tags; fleets by run and
+// build tags (DescribeFleets has no tag filter: they are matched in the
+// results, with the client token when EC2 reports it).
 // It returns ErrNotFound when nothing was created, which the caller
 // journals as not created.
 //
@@ -74,7 +83,8 @@
 // imgbuild:run-id tag in the given regions and older than a guard age:
 // instances not terminated (LaunchTime), images and snapshots owned by the
 // account (CreationDate, StartTime), volumes (CreateTime), key pairs
-// (CreateTime) and security groups. A build tags its final images
+// (CreateTime), security groups, launch templates (CreateTime) and fleets
+// not deleted (CreateTime). A build tags its final images
 // complete one region at a time, so a crash while tagging leaves only some
 // tagged: when any image of a run and build carries imgbuild:complete,
 // every image and snapshot of that run and build is its finished output
@@ -86,5 +96,6 @@
 // the sweep, and a group found alone (its instance and key pair already
 // gone) is swept only with a guard of zero (--older-than 0s). Order sorts
 // what it returns for deletion: instances first, then security groups, key
-// pairs, images, snapshots, volumes and bucket objects.
+// pairs, images, snapshots, volumes and bucket objects, then the other
+// types (fleets, launch templates).
 package sweep

@@ -89,7 +89,8 @@ func Regions(ctx context.Context, sess *awsapi.Session) ([]string, error) {
 // lister lists one type of tagged resource in a region.
 type lister func(ctx context.Context, c *ec2.Client, region string, fs []types.Filter) ([]found, error)
 
-var listers = []lister{listInstances, listSecurityGroups, listKeyPairs, listImages, listSnapshots, listVolumes}
+var listers = []lister{listInstances, listSecurityGroups, listKeyPairs, listImages, listSnapshots, listVolumes,
+	listFleets, listLaunchTemplates}
 
 // findInRegion runs every lister in one region.
 func findInRegion(ctx context.Context, c *ec2.Client, region, runID string) ([]found, error) {

@@ -96,6 +96,8 @@ func listed(ctx context.Context, c *ec2.Client, r journal.Resource) (bool, strin
 		return len(groups) > 0, listedState(len(groups)), err
 	case journal.KeyPair:
 		return listedKeyPair(ctx, c, r, fs)
+	case journal.LaunchTemplate:
+		return listedLaunchTemplate(ctx, c, r, fs)
 	}
 	return false, "", fmt.Errorf("cannot confirm that %s %s is gone; check by hand", r.Type, r.ID)
 }

@@ -47,6 +47,10 @@ func Resolve(ctx context.Context, sess *awsapi.Session, r journal.Resource) (jou
 		ids, err = resolveBundleTask(ctx, c, r)
 	case journal.Lease:
 		ids, err = resolveLease(ctx, sess, r)
+	case journal.LaunchTemplate:
+		ids, err = resolveLaunchTemplate(ctx, c, r)
+	case journal.Fleet:
+		ids, err = resolveFleet(ctx, c, r)
 	default:
 		ids, err = resolveByTags(ctx, c, r)
 	}

@@ -33,6 +33,18 @@ type Config struct {
 func (c *Config) Prepare(ctx *check.Context) {
 	c.SourceConfig.Prepare(ctx)
 	c.RunVolumeTags = amazon.MergeTags(ctx, "run_volume_tags", c.RunVolumeTags, nil)
+	// As in Packer: ena_support and sriov_support are set on the stopped
+	// instance, and EC2 cannot stop a one-time spot instance.
+	for _, s := range []struct {
+		name string
+		set  bool
+	}{{"ena_support", c.AMIENASupport != nil}, {"sriov_support", c.AMISriovNetSupport}} {
+		if s.set && c.IsSpotInstance() {
+			ctx.Errorf(check.Path(s.name), "Spot instances cannot take "+s.name,
+				"%s is set on the stopped build instance, and EC2 cannot stop a one-time spot instance: "+
+					"remove it (start from an AMI that already has the feature) or remove spot_price.", s.name)
+		}
+	}
 	if c.NoReboot && c.DisableStopInstance {
 		ctx.Warnf(check.Path("no_reboot"), "no_reboot with disable_stop_instance",
 			"The instance is neither stopped by imgbuild nor rebooted for the image; make sure a provisioner leaves the file systems consistent.")

@@ -79,7 +79,6 @@ func unsupported(cfg *Config) error {
 		name string
 		set  bool
 	}{
-		{"spot_price", cfg.SpotPrice != ""},
 		{"ssh_interface = \"session_manager\"", cfg.SSHInterface == "session_manager"},
 	} {
 		if s.set {
@@ -114,6 +113,9 @@ func (b *build) Node(step *builder.Step) (dag.Node, error) {
 	case SecurityGroup:
 		return &createSecurityGroup{b: b}, nil
 	case Launch:
+		if b.cfg.IsSpotInstance() {
+			return &launchSpot{launchInstance: launchInstance{b: b}}, nil
+		}
 		return &launchInstance{b: b}, nil
 	case Password:
 		return &getPassword{b: b}, nil

@@ -3,6 +3,7 @@ package steps
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/imgbuild/imgbuild/builders/amazon"
 	"github.com/imgbuild/imgbuild/internal/builder"
@@ -53,9 +54,18 @@ func PlanLaunch(p builder.Planner, src *amazon.SourceConfig, checks ...*builder.
 		launchAfter = append(launchAfter, p.Add(&builder.Step{ID: string(SecurityGroup), Kind: SecurityGroup, Region: src.Region,
 			Label: "create temporary security group", Cleanup: "delete temporary security group"}, ready...))
 	}
-	last := p.Add(&builder.Step{ID: string(Launch), Kind: Launch, Region: src.Region,
-		Label: "launch " + src.InstanceType + " instance and wait until running", Cleanup: "terminate instance and wait until terminated"},
-		launchAfter...)
+	launch := &builder.Step{ID: string(Launch), Kind: Launch, Region: src.Region,
+		Label: "launch " + src.InstanceType + " instance and wait until running", Cleanup: "terminate instance and wait until terminated"}
+	if src.IsSpotInstance() {
+		types := src.SpotInstanceTypes
+		if src.InstanceType != "" {
+			types = []string{src.InstanceType}
+		}
+		launch.Label = "launch spot instance (" + strings.Join(types, ", ") +
+			") through a launch template and an instant EC2 fleet, and wait until running"
+		launch.Cleanup = "terminate instance and wait until terminated, delete the fleet and the launch template"
+	}
+	last := p.Add(launch, launchAfter...)
 	if NeedsPassword(src) {
 		last = p.Add(&builder.Step{ID: string(Password), Kind: Password, Region: src.Region,
 			Label: "wait for the Windows Administrator password"}, last)
@@ -77,6 +87,12 @@ func PlanStop(p builder.Planner, src *amazon.SourceConfig, last *builder.Step) *
 			label += " (" + last.Label + ")"
 		}
 		return p.Add(&builder.Step{ID: string(AwaitStop), Kind: AwaitStop, Region: src.Region, Label: label}, last)
+	}
+	if src.IsSpotInstance() {
+		// As in Packer: EC2 cannot stop a one-time spot instance, so the
+		// image is made from the running instance.
+		return p.Add(&builder.Step{ID: string(Stop), Kind: Stop, Region: src.Region,
+			Label: "leave the spot instance running (EC2 cannot stop a one-time spot instance)"}, last)
 	}
 	return p.Add(&builder.Step{ID: string(Stop), Kind: Stop, Region: src.Region, Label: "stop instance"}, last)
 }

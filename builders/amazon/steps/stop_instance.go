@@ -34,6 +34,13 @@ func (n *stopInstance) Run(ctx context.Context) error {
 	b := n.b
 	id, region := b.st.instance.ID, b.cfg.Region
 	b.clearAuthorizedKeys(ctx)
+	if !n.self && b.cfg.IsSpotInstance() {
+		// EC2 cannot stop a one-time spot instance: as in Packer, the
+		// image is made from the running instance. Validate refuses
+		// ena_support and sriov_support, which need it stopped.
+		b.say("spot instance %s is not stopped: EC2 cannot stop a one-time spot instance", id)
+		return nil
+	}
 	if n.self {
 		b.say("waiting for instance %s to stop itself (StopInstances is not called)", id)
 	} else if err := n.stop(ctx); err != nil {
