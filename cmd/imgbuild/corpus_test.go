@@ -23,19 +23,21 @@ var corpusCases = []struct {
 	{name: "varfile", dir: "02-varfile", args: []string{"-var-file=prod.pkrvars.hcl", "."}},
 	{name: "multi-source", dir: "03-multi-source", args: []string{"."}},
 	{name: "windows-winrm", dir: "04-windows-winrm", args: []string{"."}},
-	{name: "spot", dir: "05-spot", args: []string{"."}, wantErr: "spot_price is not implemented yet"},
+	{name: "spot", dir: "05-spot", args: []string{"."}},
 	{name: "bastion", dir: "06-bastion", args: []string{"."}},
 	{name: "instance-store", dir: "07-instance-store", args: []string{"."}},
 	{name: "ami-datasource", dir: "08-ami-datasource", args: []string{"."}},
 	{name: "locals-manifest", dir: "09-locals-manifest", args: []string{"."}},
 	{name: "build-name-tags", dir: "10-build-name-tags", args: []string{"."}},
-	{name: "legacy-json", dir: "11-legacy-json", args: []string{"template.json"}, wantErr: "not a template file"},
+	{name: "legacy-json", dir: "11-legacy-json", args: []string{"template.json"}},
 	{name: "parameterstore", dir: "12-parameterstore", args: []string{"."}},
 	{name: "shell-local-pp", dir: "13-shell-local-pp", args: []string{"."}},
 	{name: "env-default", dir: "14-env-default", args: []string{"."}, env: map[string]string{"AWS_DEFAULT_REGION": "eu-west-1"}},
 	{name: "data-http", dir: "15-data-http", args: []string{"."}},
 	{name: "dynamic-block", dir: "16-dynamic-block", args: []string{"."}},
 	{name: "path-root-from-repo-root", dir: "17-path-root", args: []string{"templates/al2023/template.pkr.hcl"}},
+	{name: "region-from-env", dir: "18-region-from-env", args: []string{"."}, env: map[string]string{"AWS_REGION": "eu-west-1"}},
+	{name: "region-from-nowhere", dir: "18-region-from-env", args: []string{"."}, wantErr: "Missing region"},
 }
 
 // TestPackerCorpusValidates runs `imgbuild validate` on every corpus
@@ -48,6 +50,12 @@ func TestPackerCorpusValidates(t *testing.T) {
 	for _, tc := range corpusCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Chdir(filepath.Join(root, tc.dir))
+			// The SDK reads the region from the process environment and
+			// the shared config files, not through getenv.
+			t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+			for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
+				t.Setenv(k, tc.env[k])
+			}
 			getenv := func(k string) string {
 				if v, ok := tc.env[k]; ok {
 					return v

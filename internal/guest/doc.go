@@ -6,9 +6,10 @@
 // the content layers of the image it was launched from, over a minimal
 // Debian base system made once with debootstrap ([EnsureBase]). Its first
 // process mounts /proc, /dev, /sys and /run, switches root (pivot_root),
-// does what cloud-init does on a first boot (host keys, the launch key in
-// the default users' authorized_keys, the user data) and starts the
-// guest's own OpenSSH sshd on port 22 of the instance's loopback address.
+// does what cloud-init does on a first boot (host keys, the launch key
+// added to the default users' authorized_keys, whose other keys stay, the
+// user data) and starts the guest's own OpenSSH sshd on port 22 of the
+// instance's loopback address.
 // The guest shares the host's network namespace, so its package manager
 // reaches the same package registry as the host.
 //

@@ -42,7 +42,9 @@ type Spec struct {
 	// InstanceID, IP and Hostname identify the instance; sshd listens on
 	// IP port 22.
 	InstanceID, IP, Hostname string
-	// AuthorizedKeys go to the default users' authorized_keys at first boot.
+	// AuthorizedKeys are added to the default users' authorized_keys at
+	// first boot; the keys already there (the image's) stay, as with
+	// cloud-init.
 	AuthorizedKeys []byte
 	// FirstBoot is the script run as root once per instance (compiled
 	// user data).

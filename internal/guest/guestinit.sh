@@ -53,7 +53,12 @@ if [ ! -d "$idir" ]; then
 		home=$(getent passwd "$u" | cut -d: -f6)
 		[ -n "$home" ] || continue
 		install -d -m 0700 -o "$u" -g "$u" "$home/.ssh"
-		install -m 0600 -o "$u" -g "$u" /run/imgbuild/authorized_keys "$home/.ssh/authorized_keys"
+		# As cloud-init: the keys already there (an image's) stay, the
+		# launch key is added unless present.
+		ak=$home/.ssh/authorized_keys
+		{ [ ! -s "$ak" ] || grep -vxF -f /run/imgbuild/authorized_keys "$ak"; cat /run/imgbuild/authorized_keys; } > /run/ak.new
+		install -m 0600 -o "$u" -g "$u" /run/ak.new "$ak"
+		rm -f /run/ak.new
 	done
 fi
 for t in ed25519 ecdsa; do

@@ -29,9 +29,11 @@ func (b *build) clearAuthorizedKeys(ctx context.Context) {
 		return
 	}
 	blob := base64.StdEncoding.EncodeToString(b.st.signer.PublicKey().Marshal())
-	var out bytes.Buffer
+	// Two buffers: the session copies stdout and stderr concurrently.
+	var stdout, out bytes.Buffer
 	b.say("removing the temporary key from authorized_keys on the instance (ssh_clear_authorized_keys)")
-	code, err := b.st.comm.Run(ctx, &provision.Cmd{Command: clearAuthorizedKeysCommand(blob), Stdout: &out, Stderr: &out})
+	code, err := b.st.comm.Run(ctx, &provision.Cmd{Command: clearAuthorizedKeysCommand(blob), Stdout: &stdout, Stderr: &out})
+	out.Write(stdout.Bytes())
 	switch {
 	case err != nil:
 		b.warn("could not remove the temporary key from authorized_keys, remove it by hand from the image: %v", err)

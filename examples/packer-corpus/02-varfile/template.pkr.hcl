@@ -16,8 +16,16 @@ source "amazon-ebs" "al2023" {
   ami_name      = "${var.ami_prefix}-${formatdate("YYYYMMDDhhmmss", timestamp())}"
   instance_type = var.instance_type
   region        = var.region
-  source_ami    = "ami-0123456789abcdef0"
-  ssh_username  = "ec2-user"
+  source_ami_filter {
+    filters = {
+      name                = "al2023-ami-2023.*-x86_64"
+      root-device-type    = "ebs"
+      virtualization-type = "hvm"
+    }
+    most_recent = true
+    owners      = ["amazon"]
+  }
+  ssh_username = "ec2-user"
 }
 
 build {

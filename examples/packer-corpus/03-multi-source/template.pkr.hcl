@@ -1,9 +1,15 @@
 source "amazon-ebs" "base" {
   instance_type = "t3.micro"
   region        = "us-east-1"
-  source_ami    = "ami-0123456789abcdef0"
-  ssh_username  = "ec2-user"
-  ami_name      = "corpus-multi-base"
+  source_ami_filter {
+    filters = {
+      name = "amzn2-ami-hvm-*-x86_64-gp2"
+    }
+    most_recent = true
+    owners      = ["amazon"]
+  }
+  ssh_username = "ec2-user"
+  ami_name     = "corpus-multi-base"
 }
 
 build {

@@ -10,9 +10,17 @@ source "amazon-ebs" "app" {
   ami_name      = "corpus-app-${local.timestamp}"
   instance_type = "t3.micro"
   region        = "us-east-1"
-  source_ami    = "ami-0123456789abcdef0"
-  ssh_username  = "ec2-user"
-  tags          = local.tags
+  source_ami_filter {
+    filters = {
+      name                = "al2023-ami-2023.*-x86_64"
+      root-device-type    = "ebs"
+      virtualization-type = "hvm"
+    }
+    most_recent = true
+    owners      = ["amazon"]
+  }
+  ssh_username = "ec2-user"
+  tags         = local.tags
 }
 
 build {

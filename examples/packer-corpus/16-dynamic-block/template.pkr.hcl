@@ -10,8 +10,16 @@ source "amazon-ebs" "disks" {
   ami_name      = "corpus-dynamic"
   instance_type = "t3.micro"
   region        = "us-east-1"
-  source_ami    = "ami-0123456789abcdef0"
-  ssh_username  = "ec2-user"
+  source_ami_filter {
+    filters = {
+      name                = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"
+      root-device-type    = "ebs"
+      virtualization-type = "hvm"
+    }
+    most_recent = true
+    owners      = ["099720109477"]
+  }
+  ssh_username = "ubuntu"
 
   dynamic "launch_block_device_mappings" {
     for_each = var.volumes
