@@ -10,7 +10,7 @@ import (
 // AmazonEBSSurrogate decodes the body of a source "amazon-ebssurrogate" block into the value Decode stores in
 // ebssurrogate.Config.
 var AmazonEBSSurrogate = hcldec.ObjectSpec{
-	"region":                  &hcldec.AttrSpec{Name: "region", Type: cty.String, Required: true},
+	"region":                  &hcldec.AttrSpec{Name: "region", Type: cty.String, Required: false},
 	"access_key":              &hcldec.AttrSpec{Name: "access_key", Type: cty.String, Required: false},
 	"secret_key":              &hcldec.AttrSpec{Name: "secret_key", Type: cty.String, Required: false},
 	"token":                   &hcldec.AttrSpec{Name: "token", Type: cty.String, Required: false},
@@ -80,7 +80,7 @@ var AmazonEBSSurrogate = hcldec.ObjectSpec{
 		"enabled":       &hcldec.AttrSpec{Name: "enabled", Type: cty.Bool, Required: false},
 		"with_cooldown": &hcldec.AttrSpec{Name: "with_cooldown", Type: cty.Bool, Required: false},
 	}},
-	"instance_type": &hcldec.AttrSpec{Name: "instance_type", Type: cty.String, Required: true},
+	"instance_type": &hcldec.AttrSpec{Name: "instance_type", Type: cty.String, Required: false},
 	"source_ami":    &hcldec.AttrSpec{Name: "source_ami", Type: cty.String, Required: false},
 	"source_ami_filter": &hcldec.BlockSpec{TypeName: "source_ami_filter", Nested: hcldec.ObjectSpec{
 		"filters":            &hcldec.AttrSpec{Name: "filters", Type: cty.Map(cty.String), Required: false},
@@ -115,8 +115,16 @@ var AmazonEBSSurrogate = hcldec.ObjectSpec{
 		"key":   &hcldec.AttrSpec{Name: "key", Type: cty.String, Required: true},
 		"value": &hcldec.AttrSpec{Name: "value", Type: cty.String, Required: false},
 	}},
-	"spot_tags":                       &hcldec.AttrSpec{Name: "spot_tags", Type: cty.Map(cty.String), Required: false},
-	"fleet_tags":                      &hcldec.AttrSpec{Name: "fleet_tags", Type: cty.Map(cty.String), Required: false},
+	"spot_tags": &hcldec.AttrSpec{Name: "spot_tags", Type: cty.Map(cty.String), Required: false},
+	"spot_tag": &hcldec.BlockListSpec{TypeName: "spot_tag", Nested: hcldec.ObjectSpec{
+		"key":   &hcldec.AttrSpec{Name: "key", Type: cty.String, Required: true},
+		"value": &hcldec.AttrSpec{Name: "value", Type: cty.String, Required: false},
+	}},
+	"fleet_tags": &hcldec.AttrSpec{Name: "fleet_tags", Type: cty.Map(cty.String), Required: false},
+	"fleet_tag": &hcldec.BlockListSpec{TypeName: "fleet_tag", Nested: hcldec.ObjectSpec{
+		"key":   &hcldec.AttrSpec{Name: "key", Type: cty.String, Required: true},
+		"value": &hcldec.AttrSpec{Name: "value", Type: cty.String, Required: false},
+	}},
 	"spot_price":                      &hcldec.AttrSpec{Name: "spot_price", Type: cty.String, Required: false},
 	"spot_instance_types":             &hcldec.AttrSpec{Name: "spot_instance_types", Type: cty.List(cty.String), Required: false},
 	"spot_allocation_strategy":        &hcldec.AttrSpec{Name: "spot_allocation_strategy", Type: cty.String, Required: false},

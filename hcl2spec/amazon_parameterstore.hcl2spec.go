@@ -10,7 +10,7 @@ import (
 // AmazonParameterStore decodes the body of a data "amazon-parameterstore" block into the value Decode stores in
 // parameterstore.Config.
 var AmazonParameterStore = hcldec.ObjectSpec{
-	"region":                  &hcldec.AttrSpec{Name: "region", Type: cty.String, Required: true},
+	"region":                  &hcldec.AttrSpec{Name: "region", Type: cty.String, Required: false},
 	"access_key":              &hcldec.AttrSpec{Name: "access_key", Type: cty.String, Required: false},
 	"secret_key":              &hcldec.AttrSpec{Name: "secret_key", Type: cty.String, Required: false},
 	"token":                   &hcldec.AttrSpec{Name: "token", Type: cty.String, Required: false},

@@ -22,6 +22,7 @@ var PowerShell = hcldec.ObjectSpec{
 	"remote_path":              &hcldec.AttrSpec{Name: "remote_path", Type: cty.String, Required: false},
 	"remote_env_var_path":      &hcldec.AttrSpec{Name: "remote_env_var_path", Type: cty.String, Required: false},
 	"start_retry_timeout":      &hcldec.AttrSpec{Name: "start_retry_timeout", Type: cty.String, Required: false},
+	"pause_after":              &hcldec.AttrSpec{Name: "pause_after", Type: cty.String, Required: false},
 	"valid_exit_codes":         &hcldec.AttrSpec{Name: "valid_exit_codes", Type: cty.List(cty.Number), Required: false},
 	"use_pwsh":                 &hcldec.AttrSpec{Name: "use_pwsh", Type: cty.Bool, Required: false},
 	"execution_policy":         &hcldec.AttrSpec{Name: "execution_policy", Type: cty.String, Required: false},

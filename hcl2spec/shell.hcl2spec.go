@@ -27,4 +27,5 @@ var Shell = hcldec.ObjectSpec{
 	"binary":              &hcldec.AttrSpec{Name: "binary", Type: cty.Bool, Required: false},
 	"use_env_var_file":    &hcldec.AttrSpec{Name: "use_env_var_file", Type: cty.Bool, Required: false},
 	"env_var_format":      &hcldec.AttrSpec{Name: "env_var_format", Type: cty.String, Required: false},
+	"pause_after":         &hcldec.AttrSpec{Name: "pause_after", Type: cty.String, Required: false},
 }

@@ -6,8 +6,10 @@ import "github.com/imgbuild/imgbuild/internal/check"
 // Credentials not given here come from the standard AWS credential chain.
 type AccessConfig struct {
 	// Region is the region to build in (or to query, for data sources),
-	// e.g. "us-east-1". Required.
-	Region string `hcl:"region" required:"true"`
+	// e.g. "us-east-1". Default: AWS_REGION, AWS_DEFAULT_REGION, else the
+	// region of the profile in the shared config file, as the AWS SDK
+	// resolves it (see PrepareRegion); one of them must give a region.
+	Region string `hcl:"region"`
 	// AccessKey is an AWS access key ID. Default: the credential chain.
 	AccessKey string `hcl:"access_key" sensitive:"true"`
 	// SecretKey is the secret access key paired with access_key. Sensitive.

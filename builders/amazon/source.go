@@ -30,6 +30,7 @@ type SourceConfig struct {
 func (c *SourceConfig) Prepare(ctx *check.Context) {
 	c.RunConfig.refuseUnimplemented(ctx)
 	c.AccessConfig.Prepare(ctx)
+	c.AccessConfig.PrepareRegion(ctx)
 	c.AMIConfig.Prepare(ctx, c.Region)
 	c.RunConfig.Prepare(ctx)
 	c.BlockDevices.Prepare(ctx)

@@ -106,7 +106,6 @@ func TestValidateRefusesUnimplemented(t *testing.T) {
   ami_name      = "win-{{timestamp}}"
   communicator  = "winrm"
   winrm_username = "Administrator"
-  spot_price    = "auto"
 }
 build {
   sources = ["source.amazon-ebs.win"]
@@ -122,8 +121,7 @@ build {
 		t.Fatal(err)
 	}
 	want := []string{
-		"Error: spot_price is not implemented yet", "main.pkr.hcl line 8",
-		"Error: keep_input_artifact = false is not implemented yet", "main.pkr.hcl line 16",
+		"Error: keep_input_artifact = false is not implemented yet", "main.pkr.hcl line 15",
 		"not implemented yet in this version of imgbuild",
 	}
 	for _, cmd := range []string{"validate", "build"} {

@@ -21,7 +21,8 @@
 //     directories with rsync's trailing-slash rule), written to the
 //     absolute destination with the local file's permissions (0644 for
 //     content); parent directories are created.
-//   - pause_before: a sleep before the provisioner.
+//   - pause_before: a sleep before the provisioner; a shell or powershell
+//     provisioner's pause_after, a sleep after it.
 //
 // # Windows (communicator "winrm")
 //

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/provisioners/file"
 	"github.com/imgbuild/imgbuild/provisioners/script"
 	"github.com/imgbuild/imgbuild/provisioners/shell"
@@ -36,7 +37,13 @@ func (w *linux) part(t Target, n int, p Part) error {
 	}
 	switch c := p.Config.(type) {
 	case *shell.Config:
-		return w.shell(t, n, p, c)
+		if err := w.shell(t, n, p, c); err != nil {
+			return err
+		}
+		if d := check.DurationValue(c.PauseAfter); d > 0 {
+			fmt.Fprintf(&w.b, "sleep %d\n", int(math.Ceil(d.Seconds())))
+		}
+		return nil
 	case *file.Config:
 		entries, err := fileEntries(t.BaseDir, c, false)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/imgbuild/imgbuild/internal/check"
 	"github.com/imgbuild/imgbuild/provisioners/file"
 	"github.com/imgbuild/imgbuild/provisioners/powershell"
 )
@@ -35,7 +36,13 @@ func (w *windows) part(t Target, n int, p Part) error {
 	}
 	switch c := p.Config.(type) {
 	case *powershell.Config:
-		return w.powershell(t, n, p, c)
+		if err := w.powershell(t, n, p, c); err != nil {
+			return err
+		}
+		if d := check.DurationValue(c.PauseAfter); d > 0 {
+			fmt.Fprintf(&w.b, "Start-Sleep -Seconds %d\n", int(math.Ceil(d.Seconds())))
+		}
+		return nil
 	case *file.Config:
 		entries, err := fileEntries(t.BaseDir, c, true)
 		if err != nil {

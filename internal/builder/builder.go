@@ -117,6 +117,10 @@ type Env struct {
 	// (source_build), returns that image in region. The runner makes the
 	// build's first step wait for it.
 	ParentImage func(region string) (string, error)
+	// Debug is set in Packer's -debug mode: a builder that makes a
+	// temporary SSH key saves it in the working directory, so the user
+	// can log in to the instance while the run pauses.
+	Debug bool
 }
 
 // RunTags returns the tags every resource of this build carries.

@@ -103,6 +103,11 @@ func (w *walker) startCleanup(ctx context.Context, eg *errgroup.Group, unit int)
 // cleanOne runs one node's cleanup with its own timeout and says how it
 // ended.
 func (w *walker) cleanOne(ctx context.Context, it cleanItem) cleanRecord {
+	if w.opts.BeforeCleanup != nil {
+		if after := w.opts.BeforeCleanup(ctx, it.id, it.group); after != nil {
+			defer after()
+		}
+	}
 	d := w.opts.CleanupTimeout
 	ctx, cancel := context.WithTimeoutCause(ctx, d, fmt.Errorf("%w after %s", ErrCleanupTimeout, d))
 	defer cancel()

@@ -44,11 +44,12 @@ type slotMessage struct {
 }
 
 // release gives the slot back on the first of nested or concurrent
-// Waiting calls. It returns false when Run has already returned.
+// Waiting calls. It returns false when Run has already returned, or when
+// the walk is serial (the node keeps its slot).
 func (s *nodeSlot) release() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.done {
+	if s.done || s.w.opts.Serial {
 		return false
 	}
 	if s.waiting == 0 {

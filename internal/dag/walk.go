@@ -47,6 +47,16 @@ type Options struct {
 	Abandon <-chan struct{}
 	// Logger receives debug logs of the walk. Nil means no logging.
 	Logger hclog.Logger
+	// Serial runs one node at a time, in Graph.Order, and one group's
+	// cleanup at a time: it sets Parallelism and CleanupParallelism to 1,
+	// and a node inside Waiting keeps its slot. The CLI's -debug sets it.
+	Serial bool
+	// BeforeCleanup, if set, is called on the cleanup goroutine before each
+	// node's Cleanup, with the cleanup's context before its timeout
+	// applies (so a pause there does not use up CleanupTimeout); the
+	// function it returns, if not nil, is called once that Cleanup
+	// returned. The CLI's -debug pauses here.
+	BeforeCleanup func(ctx context.Context, id, group string) (after func())
 	// OnEvent, if set, is told of every node and cleanup start and finish.
 	// It is called from the walk's goroutines, possibly concurrently, so
 	// it must be safe for concurrent use, and it should return quickly.
@@ -62,6 +72,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CleanupTimeout <= 0 {
 		o.CleanupTimeout = DefaultCleanupTimeout
+	}
+	if o.Serial {
+		o.Parallelism, o.CleanupParallelism = 1, 1
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()

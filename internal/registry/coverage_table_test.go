@@ -94,6 +94,7 @@ var fieldUses = map[string]map[string]use{
 		"start_retry_timeout": impl("provisioners/powershell"), "valid_exit_codes": impl("provisioners/powershell"),
 		"execution_policy": impl("provisioners/powershell"), "scripts": impl(scriptLoad),
 		"use_pwsh": impl(psConfig), "debug_mode": impl(psConfig), // defaults of execute_command
+		"pause_after": impl("provisioners/powershell"),
 	}),
 	"provisioner/windows-shell": merge(scriptFields("provisioners/windowsshell"), map[string]use{
 		"execute_command": impl("provisioners/windowsshell"), "env_var_format": impl("provisioners/windowsshell"),
@@ -113,6 +114,7 @@ var fieldUses = map[string]map[string]use{
 		"expect_disconnect": impl("provisioners/shell"), "valid_exit_codes": impl("provisioners/shell"),
 		"skip_clean": impl("provisioners/shell"), "start_retry_timeout": impl("provisioners/shell"),
 		"binary": impl("provisioners/shell"), "use_env_var_file": impl("provisioners/shell/config.go"), "env_var_format": impl("provisioners/shell"),
+		"pause_after": impl("provisioners/shell"),
 	}),
 	"provisioner/file": {
 		"content": impl("provisioners/file"), "source": impl(fileConfig), "sources": impl("provisioners/file"),
@@ -191,14 +193,16 @@ var runFields = merge(implAll(ebsSteps, "instance_type", "source_ami", "source_b
 		"security_group_filter":         impl(ebsSteps),
 		"security_group_filter.filters": impl(ebsSteps),
 		"skip_profile_validation":       refuse(`skip_profile_validation = true`),
-		"spot_price":                    refuse(`spot_price = "auto"`),
-		"spot_instance_types":           refuse(`spot_instance_types = ["t3.small"]`),
-		"spot_allocation_strategy":      refuse(`spot_allocation_strategy = "price-capacity-optimized"`),
-		"spot_tags":                     refuse(`spot_tags = { team = "images" }`),
-		"fleet_tags":                    refuse(`fleet_tags = { team = "images" }`),
-		"pause_before_ssm":              refuse(`pause_before_ssm = "30s"`),
-		"session_manager_port":          refuse(`session_manager_port = 8022`),
-		"windows_password_timeout":      impl(ebsSteps),
+		"spot_price":                    impl(ebsSteps),
+		"spot_instance_types":           impl(ebsSteps),
+		"spot_allocation_strategy":      impl(ebsSteps),
+		"spot_tags":                     impl(ebsSteps),
+		"fleet_tags":                    impl(ebsSteps),
+		"spot_tag":                      impl(runPrepare), "spot_tag.key": impl(mergeTags), "spot_tag.value": impl(mergeTags),
+		"fleet_tag": impl(runPrepare), "fleet_tag.key": impl(mergeTags), "fleet_tag.value": impl(mergeTags),
+		"pause_before_ssm":         refuse(`pause_before_ssm = "30s"`),
+		"session_manager_port":     refuse(`session_manager_port = 8022`),
+		"windows_password_timeout": impl(ebsSteps),
 	})
 
 var blockDevices = func() map[string]use {

@@ -71,11 +71,13 @@ func TestEmptyBodyRequiresExactlyRequired(t *testing.T) {
 
 func TestRequiredAttributes(t *testing.T) {
 	want := map[string][]string{
-		"amazon-ebs":            {"ami_name", "instance_type", "region"},
-		"amazon-instance":       {"account_id", "ami_name", "instance_type", "region", "s3_bucket", "x509_cert_path", "x509_key_path"},
+		// region is optional: the environment or the shared config
+		// profile may give it (amazon.AccessConfig.PrepareRegion)
+		"amazon-ebs":            {"ami_name"},
+		"amazon-instance":       {"account_id", "ami_name", "s3_bucket", "x509_cert_path", "x509_key_path"},
 		"file":                  {"destination"},
-		"amazon-parameterstore": {"name", "region"},
-		"amazon-ami":            {"region"},
+		"amazon-parameterstore": {"name"},
+		"amazon-ami":            nil,
 		"shell":                 nil,
 		"manifest":              nil,
 	}

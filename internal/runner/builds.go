@@ -53,6 +53,12 @@ func (r *run) addBuilds(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("plan %s: %w", s.ID, err)
 			}
+			if r.asker != nil {
+				n = r.asker.wrap(s.ID, bp.Name, n)
+			}
+			if r.debug != nil {
+				n = r.debug.wrap(s.ID, bp.Name, n)
+			}
 			if err := r.graph.Add(s.ID, bp.Name, n, s.Deps...); err != nil {
 				return err
 			}
@@ -106,7 +112,7 @@ func (r *run) parentImage(parent *plan.BuildPlan) func(region string) (string, e
 func (r *run) buildEnv(bp *plan.BuildPlan) *builder.Env {
 	name := bp.Name
 	return &builder.Env{
-		RunID: r.journal.RunID(), BuildName: name, Journal: r.journal,
+		RunID: r.journal.RunID(), BuildName: name, Journal: r.journal, Debug: r.opts.Debug,
 		Say:       func(format string, args ...any) { r.opts.UI.Sayf(name, format, args...) },
 		Out:       r.opts.UI.LineWriter(name),
 		Logger:    r.opts.Logger.Named(name),
@@ -127,7 +133,7 @@ func (r *run) buildEnv(bp *plan.BuildPlan) *builder.Env {
 func (r *run) node(br *buildRun, s *plan.Step) (dag.Node, error) {
 	switch s.Kind {
 	case plan.Provision:
-		return &provisionStep{br: br, step: s, ui: r.opts.UI}, nil
+		return &provisionStep{br: br, step: s, ui: r.opts.UI, runsErrorCleanup: r.runsErrorCleanup()}, nil
 	case plan.PostProcess:
 		return &postProcessStep{br: br, step: s}, nil
 	default:

@@ -31,9 +31,9 @@ func (r *run) onEvent(ev dag.Event) {
 		if ev.Status == dag.Failed && ev.Err != nil {
 			u.Sayf(ev.Group, "failed: %v", ev.Err)
 		}
-		if ev.Status == dag.Failed && r.abort != nil {
+		if ev.Status == dag.Failed && r.abort != nil && r.abortsOn(ev.ID) {
 			r.abortOnce.Do(func() {
-				u.Sayf(ev.Group, "-on-error=abort: stopping the run and leaving what it created in place")
+				u.Sayf(ev.Group, "%s", r.abortMessage())
 				close(r.abort)
 			})
 		}

@@ -14,11 +14,16 @@ import (
 
 // provisionStep runs one provisioner of a build, honouring pause_before,
 // timeout and max_retries. When it fails for good, the build's
-// error-cleanup-provisioner runs before the failure is reported.
+// error-cleanup-provisioner runs before the failure is reported (unless
+// the run aborts without cleanup).
 type provisionStep struct {
 	br   *buildRun
 	step *plan.Step
 	ui   *ui.UI
+	// runsErrorCleanup is false with -on-error=abort, which (as in
+	// Packer) leaves everything as the failure left it, and with
+	// -on-error=ask, where it runs only if the user chooses to clean up.
+	runsErrorCleanup bool
 }
 
 // Run runs the provisioner.
@@ -28,13 +33,21 @@ func (p *provisionStep) Run(ctx context.Context) error {
 	if err == nil {
 		return nil
 	}
+	if p.runsErrorCleanup {
+		p.errorCleanup(ctx)
+	}
+	return err
+}
+
+// errorCleanup runs the build's error-cleanup-provisioner, if it has one,
+// after the provisioner failed.
+func (p *provisionStep) errorCleanup(ctx context.Context) {
 	if ec := p.br.plan.Build.ErrorCleanup; ec != nil && ctx.Err() == nil {
-		p.br.env.Say("provisioner %s failed; running the error-cleanup-provisioner %s", prov.Type, ec.Type)
+		p.br.env.Say("provisioner %s failed; running the error-cleanup-provisioner %s", p.step.Provisioner.Type, ec.Type)
 		if cerr := p.runOnce(ctx, ec); cerr != nil {
 			p.br.env.Say("error-cleanup-provisioner failed: %v", cerr)
 		}
 	}
-	return err
 }
 
 func (p *provisionStep) runWithRetries(ctx context.Context, prov *template.Provisioner) error {

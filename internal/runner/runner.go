@@ -35,8 +35,21 @@ type Options struct {
 	// OnError is Packer's -on-error: OnErrorCleanup (also "") cleans up
 	// after a failure; OnErrorAbort stops the run at the first failed step
 	// and leaves what it created in place, journaled for
-	// `imgbuild cleanup --run`.
+	// `imgbuild cleanup --run`; OnErrorRunCleanupProvisioner does the same
+	// after running the build's error-cleanup-provisioner; OnErrorAsk
+	// asks at each failed step (through Input) whether to clean up, abort
+	// or retry it.
 	OnError string
+	// Debug is Packer's -debug: one step (or cleanup) at a time, builds in
+	// order, a pause after each step that succeeded and before each
+	// cleanup until Input returns, and builders save the temporary SSH key
+	// in the working directory (builder.Env.Debug).
+	Debug bool
+	// Input reads one line the user types (without its newline), for
+	// -debug's pauses and -on-error=ask's questions; it returns ctx's
+	// error when ctx is done first, and an error at the end of the input.
+	// Nil: the pauses do not wait and the questions are answered c.
+	Input func(ctx context.Context) (string, error)
 	// CleanupTimeout bounds each node's cleanup.
 	CleanupTimeout time.Duration
 	UI             *ui.UI
@@ -99,7 +112,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	opts.UI.Say("==> Run %s started (journal %s)", jw.RunID(), jw.Path())
 	r := &run{opts: opts, journal: jw, graph: dag.New(), builds: map[string]*buildRun{},
 		progress: opts.UI.NewProgress(ui.IsTerminal(opts.UI.Out()))}
-	if opts.OnError == OnErrorAbort {
+	if opts.Debug {
+		r.debug = &debugger{r: r}
+	}
+	if opts.OnError == OnErrorAsk {
+		r.asker = &asker{r: r, abortedIDs: map[string]bool{}}
+	}
+	if opts.OnError == OnErrorAbort || opts.OnError == OnErrorAsk || opts.OnError == OnErrorRunCleanupProvisioner {
 		r.abort = make(chan struct{})
 		r.opts.Abandon = eitherClosed(opts.Abandon, r.abort)
 		// After the walk, closing it ends eitherClosed's goroutine.
@@ -154,8 +173,14 @@ type run struct {
 	mu       sync.Mutex
 	releases []func(context.Context) error // of the leases the run holds
 
-	// abort, with -on-error=abort, is closed (once) by the first failed
-	// step, which abandons the walk and its cleanups.
+	// debug is set with Options.Debug.
+	debug *debugger
+	// asker is set with -on-error=ask.
+	asker *asker
+
+	// abort, with -on-error=abort or run-cleanup-provisioner, is closed
+	// (once) by the first failed step, and with -on-error=ask by a step the
+	// user chose to abort at; it abandons the walk and its cleanups.
 	abort     chan struct{}
 	abortOnce sync.Once
 }
@@ -205,10 +230,15 @@ func (br *buildRun) artifact() (*artifact.Artifact, error) {
 }
 
 func (r *run) walk(ctx context.Context) *Result {
-	res := r.graph.Walk(ctx, dag.Options{
+	opts := dag.Options{
 		Parallelism: r.opts.Parallelism, FailFast: r.opts.FailFast, Abandon: r.opts.Abandon,
 		CleanupTimeout: r.opts.CleanupTimeout, Logger: r.opts.Logger, OnEvent: r.onEvent,
-	})
+	}
+	if r.debug != nil {
+		r.debug.walkCtx = ctx
+		opts.Serial, opts.BeforeCleanup = true, r.debug.beforeCleanup
+	}
+	res := r.graph.Walk(ctx, opts)
 	out := &Result{Interrupted: res.Interrupted != nil, CleanupAbandoned: res.CleanupAbandoned}
 	outcomes := make(map[string]dag.Outcome, len(res.Outcomes))
 	for _, o := range res.Outcomes {
@@ -227,12 +257,6 @@ func (r *run) walk(ctx context.Context) *Result {
 	}
 	return out
 }
-
-// The values of Options.OnError.
-const (
-	OnErrorCleanup = "cleanup"
-	OnErrorAbort   = "abort"
-)
 
 // eitherClosed returns a channel closed when a or b is (a may be nil).
 func eitherClosed(a, b <-chan struct{}) <-chan struct{} {

@@ -155,8 +155,8 @@ func (l *loader) checkLayers(b *Build) {
 // pause_before besides). Any other attribute set on a deferred
 // provisioner is refused rather than ignored.
 var deferrable = map[string][]string{
-	"shell":      {"inline", "script", "scripts", "environment_vars", "env", "inline_shebang", "valid_exit_codes", "binary", "skip_clean", "use_env_var_file"},
-	"powershell": {"inline", "script", "scripts", "environment_vars", "env", "valid_exit_codes", "use_pwsh", "execution_policy"},
+	"shell":      {"inline", "script", "scripts", "environment_vars", "env", "inline_shebang", "valid_exit_codes", "binary", "skip_clean", "use_env_var_file", "pause_after"},
+	"powershell": {"inline", "script", "scripts", "environment_vars", "env", "valid_exit_codes", "use_pwsh", "execution_policy", "pause_after"},
 	"file":       {"content", "source", "sources", "destination", "direction"},
 }
 

@@ -66,6 +66,9 @@ type Config struct {
 	// StartRetryTimeout is how long to retry uploading while the instance
 	// does not answer (e.g. during a restart). Default: "5m".
 	StartRetryTimeout string `hcl:"start_retry_timeout"`
+	// PauseAfter waits this long after the scripts ran successfully, e.g.
+	// "30s", as Packer's pause_after does. Default: no pause.
+	PauseAfter string `hcl:"pause_after" fingerprint:"-"`
 	// ValidExitCodes are the exit codes that mean success. Default: [0].
 	ValidExitCodes []int `hcl:"valid_exit_codes"`
 	// UsePwsh runs scripts with pwsh (PowerShell 7) instead of Windows
@@ -98,6 +101,7 @@ func (c *Config) Prepare(ctx *check.Context) {
 	script.Command(ctx, "elevated_execute_command", c.ElevatedExecuteCommand, keys...)
 	ctx.Enum(check.Path("execution_policy"), c.ExecutionPolicy, policies...)
 	ctx.DurationAttr(check.Path("start_retry_timeout"), c.StartRetryTimeout)
+	ctx.DurationAttr(check.Path("pause_after"), c.PauseAfter)
 	if c.DebugMode < 0 || c.DebugMode > 2 {
 		ctx.Errorf(check.Path("debug_mode"), "Invalid value for debug_mode", "debug_mode must be 0, 1 or 2, got %d", c.DebugMode)
 	}

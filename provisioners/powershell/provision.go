@@ -62,7 +62,10 @@ func (c *Config) Provision(ctx context.Context, env *provision.Env) error {
 	out := script.SyncWriter(env.Out)
 	s := &session{c: c, comm: env.Comm, out: out, log: env.Logger,
 		Retrier: script.Retrier{Comm: env.Comm, Out: out, Log: env.Logger, Timeout: check.DurationValue(c.StartRetryTimeout)}}
-	return s.run(ctx, scripts, c.Env.Vars(env.BuildName, env.BuilderType))
+	if err := s.run(ctx, scripts, c.Env.Vars(env.BuildName, env.BuilderType)); err != nil {
+		return err
+	}
+	return script.PauseAfter(ctx, out, c.PauseAfter)
 }
 
 // run uploads the environment script, runs the scripts in order, then

@@ -76,6 +76,9 @@ type Config struct {
 	// quotes, and every assignment is exported. Default: "%s='%s' ", or
 	// "export %s='%s'\n" with use_env_var_file.
 	EnvVarFormat string `hcl:"env_var_format"`
+	// PauseAfter waits this long after the scripts ran successfully, e.g.
+	// "30s", as Packer's pause_after does. Default: no pause.
+	PauseAfter string `hcl:"pause_after" fingerprint:"-"`
 }
 
 // Prepare fills defaults and checks the configuration offline.
@@ -85,6 +88,7 @@ func (c *Config) Prepare(ctx *check.Context) {
 	c.Env.Prepare(ctx)
 	script.Command(ctx, "execute_command", c.ExecuteCommand, "Path", "Vars", "EnvVarFile")
 	ctx.DurationAttr(check.Path("start_retry_timeout"), c.StartRetryTimeout)
+	ctx.DurationAttr(check.Path("pause_after"), c.PauseAfter)
 	if n := strings.Count(c.EnvVarFormat, "%s"); n != 2 {
 		ctx.Errorf(check.Path("env_var_format"), "Invalid env_var_format", "env_var_format needs two %%s (name and value), found %d.", n)
 	}

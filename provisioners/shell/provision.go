@@ -64,7 +64,10 @@ func (c *Config) Provision(ctx context.Context, env *provision.Env) error {
 	}
 	s := newSession(c, env)
 	vars := c.Env.Vars(env.BuildName, env.BuilderType)
-	return s.run(ctx, scripts, script.Flatten(vars, c.EnvVarFormat, script.QuoteSingle))
+	if err := s.run(ctx, scripts, script.Flatten(vars, c.EnvVarFormat, script.QuoteSingle)); err != nil {
+		return err
+	}
+	return script.PauseAfter(ctx, s.out, c.PauseAfter)
 }
 
 // load reads every script before the first one runs, so a missing file

@@ -8,7 +8,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -21,7 +24,8 @@ import (
 // createKeyPair generates the temporary key in memory (ed25519, or RSA of
 // temporary_key_pair_bits) and imports its public half as a key pair named
 // imgbuild_<run8>_<build-hash> (or temporary_key_pair_name). The private
-// key never touches the disk and is registered as a secret. Cleanup
+// key is registered as a secret and never touches the disk, except in
+// -debug mode (saveDebugKey). Cleanup
 // deletes the key pair, by name, after looking it up when the
 // ImportKeyPair outcome is unknown.
 type createKeyPair struct {
@@ -29,6 +33,8 @@ type createKeyPair struct {
 	name    string
 	id      string         // key pair ID (or name when EC2 gives none), once created
 	pending *pendingCreate // the import, when its outcome is unknown
+	// debugKey is the file -debug saved the private key to.
+	debugKey string
 }
 
 // Run creates the key pair.
@@ -68,6 +74,25 @@ func (n *createKeyPair) Run(ctx context.Context) error {
 	}
 	b.st.keyName, b.st.signer, b.st.privateKey = name, signer, key
 	b.say("temporary key pair %s created in %s", name, region)
+	if b.env.Debug {
+		return n.saveDebugKey()
+	}
+	return nil
+}
+
+// saveDebugKey writes the private key to ec2_<build>.pem in the working
+// directory, as Packer's -debug does, so the user can log in while the
+// run pauses; Cleanup removes it.
+func (n *createKeyPair) saveDebugKey() error {
+	n.debugKey = fmt.Sprintf("ec2_%s.pem", n.b.env.BuildName)
+	n.b.say("saving key for debug purposes: %s", n.debugKey)
+	if err := os.WriteFile(n.debugKey, []byte(n.b.st.privatePEM), 0o600); err != nil {
+		return fmt.Errorf("save the debug key: %w", err)
+	}
+	// WriteFile keeps the mode of a file that exists already.
+	if err := os.Chmod(n.debugKey, 0o600); err != nil {
+		return fmt.Errorf("save the debug key: %w", err)
+	}
 	return nil
 }
 
@@ -103,5 +128,10 @@ func (n *createKeyPair) generate() (crypto.Signer, gossh.Signer, []byte, error) 
 // and emulators such as moto ignore KeyPairId.
 func (n *createKeyPair) Cleanup(ctx context.Context) error {
 	_, err := n.b.removeCreated(ctx, n.pending, journal.Resource{Type: journal.KeyPair, Region: n.b.cfg.Region, ID: n.id, Name: n.name})
+	if n.debugKey != "" {
+		if rerr := os.Remove(n.debugKey); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = errors.Join(err, fmt.Errorf("remove the debug key: %w", rerr))
+		}
+	}
 	return err
 }

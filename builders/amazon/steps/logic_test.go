@@ -234,7 +234,7 @@ func TestUnsupported(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.SpotPrice, cfg.SSHInterface = "auto", "session_manager"
-	if err := unsupported(cfg); err == nil || !strings.Contains(err.Error(), `spot_price, ssh_interface = "session_manager"`) {
+	if err := unsupported(cfg); err == nil || !strings.Contains(err.Error(), `: ssh_interface = "session_manager"`) {
 		t.Errorf("unsupported = %v", err)
 	}
 }

@@ -30,6 +30,7 @@ type Config struct {
 // Prepare fills defaults and checks the configuration offline.
 func (c *Config) Prepare(ctx *check.Context) {
 	c.AccessConfig.PrepareQuery(ctx)
+	c.AccessConfig.PrepareRegion(ctx)
 	if !ctx.Set(len(c.Filters) > 0, "filters") {
 		ctx.Errorf(check.Path("filters"), "Missing filters", "Set filters to select the AMI, for example { name = \"ubuntu/images/*\" }.")
 	}

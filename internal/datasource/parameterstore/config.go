@@ -25,6 +25,7 @@ type Config struct {
 // Prepare fills defaults and checks the configuration offline.
 func (c *Config) Prepare(ctx *check.Context) {
 	c.AccessConfig.PrepareQuery(ctx)
+	c.AccessConfig.PrepareRegion(ctx)
 	ctx.RefuseSet(check.Path("custom_endpoint_ec2"), c.CustomEndpointEC2 != "",
 		"amazon-parameterstore calls SSM, not EC2: set AWS_ENDPOINT_URL_SSM instead.")
 }
