@@ -67,10 +67,7 @@ func (n *launchInstance) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.st.instance = instanceInfo{
-		ID: n.id, PublicIP: aws.ToString(inst.PublicIpAddress), PrivateIP: aws.ToString(inst.PrivateIpAddress),
-		PublicDNS: aws.ToString(inst.PublicDnsName), PrivateDNS: aws.ToString(inst.PrivateDnsName),
-	}
+	b.st.instance = instanceInfoOf(n.id, inst)
 	return nil
 }
 

@@ -79,10 +79,7 @@ func (n *launchSpot) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.st.instance = instanceInfo{
-		ID: n.id, PublicIP: aws.ToString(inst.PublicIpAddress), PrivateIP: aws.ToString(inst.PrivateIpAddress),
-		PublicDNS: aws.ToString(inst.PublicDnsName), PrivateDNS: aws.ToString(inst.PrivateDnsName),
-	}
+	b.st.instance = instanceInfoOf(n.id, inst)
 	return n.tagSpotRequest(ctx, aws.ToString(inst.SpotInstanceRequestId), spec.spotTags)
 }
 

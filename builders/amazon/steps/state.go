@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"sync/atomic"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	gossh "golang.org/x/crypto/ssh"
 
@@ -91,6 +92,14 @@ type instanceInfo struct {
 	ID                    string
 	PublicIP, PrivateIP   string
 	PublicDNS, PrivateDNS string
+}
+
+// instanceInfoOf returns what the build keeps of a running instance.
+func instanceInfoOf(id string, inst types.Instance) instanceInfo {
+	return instanceInfo{
+		ID: id, PublicIP: aws.ToString(inst.PublicIpAddress), PrivateIP: aws.ToString(inst.PrivateIpAddress),
+		PublicDNS: aws.ToString(inst.PublicDnsName), PrivateDNS: aws.ToString(inst.PrivateDnsName),
+	}
 }
 
 // imageRecord is one image the build created in one region.
