@@ -34,6 +34,7 @@ func (r *run) onEvent(ev dag.Event) {
 		if ev.Status == dag.Failed && r.abort != nil && r.abortsOn(ev.ID) {
 			r.abortOnce.Do(func() {
 				u.Sayf(ev.Group, "%s", r.abortMessage())
+				r.abortedOnError.Store(true)
 				close(r.abort)
 			})
 		}

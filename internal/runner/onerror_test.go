@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/imgbuild/imgbuild/internal/dag"
 	"github.com/imgbuild/imgbuild/internal/plan"
 	"github.com/imgbuild/imgbuild/internal/ui"
 )
@@ -96,5 +99,48 @@ func TestOnErrorModes(t *testing.T) {
 		if got := [2]bool{r.abortsOn("x"), r.runsErrorCleanup()}; got != want {
 			t.Errorf("%s: aborts, runs error cleanup = %v, want %v", mode, got, want)
 		}
+	}
+}
+
+// nodeFunc is a dag node running f.
+type nodeFunc func(context.Context) error
+
+func (f nodeFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// TestAbortIsNotAnInterrupt: when -on-error=abort stops the run at one
+// build's failure, the steps of another build it cancels make that build
+// "stopped", not the run "interrupted" (exit 130 is for Ctrl-C).
+func TestAbortIsNotAnInterrupt(t *testing.T) {
+	var out bytes.Buffer
+	p := &plan.Plan{}
+	for _, name := range []string{"a", "b"} {
+		st := &plan.Step{}
+		st.ID, st.Kind, st.Label = name+"/provision-1", plan.Provision, "provision"
+		p.Builds = append(p.Builds, &plan.BuildPlan{Name: name, Steps: []*plan.Step{st}})
+	}
+	r := &run{opts: Options{OnError: OnErrorAbort, UI: ui.New(&out, &out), Plan: p, Parallelism: 2, Logger: hclog.NewNullLogger()},
+		graph: dag.New(), builds: map[string]*buildRun{}}
+	r.abort = make(chan struct{})
+	r.opts.Abandon = r.abort
+	started := make(chan struct{})
+	nodes := map[string]dag.Node{
+		"a": nodeFunc(func(context.Context) error { <-started; return errors.New("boom") }),
+		"b": nodeFunc(func(ctx context.Context) error { close(started); <-ctx.Done(); return ctx.Err() }),
+	}
+	for i, name := range []string{"a", "b"} {
+		r.builds[name] = &buildRun{plan: p.Builds[i]}
+		if err := r.graph.Add(name+"/provision-1", name, nodes[name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := r.walk(context.Background())
+	if res.Interrupted {
+		t.Errorf("the run reports an interrupt:\n%s", out.String())
+	}
+	if len(res.Builds) != 2 || res.Builds[1].Err != ErrStoppedByOnError {
+		t.Fatalf("builds %+v, want b stopped by -on-error", res.Builds)
+	}
+	if !strings.Contains(res.Builds[0].Err.Error(), "boom") {
+		t.Errorf("a's error = %v, want boom", res.Builds[0].Err)
 	}
 }

@@ -19,6 +19,11 @@ var ErrInterrupted error = &stoppedError{"interrupted"}
 // too.
 var ErrStoppedByFailFast error = &stoppedError{"stopped because another build failed (--fail-fast)"}
 
+// ErrStoppedByOnError is the error of a build that -on-error stopped
+// (abort, run-cleanup-provisioner, or the answer "a" to ask) because a
+// step of another build failed.
+var ErrStoppedByOnError error = &stoppedError{"stopped because another build failed (-on-error)"}
+
 // stoppedError is the error of a build that was cancelled rather than
 // failed: it says why, in the words a user reads in the summary.
 type stoppedError struct{ msg string }
@@ -61,7 +66,7 @@ func summarize(bp *plan.BuildPlan, outcomes map[string]dag.Outcome, res *dag.Res
 		leftover[id] = true
 	}
 	for _, s := range bp.Steps {
-		if leftover[s.ID] {
+		if leftover[s.ID] && s.Cleanup != "" {
 			out.Leftover = append(out.Leftover, s.Cleanup)
 		}
 	}

@@ -2,8 +2,10 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -183,6 +185,8 @@ type run struct {
 	// user chose to abort at; it abandons the walk and its cleanups.
 	abort     chan struct{}
 	abortOnce sync.Once
+	// abortedOnError is set when a failure closed abort (not the walk's end).
+	abortedOnError atomic.Bool
 }
 
 // releaseLeases releases every lease the run took, with a context that
@@ -239,6 +243,12 @@ func (r *run) walk(ctx context.Context) *Result {
 		opts.Serial, opts.BeforeCleanup = true, r.debug.beforeCleanup
 	}
 	res := r.graph.Walk(ctx, opts)
+	if r.abortedOnError.Load() && ctx.Err() == nil && errors.Is(res.Interrupted, dag.ErrAbandoned) {
+		// The run stopped because -on-error said so, not because of an
+		// interrupt: steps it cancelled on the way are not an interrupt,
+		// however the cancellation raced with the failure that caused it.
+		res.Interrupted = nil
+	}
 	out := &Result{Interrupted: res.Interrupted != nil, CleanupAbandoned: res.CleanupAbandoned}
 	outcomes := make(map[string]dag.Outcome, len(res.Outcomes))
 	for _, o := range res.Outcomes {
@@ -246,6 +256,9 @@ func (r *run) walk(ctx context.Context) *Result {
 	}
 	for _, bp := range r.opts.Plan.Builds {
 		b := summarize(bp, outcomes, res)
+		if b.Err == ErrStoppedByFailFast && r.abortedOnError.Load() {
+			b.Err = ErrStoppedByOnError
+		}
 		if b.OK {
 			a, err := r.builds[bp.Name].artifact()
 			b.Artifact = a
