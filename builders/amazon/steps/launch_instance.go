@@ -35,15 +35,11 @@ func (n *launchInstance) Run(ctx context.Context) error {
 	b := n.b
 	region := b.cfg.Region
 	n.token = clientToken(b.env.RunID, b.env.BuildName, region, "instance")
-	subnet, err := b.subnet(ctx)
+	subnet, groups, err := b.placement(ctx)
 	if err != nil {
 		return fmt.Errorf("launch instance in %s: %w", region, err)
 	}
 	n.subnet = subnet
-	groups, err := b.securityGroups(ctx)
-	if err != nil {
-		return fmt.Errorf("launch instance in %s: %w", region, err)
-	}
 	in, tags, err := n.input(groups)
 	if err != nil {
 		return fmt.Errorf("launch instance in %s: %w", region, err)
@@ -240,4 +236,15 @@ func (n *launchInstance) deleteVolumes(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// placement returns the subnet ("" lets EC2 choose) and the security
+// groups an instance is launched into, on demand or spot.
+func (b *build) placement(ctx context.Context) (string, []string, error) {
+	subnet, err := b.subnet(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	groups, err := b.securityGroups(ctx)
+	return subnet, groups, err
 }

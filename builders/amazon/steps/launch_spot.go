@@ -55,15 +55,11 @@ func (n *launchSpot) Run(ctx context.Context) error {
 	n.templateName = spotTemplateName(b.env.RunID, b.env.BuildName)
 	n.templateToken = clientToken(b.env.RunID, b.env.BuildName, region, "launch-template")
 	n.fleetToken = clientToken(b.env.RunID, b.env.BuildName, region, "fleet")
-	subnet, err := b.subnet(ctx)
+	subnet, groups, err := b.placement(ctx)
 	if err != nil {
 		return fmt.Errorf("launch spot instance in %s: %w", region, err)
 	}
 	n.subnet = subnet
-	groups, err := b.securityGroups(ctx)
-	if err != nil {
-		return fmt.Errorf("launch spot instance in %s: %w", region, err)
-	}
 	spec, err := n.spotInputs(groups)
 	if err != nil {
 		return fmt.Errorf("launch spot instance in %s: %w", region, err)
