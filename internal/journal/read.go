@@ -142,6 +142,12 @@ func (p *replayer) apply(rec *record) error {
 		r := rec.Resource.forRecord()
 		r.Ref, r.State = Ref(rec.Seq), StateIntended
 		p.byRef[r.Ref] = len(run.Resources)
+		if r.ID != "" {
+			// An intent that carries its ID (a snapshot seen on its
+			// image) is settled by a deleted record even when the
+			// created record never came.
+			p.byKey[key(r.Type, r.Region, r.ID)] = len(run.Resources)
+		}
 		run.Resources = append(run.Resources, r)
 	case kindCreated, kindNotCreated:
 		return p.resolve(rec)

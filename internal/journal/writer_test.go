@@ -86,6 +86,13 @@ func TestReplay(t *testing.T) {
 			must(t, w.Kept(Image, "us-east-1", "ami-1"))
 			must(t, w.Kept(Snapshot, "us-east-1", "snap-1"))
 		}, []Resource{with(created(image, "ami-1", 2), StateKept), with(snap, StateKept)}, false, ""},
+		// An intent may carry its ID (a snapshot seen on its image): a
+		// kill before its created record leaves it intended, and the
+		// cleanup's deleted record settles it.
+		{"intent with its ID, then deleted", func(t *testing.T, w *Writer) {
+			mustIntent(t, w, Resource{Type: Snapshot, Region: "us-east-1", ID: "snap-1", Build: "web", Parent: "ami-1"})
+			must(t, w.Deleted(Snapshot, "us-east-1", "snap-1"))
+		}, []Resource{{Type: Snapshot, Region: "us-east-1", ID: "snap-1", Build: "web", Parent: "ami-1", Ref: 2, State: StateDeleted}}, false, ""},
 		{"deleted and kept unknown to the run", func(t *testing.T, w *Writer) {
 			must(t, w.Deleted(Volume, "eu-west-1", "vol-9"))
 			must(t, w.Kept(Image, "eu-west-1", "ami-9"))
