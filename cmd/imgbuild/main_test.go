@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/imgbuild/imgbuild/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
@@ -17,12 +19,13 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// removeBinaryAfter runs the tests, then removes the binaries they built
-// (testscript.Main exits the process itself).
+// removeBinaryAfter runs the tests, their local clouds sharing
+// moto_servers, then removes the binaries they built (testscript.Main
+// exits the process itself).
 type removeBinaryAfter struct{ m *testing.M }
 
 func (r removeBinaryAfter) Run() int {
-	code := r.m.Run()
+	code := testenv.RunWithMotoPool(r.m.Run)
 	if binaryDir != "" {
 		os.RemoveAll(binaryDir)
 	}

@@ -36,6 +36,9 @@ type Options struct {
 	// and after moto answered it, and may drop or fail it (for tests that
 	// stop a client at an exact step).
 	Intercept Interceptor
+	// Moto, when set, lends the cloud its moto_server, which Close resets
+	// and gives back instead of stopping it.
+	Moto *MotoPool
 }
 
 // EC2CertEnv names, in Env, the file holding the cloud's EC2 bundling
@@ -69,7 +72,8 @@ type Cloud struct {
 	url   string
 	log   hclog.Logger
 	moto  *motoProcess
-	state string // guests' disks and layers
+	pool  *MotoPool // nil: moto is the cloud's own
+	state string    // guests' disks and layers
 	// certFile holds the cloud's EC2 bundling certificate (PEM), for
 	// templates' ec2_cert_path (EC2CertEnv).
 	certFile string
@@ -108,13 +112,18 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 		os.RemoveAll(state)
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	moto, err := startMoto(ctx, log.Named("moto"))
+	var moto *motoProcess
+	if opts.Moto != nil {
+		moto, err = opts.Moto.take(ctx, log.Named("moto"))
+	} else {
+		moto, err = startMoto(ctx, log.Named("moto"))
+	}
 	if err != nil {
 		ln.Close()
 		os.RemoveAll(state)
 		return nil, err
 	}
-	c := &Cloud{url: "http://" + ln.Addr().String(), log: log, moto: moto, state: state, served: make(chan error, 1)}
+	c := &Cloud{url: "http://" + ln.Addr().String(), log: log, moto: moto, pool: opts.Moto, state: state, served: make(chan error, 1)}
 	c.proxy = newProxy(moto.url, opts.Settings, log, machines)
 	if opts.Intercept != nil {
 		c.proxy.intercept = newInterceptor(opts.Intercept)
@@ -122,13 +131,21 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	c.srv = &http.Server{Handler: c.proxy, ReadHeaderTimeout: 10 * time.Second}
 	if c.certFile, err = c.writeEC2Certificate(); err != nil {
 		ln.Close()
-		moto.stop()
+		c.releaseMoto()
 		os.RemoveAll(state)
 		return nil, err
 	}
 	go func() { c.served <- c.srv.Serve(ln) }()
 	log.Info("local cloud started", "endpoint", c.url, "profile", opts.Settings.Profile, "moto_pid", moto.pid())
 	return c, nil
+}
+
+// releaseMoto gives moto_server back to the pool it came from, or stops it.
+func (c *Cloud) releaseMoto() error {
+	if c.pool != nil {
+		return c.pool.give(c.moto)
+	}
+	return c.moto.stop()
 }
 
 // checkLoopback refuses listen addresses outside 127.0.0.0/8.
@@ -244,7 +261,7 @@ func (c *Cloud) close() error {
 			errs = append(errs, fmt.Errorf("remove the local cloud's state %s: %w", c.state, err))
 		}
 	}
-	if err := c.moto.stop(); err != nil {
+	if err := c.releaseMoto(); err != nil {
 		errs = append(errs, err)
 	}
 	c.log.Info("local cloud stopped", "endpoint", c.url)

@@ -25,6 +25,7 @@ type motoProcess struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
 	overlay string // the catalogue's overlay of the moto package ("" for none)
+	out     *switchWriter
 }
 
 // startMoto starts the local cloud's moto_server, whose AMI catalogue has
@@ -80,8 +81,8 @@ func launchMotoOnce(ctx context.Context, log hclog.Logger, withCatalogue bool) (
 		cmd.Env = append(os.Environ(), "PYTHONPATH="+path)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stdout = log.StandardWriter(&hclog.StandardLoggerOptions{ForceLevel: hclog.Trace})
-	cmd.Stderr = cmd.Stdout
+	m.out = &switchWriter{w: motoLogWriter(log)}
+	cmd.Stdout, cmd.Stderr = m.out, m.out
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		m.removeOverlay()

@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,6 +30,9 @@ func LocalCloudWith(t testing.TB, opts localcloud.Options) *localcloud.Cloud {
 	if opts.Logger == nil {
 		opts.Logger = Logger(t)
 	}
+	if opts.Moto == nil {
+		opts.Moto = motoPool
+	}
 	c, err := localcloud.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("start local cloud: %v", err)
@@ -38,6 +43,26 @@ func LocalCloudWith(t testing.TB, opts localcloud.Options) *localcloud.Cloud {
 		}
 	})
 	return c
+}
+
+// motoPool, set by RunWithMotoPool, lends moto_servers to the package's
+// local clouds.
+var motoPool *localcloud.MotoPool
+
+// RunWithMotoPool runs a package's tests (run is testing.M.Run, from
+// TestMain) with their local clouds sharing a pool of moto_servers: a
+// closed cloud's server is reset and reused by the next one instead of a
+// new one being started. After run it stops the pooled servers, by PID.
+func RunWithMotoPool(run func() int) int {
+	motoPool = &localcloud.MotoPool{}
+	code := run()
+	if err := motoPool.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "stop the pooled moto_servers: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
 }
 
 // AWSConfig returns an SDK configuration for region pointed at endpoint
