@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/imgbuild/imgbuild/internal/dag"
@@ -21,43 +20,21 @@ type debugger struct {
 	walkCtx context.Context
 }
 
-// debugNode is a node of a -debug run.
-type debugNode struct {
-	dag.Node
-	d   *debugger
-	id  string
-	grp string
-}
-
-// debugCleaner is a debugNode whose node is a dag.Cleaner; the pause
-// before its Cleanup is the walk's BeforeCleanup (debugger.beforeCleanup),
-// which holds the gate while the cleanup runs.
-type debugCleaner struct {
-	*debugNode
-	c dag.Cleaner
-}
-
-func (n debugCleaner) Cleanup(ctx context.Context) error { return n.c.Cleanup(ctx) }
-
-// wrap returns n as a node of a -debug run.
+// wrap returns n as a node of a -debug run: it runs alone, then pauses
+// if it succeeded (Packer pauses after each step's run; a failed step
+// stops the build instead). The pause before its Cleanup is the walk's
+// BeforeCleanup (debugger.beforeCleanup), which holds the gate while the
+// cleanup runs.
 func (d *debugger) wrap(id, group string, n dag.Node) dag.Node {
-	dn := &debugNode{Node: n, d: d, id: id, grp: group}
-	if c, ok := n.(dag.Cleaner); ok {
-		return debugCleaner{debugNode: dn, c: c}
-	}
-	return dn
-}
-
-// Run runs the node alone, then pauses if it succeeded (Packer pauses
-// after each step's run; a failed step stops the build instead).
-func (n *debugNode) Run(ctx context.Context) error {
-	n.d.gate.Lock()
-	defer n.d.gate.Unlock()
-	if err := n.Node.Run(ctx); err != nil {
-		return err
-	}
-	n.d.pause(ctx, n.grp, "after run of", n.id)
-	return nil
+	return replaceRun(n, func(ctx context.Context, inner dag.Node) error {
+		d.gate.Lock()
+		defer d.gate.Unlock()
+		if err := inner.Run(ctx); err != nil {
+			return err
+		}
+		d.pause(ctx, group, "after run of", id)
+		return nil
+	})
 }
 
 // beforeCleanup takes the gate for one cleanup and pauses first, unless
@@ -74,11 +51,7 @@ func (d *debugger) beforeCleanup(ctx context.Context, id, group string) func() {
 // or for ctx to be done. Without input (end of file) it goes on, as
 // Packer's does.
 func (d *debugger) pause(ctx context.Context, group, where, id string) {
-	label := id
-	if s := d.r.opts.Plan.Step(id); s != nil && s.Label != "" {
-		label = s.Label
-	}
-	d.r.opts.UI.Sayf(group, "%s", fmt.Sprintf("Pausing %s step '%s'. Press enter to continue.", where, label))
+	d.r.opts.UI.Sayf(group, "Pausing %s step '%s'. Press enter to continue.", where, d.r.stepLabel(id))
 	if d.r.opts.Input == nil {
 		return
 	}

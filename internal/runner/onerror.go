@@ -67,57 +67,35 @@ func (a *asker) aborted(id string) bool {
 	return a.abortedIDs[id]
 }
 
-// askNode is a node of an -on-error=ask run.
-type askNode struct {
-	dag.Node
-	a   *asker
-	id  string
-	grp string
-}
-
-// askCleaner is an askNode whose node is a dag.Cleaner.
-type askCleaner struct {
-	*askNode
-	c dag.Cleaner
-}
-
-func (n askCleaner) Cleanup(ctx context.Context) error { return n.c.Cleanup(ctx) }
-
-// wrap returns n as a node of an -on-error=ask run.
+// wrap returns n as a node of an -on-error=ask run. When its Run fails,
+// the user chooses: clean up (the failure stands and the build cleans up
+// as usual), abort (the failure stops the run, leaving everything in
+// place) or retry (run the step again, as Packer does: what the failed
+// attempt created is journaled, and removed by the build's cleanup or
+// `imgbuild cleanup --run`).
 func (a *asker) wrap(id, group string, n dag.Node) dag.Node {
-	an := &askNode{Node: n, a: a, id: id, grp: group}
-	if c, ok := n.(dag.Cleaner); ok {
-		return askCleaner{askNode: an, c: c}
-	}
-	return an
-}
-
-// Run runs the node; when it fails, the user chooses: clean up (the
-// failure stands and the build cleans up as usual), abort (the failure
-// stops the run, leaving everything in place) or retry (run the step
-// again, as Packer does: what the failed attempt created is journaled,
-// and removed by the build's cleanup or `imgbuild cleanup --run`).
-func (n *askNode) Run(ctx context.Context) error {
-	for {
-		err := n.Node.Run(ctx)
-		if err == nil || ctx.Err() != nil {
+	return replaceRun(n, func(ctx context.Context, inner dag.Node) error {
+		for {
+			err := inner.Run(ctx)
+			if err == nil || ctx.Err() != nil {
+				return err
+			}
+			switch a.ask(ctx, group, id, err) {
+			case 'r':
+				a.r.opts.UI.Sayf(group, "retrying step %q", a.r.stepLabel(id))
+				continue
+			case 'a':
+				a.mu.Lock()
+				a.abortedIDs[id] = true
+				a.mu.Unlock()
+			default:
+				if ec, ok := inner.(errorCleaner); ok {
+					ec.errorCleanup(ctx)
+				}
+			}
 			return err
 		}
-		switch n.a.ask(ctx, n.grp, n.id, err) {
-		case 'r':
-			n.a.r.opts.UI.Sayf(n.grp, "retrying step %q", n.a.label(n.id))
-			continue
-		case 'a':
-			n.a.mu.Lock()
-			n.a.abortedIDs[n.id] = true
-			n.a.mu.Unlock()
-		default:
-			if ec, ok := n.Node.(errorCleaner); ok {
-				ec.errorCleanup(ctx)
-			}
-		}
-		return err
-	}
+	})
 }
 
 // ask shows the failure and Packer's question until the answer is c, a
@@ -127,7 +105,7 @@ func (a *asker) ask(ctx context.Context, group, id string, stepErr error) byte {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	u := a.r.opts.UI
-	u.Sayf(group, "step %q failed: %v", a.label(id), stepErr)
+	u.Sayf(group, "step %q failed: %v", a.r.stepLabel(id), stepErr)
 	for {
 		u.Sayf(group, "%s", askQuestion)
 		if a.r.opts.Input == nil {
@@ -145,9 +123,9 @@ func (a *asker) ask(ctx context.Context, group, id string, stepErr error) byte {
 	}
 }
 
-// label names node id for the user: its step's label.
-func (a *asker) label(id string) string {
-	if s := a.r.opts.Plan.Step(id); s != nil && s.Label != "" {
+// stepLabel names node id for the user: its step's label.
+func (r *run) stepLabel(id string) string {
+	if s := r.opts.Plan.Step(id); s != nil && s.Label != "" {
 		return s.Label
 	}
 	return id

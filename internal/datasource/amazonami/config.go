@@ -3,7 +3,10 @@
 package amazonami
 
 import (
+	"fmt"
+
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/gocty"
 
 	"github.com/imgbuild/imgbuild/builders/amazon"
 	"github.com/imgbuild/imgbuild/internal/check"
@@ -42,12 +45,12 @@ func (c *Config) Prepare(ctx *check.Context) {
 
 // Output is what the data source yields, as data.amazon-ami.<name>.<attr>.
 type Output struct {
-	ID           string            // id: the AMI ID
-	Name         string            // name
-	CreationDate string            // creation_date, RFC 3339
-	Owner        string            // owner: account ID
-	OwnerName    string            // owner_name: alias such as "amazon"
-	Tags         map[string]string // tags
+	ID           string            `cty:"id"`            // the AMI ID
+	Name         string            `cty:"name"`          // its name
+	CreationDate string            `cty:"creation_date"` // RFC 3339
+	Owner        string            `cty:"owner"`         // account ID
+	OwnerName    string            `cty:"owner_name"`    // alias such as "amazon"
+	Tags         map[string]string `cty:"tags"`
 }
 
 // OutputType is the cty type of Output's value.
@@ -60,22 +63,14 @@ var OutputType = cty.Object(map[string]cty.Type{
 	"tags":          cty.Map(cty.String),
 })
 
-// CtyValue returns o as a value of OutputType.
+// CtyValue returns o as a value of OutputType (no tags: an empty map).
 func (o Output) CtyValue() cty.Value {
-	tags := cty.MapValEmpty(cty.String)
-	if len(o.Tags) > 0 {
-		m := make(map[string]cty.Value, len(o.Tags))
-		for k, v := range o.Tags {
-			m[k] = cty.StringVal(v)
-		}
-		tags = cty.MapVal(m)
+	if o.Tags == nil {
+		o.Tags = map[string]string{}
 	}
-	return cty.ObjectVal(map[string]cty.Value{
-		"id":            cty.StringVal(o.ID),
-		"name":          cty.StringVal(o.Name),
-		"creation_date": cty.StringVal(o.CreationDate),
-		"owner":         cty.StringVal(o.Owner),
-		"owner_name":    cty.StringVal(o.OwnerName),
-		"tags":          tags,
-	})
+	v, err := gocty.ToCtyValue(o, OutputType)
+	if err != nil {
+		panic(fmt.Sprintf("amazon-ami output does not match its type: %v", err)) // a programming error
+	}
+	return v
 }

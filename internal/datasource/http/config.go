@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/gocty"
 
 	"github.com/imgbuild/imgbuild/internal/check"
 )
@@ -58,12 +59,12 @@ func checkURL(s string) error {
 
 // Output is what the data source yields, as data.http.<name>.<attr>.
 type Output struct {
-	URL  string // url: the URL requested
-	Body string // body: the response body
+	URL  string `cty:"url"`  // the URL requested
+	Body string `cty:"body"` // the response body
 	// Headers are the response headers, a header given several times
 	// joined with ", ". Packer names this output request_headers, and so
 	// does imgbuild.
-	Headers map[string]string
+	Headers map[string]string `cty:"request_headers"`
 }
 
 // OutputType is the cty type of Output's value.
@@ -73,19 +74,14 @@ var OutputType = cty.Object(map[string]cty.Type{
 	"request_headers": cty.Map(cty.String),
 })
 
-// CtyValue returns o as a value of OutputType.
+// CtyValue returns o as a value of OutputType (no headers: an empty map).
 func (o Output) CtyValue() cty.Value {
-	headers := cty.MapValEmpty(cty.String)
-	if len(o.Headers) > 0 {
-		m := make(map[string]cty.Value, len(o.Headers))
-		for k, v := range o.Headers {
-			m[k] = cty.StringVal(v)
-		}
-		headers = cty.MapVal(m)
+	if o.Headers == nil {
+		o.Headers = map[string]string{}
 	}
-	return cty.ObjectVal(map[string]cty.Value{
-		"url":             cty.StringVal(o.URL),
-		"body":            cty.StringVal(o.Body),
-		"request_headers": headers,
-	})
+	v, err := gocty.ToCtyValue(o, OutputType)
+	if err != nil {
+		panic(fmt.Sprintf("http output does not match its type: %v", err)) // a programming error
+	}
+	return v
 }
