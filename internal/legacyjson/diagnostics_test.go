@@ -1,6 +1,7 @@
 package legacyjson
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -151,6 +152,16 @@ func TestMapRange(t *testing.T) {
 	}
 	if got := r.MapRange(hcl.Range{Filename: "other.pkr.hcl", Start: hcl.Pos{Line: 3}}); got.Filename != "other.pkr.hcl" {
 		t.Errorf("a range in another file was mapped: %v", got)
+	}
+
+	// A range a diagnostic names in its text (a rule's or an earlier
+	// declaration's place) is mapped too, not only its subject.
+	region := src0.Body.Attributes["region"].NameRange
+	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "x",
+		Detail: "Declared at " + region.String() + " and " + r.HCLName + "."}
+	r.MapDiagnostics(hcl.Diagnostics{d})
+	if want := "Declared at " + r.MapRange(region).String() + " and t.json."; d.Detail != want || !strings.Contains(d.Detail, "t.json:6,") {
+		t.Errorf("detail %q, want %q (line 6 of the JSON)", d.Detail, want)
 	}
 }
 

@@ -11,6 +11,8 @@ package legacyjson
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -138,7 +140,28 @@ func (r *Result) MapDiagnostics(diags hcl.Diagnostics) {
 				d.Context = &m
 			}
 		}
-		jsonName := strings.TrimSuffix(r.HCLName, HCLSuffix)
-		d.Detail = strings.ReplaceAll(d.Detail, r.HCLName, jsonName)
+		d.Detail = r.mapText(d.Detail)
 	}
+}
+
+// mapText rewrites the ranges of the converted HCL that text names (as
+// hcl.Range.String writes them: "file:line,col-col" or
+// "file:line,col-line,col") to their JSON ranges, and any other mention
+// of the HCL's name to the JSON's.
+func (r *Result) mapText(text string) string {
+	re := regexp.MustCompile(regexp.QuoteMeta(r.HCLName) + `:(\d+),(\d+)-(\d+)(?:,(\d+))?`)
+	text = re.ReplaceAllStringFunc(text, func(m string) string {
+		g := re.FindStringSubmatch(m)
+		n := func(i int) int { v, _ := strconv.Atoi(g[i]); return v }
+		rng := hcl.Range{Filename: r.HCLName, Start: hcl.Pos{Line: n(1), Column: n(2)}, End: hcl.Pos{Line: n(1), Column: n(3)}}
+		if g[4] != "" {
+			rng.End = hcl.Pos{Line: n(3), Column: n(4)}
+		}
+		mapped := r.MapRange(rng)
+		if mapped.Filename == "" {
+			return m
+		}
+		return mapped.String()
+	})
+	return strings.ReplaceAll(text, r.HCLName, strings.TrimSuffix(r.HCLName, HCLSuffix))
 }

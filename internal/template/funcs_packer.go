@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -240,11 +241,16 @@ func goLayout(layout string, t time.Time) string { return t.Format(layout) }
 
 func strftimeLayout(layout string, t time.Time) string { return strftime.Format(layout, t) }
 
-// fileBase64Func reads a file (relative paths from the template directory)
-// and returns its bytes in base64, for binary files file() cannot read.
-func fileBase64Func(base string) function.Function {
+// fileBase64Func reads a file and returns its bytes in base64, for binary
+// files file() cannot read. As in Packer, and unlike file(), a relative
+// path is read from the working directory (workDir), not the template's,
+// and "~" is not expanded.
+func fileBase64Func(workDir string) function.Function {
 	return pathFunc(func(p string) (cty.Value, error) {
-		b, err := os.ReadFile(resolvePath(base, p))
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(workDir, p)
+		}
+		b, err := os.ReadFile(p)
 		if err != nil {
 			return cty.NilVal, fmt.Errorf("failed to read file %q: %w", p, err)
 		}

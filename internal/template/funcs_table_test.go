@@ -352,6 +352,41 @@ var funcCases = map[string][]funcCase{
 	},
 }
 
+// TestFileFunctionsBaseDirs: as in Packer, file, fileexists, fileset and
+// templatefile read relative paths from the template's directory
+// (path.root), and filebase64 from the working directory (path.cwd).
+func TestFileFunctionsBaseDirs(t *testing.T) {
+	root, work := t.TempDir(), t.TempDir()
+	for path, data := range map[string]string{filepath.Join(root, "in-root.txt"): "root", filepath.Join(work, "in-work.txt"): "work"} {
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &loader{opts: Options{Now: time.Now()}, t: &Template{Dir: root, WorkDir: work}}
+	ctx := &hcl.EvalContext{Functions: l.functions()}
+	for expr, want := range map[string]string{
+		`file("in-root.txt")`:                    `"root"`,
+		`fileexists("in-root.txt")`:              `true`,
+		`fileexists("in-work.txt")`:              `false`,
+		`tolist(fileset(".", "*.txt"))`:          `["in-root.txt"]`,
+		`templatefile("in-root.txt", {})`:        `"root"`,
+		`filebase64("in-work.txt")`:              `"d29yaw=="`,
+		`can(filebase64("in-root.txt"))`:         `false`,
+		`can(file("in-work.txt"))`:               `false`,
+		`filebase64("` + root + `/in-root.txt")`: `"cm9vdA=="`,
+	} {
+		got, diags := evalExpr(expr, ctx)
+		if diags.HasErrors() {
+			t.Errorf("%s: %v", expr, diags)
+			continue
+		}
+		w, _ := evalExpr(want, ctx)
+		if g, w := jsonOf(t, got), jsonOf(t, w); g != w {
+			t.Errorf("%s = %s, want %s", expr, g, w)
+		}
+	}
+}
+
 // TestFunctionTable runs every case of funcCases and checks that every
 // function of the table has at least one, so a function added without a
 // test fails here.
@@ -363,7 +398,7 @@ func TestFunctionTable(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	l := &loader{opts: Options{Now: time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)}, t: &Template{Dir: dir}}
+	l := &loader{opts: Options{Now: time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)}, t: &Template{Dir: dir, WorkDir: dir}}
 	funcs := l.functions()
 	ctx := &hcl.EvalContext{Functions: funcs, Variables: rsaVariables(t)}
 

@@ -64,7 +64,7 @@ func (l *loader) functions() map[string]function.Function {
 	for name, fn := range fileFunctions(l.t.Dir) {
 		f[name] = fn
 	}
-	f["filebase64"] = fileBase64Func(l.t.Dir)
+	f["filebase64"] = fileBase64Func(l.t.WorkDir)
 	f["templatefile"] = templateFileFunc(l.t.Dir, func() map[string]function.Function { return f })
 	l.funcs = f
 	return f
