@@ -1,6 +1,12 @@
 package amazon
 
-import "github.com/imgbuild/imgbuild/internal/check"
+import (
+	"fmt"
+	"net/url"
+
+	"github.com/imgbuild/imgbuild/internal/awsapi"
+	"github.com/imgbuild/imgbuild/internal/check"
+)
 
 // AccessConfig says how to reach AWS: region, credentials and retries.
 // Credentials not given here come from the standard AWS credential chain.
@@ -114,5 +120,34 @@ func (c *AccessConfig) Prepare(ctx *check.Context) {
 	ctx.DurationAttr(check.Path("vault_aws_engine", "ttl"), c.VaultAWSEngine.TTL)
 	if c.AWSPolling.MaxAttempts < 0 || c.AWSPolling.DelaySeconds < 0 {
 		ctx.Errorf(check.Path("aws_polling"), "Invalid aws_polling", "max_attempts and delay_seconds must be 0 or more.")
+	}
+	c.prepareCredentialsFile(ctx)
+	if c.CustomEndpointEC2 != "" {
+		ctx.Check(check.Path("custom_endpoint_ec2"), "Invalid custom_endpoint_ec2", endpointURL(c.CustomEndpointEC2))
+	}
+}
+
+// endpointURL checks an endpoint: an http or https URL, or a bare host
+// name, which means https as in Packer (awsapi.EndpointURL).
+func endpointURL(s string) error {
+	u, err := url.Parse(awsapi.EndpointURL(s))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q is not an http or https URL or a host name, such as \"https://ec2.us-east-1.amazonaws.com\"", s)
+	}
+	return nil
+}
+
+// prepareCredentialsFile warns when shared_credentials_file names no
+// file: the AWS SDK skips a credentials file that does not exist without
+// a word, and the build then signs with whatever credentials the rest of
+// the chain finds (or fails on a profile that is not there).
+func (c *AccessConfig) prepareCredentialsFile(ctx *check.Context) {
+	if c.SharedCredentialsFile == "" || ctx.IsUnknown("shared_credentials_file") {
+		return
+	}
+	if err := check.FileExists(ctx.BaseDir, c.SharedCredentialsFile); err != nil {
+		ctx.Warnf(check.Path("shared_credentials_file"), "Credentials file not found",
+			"%v. The AWS SDK skips a credentials file that does not exist, so the build would take its credentials from "+
+				"the environment, ~/.aws or the instance role instead (or fail on a profile that is not there).", err)
 	}
 }

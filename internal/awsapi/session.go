@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,7 +72,7 @@ func NewSession(ctx context.Context, a Access, opts ...Option) (*Session, error)
 	if err != nil {
 		return nil, a.scrubError(err)
 	}
-	s := &Session{cfg: cfg, customEndpoint: a.CustomEndpointEC2, limiter: o.limiter, log: o.log,
+	s := &Session{cfg: cfg, customEndpoint: EndpointURL(a.CustomEndpointEC2), limiter: o.limiter, log: o.log,
 		onRetry: o.onRetry}
 	if !a.SkipCredentialValidation {
 		if s.identity, err = a.validate(ctx, cfg); err != nil {
@@ -184,4 +185,14 @@ func (c *clientCache[T]) get(region string, build func() T) T {
 	cl := build()
 	c.clients[region] = cl
 	return cl
+}
+
+// EndpointURL is the URL of an endpoint a template names: as the AWS SDK
+// Packer is built with does, a bare host name ("ec2.us-east-1.amazonaws.com")
+// means https.
+func EndpointURL(s string) string {
+	if s == "" || strings.Contains(s, "://") {
+		return s
+	}
+	return "https://" + s
 }

@@ -240,3 +240,25 @@ func TestClientsAreCachedUnderConcurrency(t *testing.T) {
 		t.Error("clients are not bound to their region")
 	}
 }
+
+// TestEndpointURL: a bare host name is an https endpoint, as the SDK
+// Packer is built with takes it; URLs stay as they are.
+func TestEndpointURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                    "",
+		"ec2.us-east-1.amazonaws.com":         "https://ec2.us-east-1.amazonaws.com",
+		"127.0.0.1:5000":                      "https://127.0.0.1:5000",
+		"http://127.0.0.1:5000":               "http://127.0.0.1:5000",
+		"https://ec2.us-east-1.amazonaws.com": "https://ec2.us-east-1.amazonaws.com",
+	} {
+		if got := EndpointURL(in); got != want {
+			t.Errorf("EndpointURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	isolateEnv(t)
+	a := testAccess()
+	a.CustomEndpointEC2 = "ec2.example.com"
+	if s := inProcessSession(t, newFake(), a); s.customEndpoint != "https://ec2.example.com" {
+		t.Errorf("session endpoint %q, want https://ec2.example.com", s.customEndpoint)
+	}
+}

@@ -83,10 +83,16 @@ func Contains(s string) bool { return strings.Contains(s, "{{") }
 // have, to a missing SourceAMITags key, or calling an unknown function is an
 // error.
 func Render(s string, data Data) (string, error) {
+	return render(s, data, "error")
+}
+
+// render is Render with the text/template missingkey option for the
+// SourceAMITags map.
+func render(s string, data Data, missingKey string) (string, error) {
 	if !Contains(s) {
 		return s, nil
 	}
-	tpl, err := parse(s, data)
+	tpl, err := parse(s, data, missingKey)
 	if err != nil {
 		return "", err
 	}
@@ -137,21 +143,24 @@ func (d Data) buildValues() map[string]string {
 }
 
 // Check reports whether s would render: it parses s and executes it with
-// Sample data.
+// Sample data. The source image's tags are not known before the build, so
+// any {{ .SourceAMITags.<key> }} passes (the build fails when the source
+// image has no such tag).
 func Check(s string) error {
-	_, err := Render(s, Sample())
+	_, err := RenderSample(s)
 	return err
 }
 
 // RenderSample renders s with Sample data, for checks that need to see
 // the shape of the final value (for example the characters of an AMI name).
+// A tag of the source image renders empty.
 func RenderSample(s string) (string, error) {
-	return Render(s, Sample())
+	return render(s, Sample(), "zero")
 }
 
-func parse(s string, data Data) (*template.Template, error) {
+func parse(s string, data Data, missingKey string) (*template.Template, error) {
 	tpl, err := template.New("value").
-		Option("missingkey=error").
+		Option("missingkey=" + missingKey).
 		Funcs(funcs(data)).
 		Parse(s)
 	if err != nil {

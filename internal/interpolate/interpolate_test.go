@@ -87,15 +87,15 @@ func TestRenderErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("Render(%q) error = %v, want containing %q", tt.in, err, tt.wantErr)
 			}
-			if Check(tt.in) == nil {
-				t.Errorf("Check(%q) = nil, want error", tt.in)
+			if err := Check(tt.in); (err == nil) != (tt.name == "missing tag") {
+				t.Errorf("Check(%q) = %v; want an error, except for a tag of the source image, unknown before the build", tt.in, err)
 			}
 		})
 	}
 }
 
 func TestCheckAndSample(t *testing.T) {
-	for _, s := range []string{"plain", "{{timestamp}}", "{{ .SourceAMIName }}-{{ .BuildRegion }}"} {
+	for _, s := range []string{"plain", "{{timestamp}}", "{{ .SourceAMIName }}-{{ .BuildRegion }}", "{{ .SourceAMITags.Name }}"} {
 		t.Run(s, func(t *testing.T) {
 			if err := Check(s); err != nil {
 				t.Errorf("Check(%q) = %v", s, err)

@@ -28,8 +28,9 @@ func planBuild(bp *BuildPlan) error {
 }
 
 // compilePayload compiles the provisioners the build's strategy defers
-// into its boot payload (bp.BootPayload); baseDir is the template
-// directory. Errors name the provisioner's file and line.
+// into its boot payload (bp.BootPayload) and checks it against the
+// post-processors that publish it; baseDir is the template directory.
+// Errors name the provisioner's or post-processor's file and line.
 func compilePayload(bp *BuildPlan, baseDir string) error {
 	use := bp.Use.UseName()
 	var parts []bootpayload.Part
@@ -48,6 +49,28 @@ func compilePayload(bp *BuildPlan, baseDir string) error {
 		return fmt.Errorf("boot payload: %w", err)
 	}
 	bp.BootPayload = payload
+	return checkPayload(bp, baseDir)
+}
+
+// checkPayload asks each post-processor of the build that publishes the
+// boot payload whether it can take it, so that a payload it would refuse
+// once the image is made is refused when the build is planned (validate).
+// Errors name the post-processor's file and line.
+func checkPayload(bp *BuildPlan, baseDir string) error {
+	if len(bp.BootPayload) == 0 {
+		return nil
+	}
+	for _, chain := range bp.Build.PostProcessors {
+		for _, pp := range chain {
+			c, ok := pp.Config.(interface{ CheckBootPayload([]byte) error })
+			if !ok || !pp.AppliesTo(bp.Use.UseName()) {
+				continue
+			}
+			if err := c.CheckBootPayload(bp.BootPayload); err != nil {
+				return fmt.Errorf("post-processor %q (%s:%d): %w", pp.Type, bootpayload.Relative(baseDir, pp.DeclRange.Filename), pp.DeclRange.Start.Line, err)
+			}
+		}
+	}
 	return nil
 }
 

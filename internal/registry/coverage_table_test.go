@@ -65,6 +65,9 @@ var fieldUses = map[string]map[string]use{
 		"bundle_vol_command": impl(instanceBuild), "bundle_upload_command": impl(instanceBuild),
 		"x509_upload_path": impl(instanceBuild), "bundle_destination": impl(instanceBuild),
 		"tpm_support": refuse(`tpm_support = "v2.0"`),
+		// An instance-store image has no EBS snapshot to encrypt.
+		"encrypt_boot": refuse(`encrypt_boot = true`), "kms_key_id": refuse(`kms_key_id = "alias/x"`),
+		"region_kms_key_ids": refuse(`region_kms_key_ids = { us-east-1 = "alias/x" }`),
 	}),
 	"source/amazon-ebssurrogate": merge(builderAccess, amiFields, runFields, blockDevices, communicatorFields, timeoutFields, map[string]use{
 		"ami_virtualization_type": impl(surrogateBuild), "ena_support": impl(surrogateBuild), "sriov_support": impl(surrogateBuild),

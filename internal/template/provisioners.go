@@ -46,6 +46,7 @@ func (l *loader) decodeProvisioners(b *Build, blocks hcl.Blocks) {
 		}
 	}
 	l.checkStopsLast(b)
+	l.checkConnections(b)
 }
 
 // checkStopsLast refuses a provisioner that shuts the instance down

@@ -66,7 +66,11 @@ func (u *SourceUse) Windows() bool { return communicatorOf(u.Config) == "winrm" 
 // communicatorOf finds the communicator attribute of a builder
 // configuration (a string field tagged hcl:"communicator", possibly in an
 // embedded struct); "" when it has none.
-func communicatorOf(cfg any) string {
+func communicatorOf(cfg any) string { return stringField(cfg, "communicator") }
+
+// stringField finds the string field tagged hcl:"<name>" of a component
+// configuration, possibly in an embedded struct; "" when it has none.
+func stringField(cfg any, name string) string {
 	v := reflect.ValueOf(cfg)
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
@@ -79,11 +83,11 @@ func communicatorOf(cfg any) string {
 	}
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Type().Field(i)
-		if f.Tag.Get("hcl") == "communicator" && f.Type.Kind() == reflect.String {
+		if f.Tag.Get("hcl") == name && f.Type.Kind() == reflect.String {
 			return v.Field(i).String()
 		}
 		if f.Anonymous && f.IsExported() {
-			if s := communicatorOf(v.Field(i).Addr().Interface()); s != "" {
+			if s := stringField(v.Field(i).Addr().Interface(), name); s != "" {
 				return s
 			}
 		}

@@ -3,7 +3,14 @@
 package manifest
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/imgbuild/imgbuild/internal/check"
 )
@@ -34,5 +41,29 @@ func (c *Config) Prepare(ctx *check.Context) {
 	}
 	if base := filepath.Base(c.Output); base == "." || base == string(filepath.Separator) || c.Output[len(c.Output)-1] == '/' {
 		ctx.Errorf(check.Path("output"), "Invalid output", "output must name a file, not a directory: %q", c.Output)
+	} else if !ctx.IsUnknown("output") {
+		ctx.Check(check.Path("output"), "Unusable manifest output", existingManifest(check.Resolve(ctx.BaseDir, c.Output), c.Output))
 	}
+	for _, k := range slices.Sorted(maps.Keys(c.CustomData)) {
+		ctx.Placeholders(check.Path("custom_data"), c.CustomData[k])
+	}
+}
+
+// existingManifest checks the file at path (output as written, for
+// messages) that a build appends its entry to: when it exists it must be
+// a manifest file that parses, as the post-processor reads it after the
+// image is made. A file that does not exist is created then.
+func existingManifest(path, output string) error {
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("output %q cannot be read, and each build adds its entry to it: %w", output, err)
+	}
+	var m file
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("output %q exists and is not a manifest (%v); each build adds its entry to it: remove the file or choose another output", output, err)
+	}
+	return nil
 }

@@ -80,3 +80,18 @@ func ParameterName(name string) error {
 	}
 	return nil
 }
+
+// CheckBootPayload checks, before the build, that the build's boot
+// payload (compiled when the build is planned) can be the value of the
+// boot_payload_name parameter, which the post-processor would otherwise
+// refuse only after the image is made. Nothing is checked without
+// boot_payload_name or without a payload.
+func (c *Config) CheckBootPayload(payload []byte) error {
+	if c.BootPayloadName == "" || len(payload) == 0 {
+		return nil
+	}
+	if err := payloadFits("the boot payload", payload); err != nil {
+		return fmt.Errorf("boot_payload_name %q: %w: defer fewer provisioners, or remove boot_payload_name", c.BootPayloadName, err)
+	}
+	return nil
+}

@@ -56,6 +56,11 @@ func (c *Config) Prepare(ctx *check.Context) {
 	}
 }
 
+// RunsLocally reports that the provisioner runs on the machine running
+// imgbuild, so it needs no connection to the instance: the template loader
+// accepts it with communicator = "none".
+func (Config) RunsLocally() bool { return true }
+
 // Applies reports whether the provisioner runs on goos, per only_on.
 func (c *Config) Applies(goos string) bool {
 	return len(c.OnlyOn) == 0 || slices.Contains(c.OnlyOn, goos)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/imgbuild/imgbuild/internal/check"
+	"github.com/imgbuild/imgbuild/internal/interpolate"
 )
 
 // The values of admin_password.
@@ -122,4 +123,47 @@ func setBool(p **bool, def bool) {
 	if *p == nil {
 		*p = &def
 	}
+}
+
+// KeepProblem says why admin_password = "keep" would stop the build once
+// Sysprep is about to run, for a build that connects as user (with a
+// password when hasPassword), so the template loader can refuse it first:
+// EC2Launch v1 and v2 set the Administrator password again after Sysprep,
+// and only the build's own Administrator password can be set. It returns
+// "" when keep works or is not asked for. sure is false when the launch
+// agent, which decides it, comes from the source image's name (known only
+// at build): the problem then holds unless the image has EC2Config.
+func (c *Config) KeepProblem(user string, hasPassword bool) (problem string, sure bool) {
+	if c.AdminPassword != PasswordKeep {
+		return "", true
+	}
+	agent, sure := c.configuredAgent()
+	if sure && agent == EC2Config {
+		return "", true
+	}
+	if !sure {
+		agent = EC2LaunchV2
+	}
+	data := interpolate.Data{User: user}
+	if hasPassword {
+		data.Password = "set"
+	}
+	if _, err := c.plan(agent, data); err != nil {
+		return err.Error(), sure
+	}
+	return "", sure
+}
+
+// configuredAgent returns the launch agent the configuration decides
+// whatever the source image: agent, or a windows_version whose agent is
+// EC2Launch v1 or v2 (an EC2LaunchV2-* image has v2 too, still not
+// EC2Config). ok is false when only the image's name can tell.
+func (c *Config) configuredAgent() (agent Agent, ok bool) {
+	if c.Agent != "" {
+		return Agent(c.Agent), true
+	}
+	if v, known := NormalizeVersion(c.WindowsVersion); known && agentByVersion[v] != EC2Config {
+		return agentByVersion[v], true
+	}
+	return "", false
 }

@@ -82,3 +82,43 @@ func TestStopsInstance(t *testing.T) {
 	}
 	var _ provision.Provisioner = &Config{}
 }
+
+// TestKeepProblem checks what the template loader is told about
+// admin_password = "keep" for a connection, before the build runs.
+func TestKeepProblem(t *testing.T) {
+	tests := []struct {
+		name, agent, version, password, user string
+		hasPassword                          bool
+		want                                 string // substring of the problem; "" means none
+		sure                                 bool
+	}{
+		{"random", "", "", "random", "ec2-user", false, "", true},
+		{"administrator over winrm", "", "", "keep", "Administrator", true, "", false},
+		{"other user, agent from the image", "", "", "keep", "builder", true, `connects as "builder"`, false},
+		{"other user, ec2launch v2", "ec2launch-v2", "", "keep", "builder", true, `connects as "builder"`, true},
+		{"other user, windows 2019", "", "2019", "keep", "builder", true, `connects as "builder"`, true},
+		{"other user, ec2config", "ec2config", "", "keep", "builder", true, "", true},
+		{"other user, windows 2012 R2 (an EC2LaunchV2 image still decides)", "", "2012R2", "keep", "builder", true, `connects as "builder"`, false},
+		{"no password over ssh", "ec2launch-v1", "", "keep", "Administrator", false, "has none", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Config{Agent: tt.agent, WindowsVersion: tt.version, AdminPassword: tt.password}
+			ctx := &check.Context{}
+			c.Prepare(ctx)
+			if ctx.HasErrors() {
+				t.Fatal(ctx.Diags)
+			}
+			problem, sure := c.KeepProblem(tt.user, tt.hasPassword)
+			if tt.want == "" {
+				if problem != "" {
+					t.Errorf("problem = %q, want none", problem)
+				}
+				return
+			}
+			if !strings.Contains(problem, tt.want) || sure != tt.sure {
+				t.Errorf("problem = %q, sure = %v; want %q, sure = %v", problem, sure, tt.want, tt.sure)
+			}
+		})
+	}
+}

@@ -112,6 +112,10 @@ func (c *Config) Prepare(ctx *check.Context) {
 	enc := c.AMIEncryptBootVolume != nil && *c.AMIEncryptBootVolume
 	ctx.RefuseSet(check.Path("encrypt_boot"), enc, "An instance-store image has no EBS snapshot to encrypt: remove it, or build with amazon-ebs.")
 	ctx.RefuseSet(check.Path("kms_key_id"), c.AMIKmsKeyID != "", "An instance-store image has no EBS snapshot to encrypt: remove it, or build with amazon-ebs.")
+	// CopyImage encrypts only EBS snapshots: the copies of an
+	// instance-store image cannot be encrypted either.
+	ctx.RefuseSet(check.Path("region_kms_key_ids"), len(c.AMIRegionKMSKeyIDs) > 0,
+		"An instance-store image has no EBS snapshot to encrypt, so its copies cannot be encrypted: remove it, or build with amazon-ebs.")
 }
 
 // checkKeys checks that the X.509 certificate and key can be read and

@@ -85,6 +85,10 @@ func TestInstanceConfig(t *testing.T) {
 		{"destination without tools", func(c *Config) { c.BundleDestination = "/tmp" }, "bundle_destination is not implemented yet"},
 		{"tpm", func(c *Config) { c.TPMSupport = "v2.0" }, "tpm_support is not implemented yet"},
 		{"encrypt", func(c *Config) { c.AMIEncryptBootVolume = new(true) }, "encrypt_boot is not implemented yet"},
+		{"encrypted copies", func(c *Config) {
+			c.AMIRegions = []string{"eu-west-1"}
+			c.AMIRegionKMSKeyIDs = map[string]string{"eu-west-1": "alias/images"}
+		}, "region_kms_key_ids is not implemented yet"},
 		{"shared checks run", func(c *Config) { c.Region = "nowhere" }, "Invalid region"},
 	}
 	for _, tt := range tests {
