@@ -118,20 +118,8 @@ func TestSourceConfigKeyFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := valid()
-			tt.edit(&c)
-			ctx := &check.Context{BaseDir: dir, Unknown: map[string]bool{tt.unknown: true}}
-			c.Prepare(ctx)
-			if tt.want == "" {
-				if ctx.HasErrors() {
-					t.Fatalf("unexpected diagnostics: %v", ctx.Diags)
-				}
-				return
-			}
-			if len(ctx.Diags) != 1 || !strings.Contains(ctx.Diags[0].Summary, tt.want) {
-				t.Fatalf("diagnostics = %v, want one containing %q", ctx.Diags, tt.want)
-			}
-			if strings.Contains(ctx.Diags[0].Detail, "PRIVATE KEY") {
+			ctx := prepareEdited(t, dir, tt.edit, tt.unknown, tt.want)
+			if tt.want != "" && strings.Contains(ctx.Diags[0].Detail, "PRIVATE KEY") {
 				t.Errorf("the diagnostic shows key material: %s", ctx.Diags[0].Detail)
 			}
 		})

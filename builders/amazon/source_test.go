@@ -212,20 +212,28 @@ func TestSourceConfigErrors(t *testing.T) {
 		{"communicator", func(c *SourceConfig) { c.Type = "rdp" }, "", "communicator"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := valid()
-			tt.edit(&c)
-			ctx := &check.Context{BaseDir: dir, Unknown: map[string]bool{tt.unknown: true}}
-			c.Prepare(ctx)
-			if tt.want == "" {
-				if ctx.HasErrors() {
-					t.Fatalf("unexpected diagnostics: %v", ctx.Diags)
-				}
-				return
-			}
-			if len(ctx.Diags) != 1 || !strings.Contains(ctx.Diags[0].Summary, tt.want) {
-				t.Errorf("diagnostics = %v, want one containing %q", ctx.Diags, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { prepareEdited(t, dir, tt.edit, tt.unknown, tt.want) })
 	}
+}
+
+// prepareEdited prepares valid() changed by edit in dir, with the
+// attribute unknown ("" for none) unknown, and checks its diagnostics:
+// none when want is "", else one whose summary contains want. It
+// returns the context for further checks.
+func prepareEdited(t *testing.T, dir string, edit func(*SourceConfig), unknown, want string) *check.Context {
+	t.Helper()
+	c := valid()
+	edit(&c)
+	ctx := &check.Context{BaseDir: dir, Unknown: map[string]bool{unknown: true}}
+	c.Prepare(ctx)
+	if want == "" {
+		if ctx.HasErrors() {
+			t.Fatalf("unexpected diagnostics: %v", ctx.Diags)
+		}
+		return ctx
+	}
+	if len(ctx.Diags) != 1 || !strings.Contains(ctx.Diags[0].Summary, want) {
+		t.Fatalf("diagnostics = %v, want one containing %q", ctx.Diags, want)
+	}
+	return ctx
 }

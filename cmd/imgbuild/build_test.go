@@ -186,6 +186,7 @@ func tagMap(tags []types.Tag) map[string]string {
 // failed, and a copy that fails in one region each fail the build with a
 // message naming what failed, and leave nothing behind in any region.
 func TestBuildFailuresLeaveNothing(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		sets   []string

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"maps"
 	"os"
@@ -20,44 +19,47 @@ import (
 
 const copyRegion = "eu-west-1"
 
-// cleanupCloud is a local cloud and a state directory for cleanup tests.
+// cleanupCloud is a local cloud and a state directory for cleanup tests,
+// which run in parallel: imgbuild cleanup runs as a separate process
+// given the cloud's environment.
 type cleanupCloud struct {
-	t      *testing.T
-	url    string
-	dir    string
-	getenv func(string) string
+	t    *testing.T
+	url  string
+	dir  string // the state directory
+	work string // imgbuild's working directory
+	env  []string
 }
 
 func newCleanupCloud(t *testing.T) *cleanupCloud {
 	t.Helper()
+	t.Parallel()
 	s, err := localcloud.ProfileSettings("instant")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.SSH = false
 	cloud := testenv.LocalCloud(t, s)
-	vars := map[string]string{"AWS_EC2_METADATA_DISABLED": "true"}
-	for _, kv := range cloud.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		vars[k] = v
-	}
-	for k, v := range vars {
-		t.Setenv(k, v) // the SDK reads the process environment
-	}
-	return &cleanupCloud{t: t, url: cloud.URL(), dir: t.TempDir(), getenv: func(k string) string { return vars[k] }}
+	env := append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true")
+	return &cleanupCloud{t: t, url: cloud.URL(), dir: t.TempDir(), work: t.TempDir(), env: append(env, cloud.Env()...)}
 }
 
 func (c *cleanupCloud) ec2(region string) *ec2.Client {
 	return ec2.NewFromConfig(testenv.AWSConfig(c.url, region))
 }
 
-// cleanup runs `imgbuild cleanup --state-dir DIR args...` in-process.
+// cleanup runs `imgbuild cleanup --state-dir DIR args...`.
 func (c *cleanupCloud) cleanup(args ...string) (int, string, string) {
 	c.t.Helper()
-	var out, errOut bytes.Buffer
-	code := realMain(append([]string{"cleanup", "--state-dir", c.dir}, args...), &out, &errOut, c.getenv)
-	c.t.Logf("imgbuild cleanup %s: exit %d\nstdout:\n%sstderr:\n%s", strings.Join(args, " "), code, out.String(), errOut.String())
-	return code, out.String(), errOut.String()
+	return c.imgbuild(append([]string{"cleanup", "--state-dir", c.dir}, args...)...)
+}
+
+// imgbuild runs imgbuild with args in the cloud's environment.
+func (c *cleanupCloud) imgbuild(args ...string) (int, string, string) {
+	c.t.Helper()
+	e := &e2e{t: c.t, dir: c.work, env: c.env}
+	code, out, errOut := e.imgbuild(args...)
+	c.t.Logf("imgbuild %s: exit %d\nstdout:\n%sstderr:\n%s", strings.Join(args, " "), code, out, errOut)
+	return code, out, errOut
 }
 
 // TestCleanupJournal crashes a run that created every kind of resource,
@@ -188,10 +190,8 @@ func TestCleanupSkipsLiveRun(t *testing.T) {
 	w2, err := journal.Create(journal.DefaultDir(tmpl), journal.Header{RunID: "beside"})
 	must(t, err)
 	defer w2.Close()
-	var stdout, stderr bytes.Buffer
-	if code := realMain([]string{"cleanup", tmpl}, &stdout, &stderr, c.getenv); code != exitOK ||
-		!strings.Contains(stdout.String(), "run beside is still running") {
-		t.Errorf("cleanup TEMPLATE: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	if code, out, errOut := c.imgbuild("cleanup", tmpl); code != exitOK || !strings.Contains(out, "run beside is still running") {
+		t.Errorf("cleanup TEMPLATE: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	if code, _, _ := c.cleanup("--run", "nope"); code != exitUsage {
 		t.Errorf("--run nope: exit %d, want %d", code, exitUsage)

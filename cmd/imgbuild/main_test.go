@@ -35,6 +35,7 @@ func (r removeBinaryAfter) Run() int {
 // TestScripts runs the CLI scripts in testdata/script, one behaviour each.
 // $EXAMPLES points at the repository's examples directory.
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	examples, err := filepath.Abs("../../examples")
 	if err != nil {
 		t.Fatal(err)

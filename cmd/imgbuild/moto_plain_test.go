@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -68,15 +69,13 @@ build {
 // exits 1 and leaves nothing of the run behind (the local cloud's realism
 // layer is what fixes moto for real builds).
 func TestPackerTemplateUnchanged(t *testing.T) {
+	t.Parallel()
 	t.Run("plain moto_server", func(t *testing.T) {
 		url := testenv.PlainMoto(t)
-		for k, v := range map[string]string{"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing",
-			"AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"} {
-			t.Setenv(k, v)
-		}
 		dir := t.TempDir()
-		t.Setenv("IMGBUILD_STATE_DIR", dir+"/state")
-		e := &e2e{t: t, dir: dir}
+		env := append(os.Environ(), "AWS_ENDPOINT_URL="+url, "AWS_ACCESS_KEY_ID=testing",
+			"AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1", "IMGBUILD_STATE_DIR="+dir+"/state")
+		e := &e2e{t: t, dir: dir, env: env}
 		e.write(map[string]string{"main.pkr.hcl": packerTemplate})
 		code, out, errOut := e.imgbuild("build", dir)
 		if code != 1 || !strings.Contains(out+errOut, "CreateImage") {

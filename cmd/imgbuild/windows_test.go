@@ -289,6 +289,7 @@ build {
 // out naming the instance, its state and what to check; a wrong password
 // is an authentication error, not a wait until winrm_timeout.
 func TestWindowsFailures(t *testing.T) {
+	t.Parallel()
 	t.Run("script fails", func(t *testing.T) {
 		e := newE2E(t, "instant", "fail-commands=*exit-with-failure*")
 		e.write(map[string]string{"main.pkr.hcl": windowsFailureTemplate(`  winrm_password = "Corr3ct-Horse!"`, `

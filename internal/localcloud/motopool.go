@@ -75,10 +75,16 @@ func (p *MotoPool) Close() error {
 	idle := p.idle
 	p.idle, p.closed = nil, true
 	p.mu.Unlock()
-	var errs []error
-	for _, m := range idle {
-		errs = append(errs, m.stop())
+	errs := make([]error, len(idle))
+	var wg sync.WaitGroup
+	for i, m := range idle {
+		wg.Add(1)
+		go func() { // each may take moto_server's grace period
+			defer wg.Done()
+			errs[i] = m.stop()
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
