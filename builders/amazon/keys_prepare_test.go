@@ -178,6 +178,7 @@ func TestCustomEndpointEC2(t *testing.T) {
 		t.Run(tt.endpoint, func(t *testing.T) {
 			c := valid()
 			c.CustomEndpointEC2 = tt.endpoint
+			c.TemporarySGSourceCidrs = []string{"203.0.113.0/24"} // not on loopback
 			ctx := &check.Context{}
 			c.Prepare(ctx)
 			if tt.ok {

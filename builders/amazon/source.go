@@ -36,6 +36,7 @@ func (c *SourceConfig) Prepare(ctx *check.Context) {
 	c.BlockDevices.Prepare(ctx)
 	c.Config.Prepare(ctx)
 	c.prepareKeyFiles(ctx)
+	c.prepareSourceCIDRs(ctx)
 	// timeouts.ssh bounds the connection of either communicator; its
 	// default is that communicator's own timeout.
 	commTimeout := c.SSHTimeout

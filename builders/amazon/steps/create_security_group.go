@@ -8,7 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
+
 	"os"
 	"strings"
 	"time"
@@ -111,7 +111,7 @@ func sourceCIDRs(ctx context.Context, cfg *Config, endpoint string) ([]string, e
 		return []string{ip + "/32"}, nil
 	case len(cfg.TemporarySGSourceCidrs) > 0:
 		return cfg.TemporarySGSourceCidrs, nil
-	case isLoopbackEndpoint(endpoint):
+	case awsapi.IsLoopbackEndpoint(endpoint):
 		return []string{loopbackCIDR}, nil
 	}
 	return nil, errors.New("the temporary security group needs temporary_security_group_source_cidrs " +
@@ -154,23 +154,6 @@ func publicIP(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%s answered %q, not an IPv4 address", u, text)
 	}
 	return ip.String(), nil
-}
-
-// isLoopbackEndpoint reports whether an endpoint URL names a loopback host.
-func isLoopbackEndpoint(endpoint string) bool {
-	if endpoint == "" {
-		return false
-	}
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // communicatorPort returns the port the communicator connects to.

@@ -171,8 +171,7 @@ func NeedsPassword(src *amazon.SourceConfig) bool {
 // NeedsTemporarySecurityGroup reports whether the build creates its own
 // security group.
 func NeedsTemporarySecurityGroup(src *amazon.SourceConfig) bool {
-	return src.Type != communicator.None && src.SecurityGroupID == "" && len(src.SecurityGroupIDs) == 0 &&
-		len(src.SecurityGroupFilter.Filters) == 0
+	return src.NeedsTemporarySecurityGroup()
 }
 
 func describeSource(src *amazon.SourceConfig) string {
