@@ -22,13 +22,9 @@ func ResolveRegion(ctx context.Context, a Access) (string, error) {
 	if a.Region != "" {
 		return a.Region, nil
 	}
-	// Legacy defaults and no instance metadata client: nothing here may
-	// reach the network (the "auto" defaults mode would ask the IMDS).
-	opts := append(a.loadOptions(), config.WithDefaultsMode(aws.DefaultsModeLegacy),
-		config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := a.loadOffline(ctx)
 	if err != nil {
-		return "", a.scrubError(fmt.Errorf("load aws configuration (%s): %w", a.credentialSource(), err))
+		return "", err
 	}
 	return cfg.Region, nil
 }
@@ -42,13 +38,25 @@ func ResolveEC2Endpoint(ctx context.Context, a Access) (string, error) {
 	if a.CustomEndpointEC2 != "" {
 		return EndpointURL(a.CustomEndpointEC2), nil
 	}
+	cfg, err := a.loadOffline(ctx)
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(ec2.NewFromConfig(cfg).Options().BaseEndpoint), nil
+}
+
+// loadOffline loads the SDK configuration for a from the environment and
+// the shared files only: legacy defaults and no instance metadata client,
+// so nothing here reaches the network (the "auto" defaults mode would ask
+// the IMDS).
+func (a Access) loadOffline(ctx context.Context) (aws.Config, error) {
 	opts := append(a.loadOptions(), config.WithDefaultsMode(aws.DefaultsModeLegacy),
 		config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return "", a.scrubError(fmt.Errorf("load aws configuration (%s): %w", a.credentialSource(), err))
+		return aws.Config{}, a.scrubError(fmt.Errorf("load aws configuration (%s): %w", a.credentialSource(), err))
 	}
-	return aws.ToString(ec2.NewFromConfig(cfg).Options().BaseEndpoint), nil
+	return cfg, nil
 }
 
 // IsLoopbackEndpoint reports whether an endpoint URL names a loopback

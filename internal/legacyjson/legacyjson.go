@@ -127,6 +127,7 @@ func (r *Result) fallback() hcl.Range {
 // the converted HCL to point into the JSON, and names the JSON instead of
 // the HCL in their text.
 func (r *Result) MapDiagnostics(diags hcl.Diagnostics) {
+	ranges := regexp.MustCompile(regexp.QuoteMeta(r.HCLName) + `:(\d+),(\d+)-(\d+)(?:,(\d+))?`)
 	for _, d := range diags {
 		if d.Subject != nil && d.Subject.Filename == r.HCLName {
 			m := r.MapRange(*d.Subject)
@@ -140,16 +141,15 @@ func (r *Result) MapDiagnostics(diags hcl.Diagnostics) {
 				d.Context = &m
 			}
 		}
-		d.Detail = r.mapText(d.Detail)
+		d.Detail = r.mapText(ranges, d.Detail)
 	}
 }
 
-// mapText rewrites the ranges of the converted HCL that text names (as
-// hcl.Range.String writes them: "file:line,col-col" or
+// mapText rewrites the ranges of the converted HCL that text names (re
+// matches them as hcl.Range.String writes them: "file:line,col-col" or
 // "file:line,col-line,col") to their JSON ranges, and any other mention
 // of the HCL's name to the JSON's.
-func (r *Result) mapText(text string) string {
-	re := regexp.MustCompile(regexp.QuoteMeta(r.HCLName) + `:(\d+),(\d+)-(\d+)(?:,(\d+))?`)
+func (r *Result) mapText(re *regexp.Regexp, text string) string {
 	text = re.ReplaceAllStringFunc(text, func(m string) string {
 		g := re.FindStringSubmatch(m)
 		n := func(i int) int { v, _ := strconv.Atoi(g[i]); return v }

@@ -45,20 +45,3 @@ func RegionFromEnvironment(t *testing.T, prepare func() (string, hcl.Diagnostics
 		t.Fatalf("AWS_REGION: region %q, diagnostics %v; want ca-central-1", region, diags)
 	}
 }
-
-// LoopbackEndpoint is an EC2 endpoint on loopback that nothing answers
-// (port 1). Tests that validate templates written for the local cloud
-// set AWS_ENDPOINT_URL to it (WithLoopbackEndpoint) so that the build's
-// default source for a temporary security group applies, as it does on
-// the local cloud; validate never calls it.
-const LoopbackEndpoint = "http://127.0.0.1:1"
-
-// WithLoopbackEndpoint runs a package's tests (run is testing.M.Run, from
-// TestMain) with AWS_ENDPOINT_URL set to LoopbackEndpoint unless the
-// environment sets it.
-func WithLoopbackEndpoint(run func() int) int {
-	if os.Getenv("AWS_ENDPOINT_URL") == "" {
-		os.Setenv("AWS_ENDPOINT_URL", LoopbackEndpoint)
-	}
-	return run()
-}
